@@ -1,0 +1,108 @@
+"""The content tree and the one place where content types are declared.
+
+Each type is declared once with ``config.add_content_type(factory, title=..., schema=..., addable_to=...,
+default_state=...)``.  The declaration is a Pyramid configuration action, so declaring the same type twice
+fails at start-up and every type shows in the introspector.  Add and edit forms, folder listings, the
+catalog and the content loader all read the declarations from :class:`ContentTypes`, which the registry
+keeps as ``registry.content_types``.
+"""
+
+from dataclasses import dataclass, field
+
+from portal.resources.base import Container, Item, Localized, check_name  # noqa: F401
+
+
+@dataclass(frozen=True)
+class ContentType:
+    """What the site knows about one kind of content."""
+
+    name: str
+    factory: type
+    title: str
+    schema: type
+    #: Type names of the containers that may hold it; ``*`` means any container.
+    addable_to: tuple = ()
+    default_state: str = 'private'
+    #: Anything else a declaration carries (views, icons) for the parts that read it.
+    extra: dict = field(default_factory=dict)
+
+    def create(self, values=None, lang=None, state=None):
+        """A new item of this type with validated ``values`` applied and the default state."""
+        item = self.factory()
+        item.state = state or self.default_state
+        if values:
+            item.update(values, lang)
+        return item
+
+    def make_schema(self, **kw):
+        return self.schema(**kw)
+
+    def field_names(self):
+        return [node.name for node in self.schema().children]
+
+    def addable_in(self, container_type):
+        return '*' in self.addable_to or container_type in self.addable_to
+
+
+class ContentTypes:
+    """The declared content types by name."""
+
+    def __init__(self):
+        self._types = {}
+
+    def add(self, content_type):
+        self._types[content_type.name] = content_type
+
+    def __getitem__(self, name):
+        return self._types[name]
+
+    def get(self, name):
+        return self._types.get(name)
+
+    def __contains__(self, name):
+        return name in self._types
+
+    def __iter__(self):
+        return iter(self._types.values())
+
+    def of(self, item):
+        """The declaration of an item's type."""
+        return self._types[item.type_name]
+
+    def addable_to(self, container):
+        """The types that may be added to ``container``."""
+        return [ct for ct in self if container.is_container and ct.addable_in(container.type_name)]
+
+
+def add_content_type(
+    config, factory, title, schema, addable_to=(), default_state='private', **extra
+):
+    """Configurator directive: declare a content type (see the module docstring)."""
+    name = factory.type_name
+    if not name:
+        raise ValueError(f'{factory!r} has no type_name')
+    content_type = ContentType(
+        name=name,
+        factory=factory,
+        title=title,
+        schema=schema,
+        addable_to=tuple(addable_to),
+        default_state=default_state,
+        extra=extra,
+    )
+    intr = config.introspectable('content types', name, name, 'content type')
+    intr['factory'] = factory
+    intr['addable_to'] = content_type.addable_to
+    intr['default_state'] = default_state
+
+    def register():
+        config.registry.content_types.add(content_type)
+
+    config.action(('portal.content_type', name), register, introspectables=(intr,))
+
+
+def includeme(config):
+    config.registry.content_types = ContentTypes()
+    config.add_directive('add_content_type', add_content_type)
+    for module in ('site', 'folder', 'page', 'venue', 'material', 'guide'):
+        config.include(f'portal.resources.{module}')

@@ -1,0 +1,5 @@
+"""Public views of the site.  Each module registers its views when scanned."""
+
+
+def includeme(config):
+    config.scan('portal.views')

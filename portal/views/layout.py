@@ -1,0 +1,145 @@
+"""What every themed page shows around its own content.
+
+:class:`Layout` is handed to every Chameleon template as ``layout``: the interface language, the site's
+main navigation, breadcrumbs, the language switcher and the footer links.  It reads the content through
+the resources' own methods and the security policy, never from ZODB directly, and it stays usable on an
+error page where the content tree could not be reached.
+"""
+
+import logging
+from functools import cached_property
+from urllib.parse import urlencode
+
+from pyramid.events import BeforeRender, subscriber
+from pyramid.renderers import get_renderer
+
+from portal.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
+from portal.workflow import PUBLISHED
+
+log = logging.getLogger(__name__)
+
+MAIN_TEMPLATE = 'kaiku_theme:templates/layout.pt'
+MACROS = 'kaiku_theme:templates/macros.pt'
+
+
+class Layout:
+    """The page frame's data for one request."""
+
+    def __init__(self, request, context=None):
+        self.request = request
+        self.context = context if context is not None else getattr(request, 'context', None)
+
+    @cached_property
+    def lang(self):
+        try:
+            return self.request.locale_name
+        except Exception:  # a broken request still gets a page in the default language
+            return DEFAULT_LANGUAGE
+
+    def translate(self, message, mapping=None):
+        return self.request.localizer.translate(message, mapping=mapping)
+
+    @cached_property
+    def site(self):
+        try:
+            return self.request.root
+        except Exception:
+            log.exception('the site could not be reached while rendering a page frame')
+            return None
+
+    def text(self, item, field):
+        """An item's text in the interface language (or its own), with the language it is in."""
+        return item.text(field, self.lang)
+
+    def title(self, item):
+        return item.text('title', self.lang)
+
+    def url(self, item, *elements, **kw):
+        return self.request.resource_url(item, *elements, **kw)
+
+    def can_view(self, item):
+        return bool(self.request.has_permission('view', item))
+
+    @cached_property
+    def site_title(self):
+        return self.title(self.site) if self.site is not None else 'Kaikukortti'
+
+    @cached_property
+    def navigation(self):
+        """The site's top-level sections: (url, title, current)."""
+        site = self.site
+        if site is None:
+            return []
+        current = self._lineage_names()
+        entries = []
+        for name, child in site.items():
+            if child.exclude_from_nav or not self.can_view(child):
+                continue
+            entries.append((self.url(child), self.title(child), name in current))
+        return entries
+
+    def _lineage_names(self):
+        names = set()
+        item = self.context
+        while item is not None and getattr(item, '__parent__', None) is not None:
+            names.add(item.__name__)
+            item = item.__parent__
+        return names
+
+    @cached_property
+    def breadcrumbs(self):
+        """(url, title) from the site down to the context's parent; empty on the home page."""
+        crumbs = []
+        item = self.context
+        if item is None or not hasattr(item, 'text'):
+            return crumbs
+        item = item.__parent__
+        while item is not None:
+            crumbs.append((self.url(item), self.title(item)))
+            item = item.__parent__
+        return list(reversed(crumbs))
+
+    @cached_property
+    def language_links(self):
+        """(code, name, url, current) for each language, keeping the page and its other parameters."""
+        try:
+            params = [(k, v) for k, v in self.request.GET.items() if k != 'lang']
+        except UnicodeDecodeError:
+            params = []
+        links = []
+        for code in LANGUAGES:
+            query = urlencode([*params, ('lang', code)])
+            links.append((code, LANGUAGE_NAMES[code], f'{self.request.path_url}?{query}', code == self.lang))
+        return links
+
+    def _page(self, name):
+        site = self.site
+        item = site.get(name) if site is not None else None
+        if item is None or item.state != PUBLISHED:
+            return None
+        return (self.url(item), self.title(item))
+
+    @cached_property
+    def footer_links(self):
+        settings = self.request.registry.portal_settings
+        pages = (self._page(settings.accessibility_page), self._page(settings.privacy_page))
+        return [page for page in pages if page]
+
+    @cached_property
+    def home_url(self):
+        return self.request.application_url + '/'
+
+    def static(self, path):
+        return self.request.static_url(f'kaiku_theme:static/{path}')
+
+
+@subscriber(BeforeRender)
+def add_layout(event):
+    """Give every page template the layout data and the main template's macros."""
+    request = event.get('request')
+    renderer_name = event.get('renderer_name') or ''
+    if request is None or not renderer_name.endswith('.pt'):
+        return
+    event.setdefault('layout', Layout(request, event.get('context')))
+    event.setdefault('main_template', get_renderer(MAIN_TEMPLATE).implementation())
+    event.setdefault('macros', get_renderer(MACROS).implementation().macros)
