@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import transaction
 from pyramid.config import Configurator
-from pyramid.settings import aslist, asbool
+from pyramid.settings import asbool, aslist
 from pyramid_zodbconn import get_connection
 
 log = logging.getLogger(__name__)

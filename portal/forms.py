@@ -31,9 +31,11 @@ def choices_node(vocabulary, title, description=None, min_len=0):
             colander.ContainsOnly(vocabulary_values(vocabulary)),
             colander.Length(min=min_len, min_err=_('Choose at least one.')),
         ),
-        preparer=lambda value: tuple(v for v in vocabulary_values(vocabulary) if v in value)
-        if value not in (colander.null, None)
-        else value,
+        preparer=lambda value: (
+            tuple(v for v in vocabulary_values(vocabulary) if v in value)
+            if value not in (colander.null, None)
+            else value
+        ),
         widget=deform.widget.CheckboxChoiceWidget(values=vocabulary),
     )
 

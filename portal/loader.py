@@ -64,9 +64,7 @@ def parse(text):
 
 def format_file(header, body):
     """The text of a content file, the inverse of :func:`parse`."""
-    head = yaml.safe_dump(
-        header, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100
-    )
+    head = yaml.safe_dump(header, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
     text = f'---\n{head}---\n'
     if body:
         text += f'{body.strip()}\n'
@@ -236,7 +234,11 @@ class Loader:
             setattr(item, name, stored)
 
     def _read_file(self, path, filename):
-        if not isinstance(filename, str) or os.path.basename(filename) != filename or filename.startswith('.'):
+        if (
+            not isinstance(filename, str)
+            or os.path.basename(filename) != filename
+            or filename.startswith('.')
+        ):
             raise ContentError(f'a file must be named by its bare name beside the content file: {filename!r}')
         full = os.path.join(os.path.dirname(path), filename)
         try:
@@ -264,7 +266,9 @@ class Loader:
         allowed = [n for n in schema if n.name in item.translatable]
         unknown = set(header) - {n.name for n in allowed}
         if unknown:
-            raise ContentError(f'a translation holds only translated fields, not: {", ".join(sorted(unknown))}')
+            raise ContentError(
+                f'a translation holds only translated fields, not: {", ".join(sorted(unknown))}'
+            )
         sub = colander.SchemaNode(colander.Mapping())
         for node in allowed:
             sub.add(node.clone())

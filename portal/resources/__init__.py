@@ -74,9 +74,7 @@ class ContentTypes:
         return [ct for ct in self if container.is_container and ct.addable_in(container.type_name)]
 
 
-def add_content_type(
-    config, factory, title, schema, addable_to=(), default_state='private', **extra
-):
+def add_content_type(config, factory, title, schema, addable_to=(), default_state='private', **extra):
     """Configurator directive: declare a content type (see the module docstring)."""
     name = factory.type_name
     if not name:

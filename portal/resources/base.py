@@ -25,6 +25,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from persistent.mapping import PersistentMapping
 
+from portal.events import ObjectAdded, ObjectRemoved, notify
 from portal.i18n import DEFAULT_LANGUAGE
 from portal.workflow import state_acl
 
@@ -225,7 +226,7 @@ class Container(Item):
             return list(self.data.keys())
         ordered = [name for name in self._order if name in self.data]
         listed = set(ordered)
-        return ordered + [name for name in self.data.keys() if name not in listed]
+        return ordered + [name for name in self.data if name not in listed]
 
     def values(self):
         return [self.data[name] for name in self.keys()]
@@ -247,8 +248,12 @@ class Container(Item):
             raise ValueError('a name is listed twice')
         self._order = names or None
 
-    def add(self, name, item):
-        """Add ``item`` under ``name``; a name already in use or not valid raises."""
+    def add(self, name, item, send_events=True, registry=None):
+        """Add ``item`` under ``name``; a name already in use or not valid raises.
+
+        :class:`portal.events.ObjectAdded` is sent once the item is in place (for its children too,
+        when a whole subtree is added), unless ``send_events`` is false.
+        """
         check_name(name)
         if name in self.data:
             raise KeyError(f'name already in use: {name}')
@@ -258,12 +263,29 @@ class Container(Item):
         self._num_items.change(1)
         if self._order is not None:
             self._order = (*self._order, name)
+        if send_events:
+            for added in walk(item):
+                notify(ObjectAdded(added), registry)
         return item
 
-    def remove(self, name):
-        item = self.data.pop(name)
+    def remove(self, name, send_events=True, registry=None):
+        """Remove and return the item called ``name``; :class:`ObjectRemoved` follows for each item
+        of the removed subtree."""
+        item = self.data[name]
+        removed = list(walk(item)) if send_events else []
+        del self.data[name]
         self._num_items.change(-1)
         if self._order and name in self._order:
             self._order = tuple(n for n in self._order if n != name)
         item.__parent__ = None
+        for each in removed:
+            notify(ObjectRemoved(each, each.__parent__ or self, each.__name__), registry)
         return item
+
+
+def walk(item):
+    """``item`` and everything below it, parents before children."""
+    yield item
+    if item.is_container:
+        for child in item.values():
+            yield from walk(child)

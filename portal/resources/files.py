@@ -55,8 +55,10 @@ class StoredFile(Persistent):
 
     def __init__(self, data, filename, mimetype=None):
         self.filename = clean_filename(filename)
-        self.mimetype = mimetype or sniff_type(data[:16], self.filename) or (
-            mimetypes.guess_type(self.filename)[0] or 'application/octet-stream'
+        self.mimetype = (
+            mimetype
+            or sniff_type(data[:16], self.filename)
+            or (mimetypes.guess_type(self.filename)[0] or 'application/octet-stream')
         )
         self.size = len(data)
         self.blob = Blob()

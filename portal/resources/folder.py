@@ -14,6 +14,4 @@ class FolderSchema(ItemSchema):
 
 
 def includeme(config):
-    config.add_content_type(
-        Folder, title=_('Folder'), schema=FolderSchema, addable_to=('Site', 'Folder')
-    )
+    config.add_content_type(Folder, title=_('Folder'), schema=FolderSchema, addable_to=('Site', 'Folder'))

@@ -59,7 +59,5 @@ class StepSchema(ItemSchema):
 
 
 def includeme(config):
-    config.add_content_type(
-        Guide, title=_('Guide'), schema=GuideSchema, addable_to=('Folder',)
-    )
+    config.add_content_type(Guide, title=_('Guide'), schema=GuideSchema, addable_to=('Folder',))
     config.add_content_type(Step, title=_('Step'), schema=StepSchema, addable_to=('Guide',))

@@ -23,4 +23,3 @@ class SiteSchema(ItemSchema):
 
 def includeme(config):
     config.add_content_type(Site, title=_('Site'), schema=SiteSchema, default_state='published')
-

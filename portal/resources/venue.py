@@ -35,7 +35,9 @@ ACCESSIBILITY = (
 )
 
 POSTCODE = colander.Regex(r'^\d{5}$', msg=_('A postcode has five digits.'))
-PHONE = colander.Regex(r'^\+?[0-9 ()-]{5,25}$', msg=_('Give a phone number in digits, e.g. +358 40 123 4567.'))
+PHONE = colander.Regex(
+    r'^\+?[0-9 ()-]{5,25}$', msg=_('Give a phone number in digits, e.g. +358 40 123 4567.')
+)
 
 
 class Venue(Item):
@@ -89,9 +91,7 @@ class VenueSchema(ItemSchema):
     region = text_node(_('Region'), description=_('The region (maakunta).'), required=True, max_len=100)
     wellbeing_county = text_node(_('Wellbeing services county'), max_len=150)
     street_address = text_node(_('Street address'), max_len=200)
-    postcode = colander.SchemaNode(
-        colander.String(), title=_('Postcode'), missing='', validator=POSTCODE
-    )
+    postcode = colander.SchemaNode(colander.String(), title=_('Postcode'), missing='', validator=POSTCODE)
     latitude = _coordinate(_('Latitude'), 59.0, 71.0)
     longitude = _coordinate(_('Longitude'), 19.0, 32.0)
     website = colander.SchemaNode(
@@ -101,13 +101,9 @@ class VenueSchema(ItemSchema):
         validator=colander.All(colander.url, colander.Length(max=500)),
     )
     phone = colander.SchemaNode(colander.String(), title=_('Phone'), missing='', validator=PHONE)
-    email = colander.SchemaNode(
-        colander.String(), title=_('Email'), missing='', validator=colander.Email()
-    )
+    email = colander.SchemaNode(colander.String(), title=_('Email'), missing='', validator=colander.Email())
     accessibility = choices_node(ACCESSIBILITY, _('Accessibility'))
-    card_benefit = text_node(
-        _('What the card gives here'), required=True, max_len=2000, textarea=True
-    )
+    card_benefit = text_node(_('What the card gives here'), required=True, max_len=2000, textarea=True)
     how_to_get_ticket = text_node(_('How to get the ticket'), max_len=2000, textarea=True)
     child_tickets = colander.SchemaNode(
         colander.Boolean(),
@@ -122,9 +118,9 @@ class VenueSchema(ItemSchema):
         title=_('Languages served'),
         missing=(),
         validator=colander.ContainsOnly(list(LANGUAGES)),
-        preparer=lambda value: tuple(v for v in LANGUAGES if v in value)
-        if value not in (colander.null, None)
-        else value,
+        preparer=lambda value: (
+            tuple(v for v in LANGUAGES if v in value) if value not in (colander.null, None) else value
+        ),
         widget=deform.widget.CheckboxChoiceWidget(values=LANGUAGE_TITLES),
     )
     sample = colander.SchemaNode(

@@ -70,5 +70,3 @@ def bad_encoding(exc, request):
 def server_error(exc, request):
     log.exception('unexpected error on %s %s', request.method, request.path_qs)
     return _render(request, 500)
-
-

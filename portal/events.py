@@ -1,0 +1,49 @@
+"""Events sent when content changes, so that other parts (catalog, audit log, history) can follow.
+
+A container sends :class:`ObjectAdded` and :class:`ObjectRemoved` itself when an item is added or removed.
+Whoever changes an item's fields (an edit form, the loader) sends :class:`ObjectModified` with the names of
+the fields that changed; :func:`portal.workflow` sends :class:`StateChanged`.  Subscribe with
+``config.add_subscriber(handler, ObjectAdded)``; a handler gets the event and reads ``event.item``.
+"""
+
+from pyramid.threadlocal import get_current_registry
+
+
+class ContentEvent:
+    def __init__(self, item):
+        self.item = item
+
+
+class ObjectAdded(ContentEvent):
+    """``item`` was added to ``item.__parent__``."""
+
+
+class ObjectRemoved(ContentEvent):
+    """``item`` was removed from ``parent`` (``item.__parent__`` is already None)."""
+
+    def __init__(self, item, parent, name):
+        super().__init__(item)
+        self.parent = parent
+        self.name = name
+
+
+class ObjectModified(ContentEvent):
+    """Fields of ``item`` changed; ``fields`` names them."""
+
+    def __init__(self, item, fields=()):
+        super().__init__(item)
+        self.fields = tuple(fields)
+
+
+class StateChanged(ContentEvent):
+    """``item`` moved from workflow state ``old`` to ``new``."""
+
+    def __init__(self, item, old, new):
+        super().__init__(item)
+        self.old = old
+        self.new = new
+
+
+def notify(event, registry=None):
+    """Send ``event`` to its subscribers in ``registry`` (the current one by default)."""
+    (registry or get_current_registry()).notify(event)
