@@ -46,10 +46,9 @@ def negotiate_locale_name(request):
     if cookie in LANGUAGES:
         return cookie
     try:
-        best = request.accept_language.best_match(LANGUAGES)
+        return request.accept_language.lookup(LANGUAGES, default=DEFAULT_LANGUAGE)
     except (ValueError, UnicodeDecodeError):
-        best = None
-    return best or DEFAULT_LANGUAGE
+        return DEFAULT_LANGUAGE
 
 
 @subscriber(NewResponse)

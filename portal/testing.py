@@ -1,0 +1,113 @@
+"""Test fixtures that the portal's tests and every plugin's tests share.
+
+The cookiecutter's pattern: one application for the whole test session on a temporary FileStorage filled
+from ``content/``, and for each test a transaction manager that is begun and doomed, so nothing a test
+does through ``testapp`` is ever committed.  Tests that must see writes committed (a form post followed by
+a page load, two processes, a restart) use ``make_app``, which builds an application on a fresh database
+of its own.
+"""
+
+import contextlib
+import os
+
+import pytest
+import transaction
+import webtest
+from pyramid import testing
+from transaction.interfaces import NoTransaction
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CONTENT_DIR = os.path.join(REPO, 'content')
+
+
+def app_settings(directory, **overrides):
+    """Settings for an application whose database and blobs live in ``directory``."""
+    settings = {
+        'zodbconn.uri': (
+            f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size=5000'
+        ),
+        'retry.attempts': '3',
+        'pyramid.default_locale_name': 'fi',
+        'pyramid.includes': 'kaiku_registry',
+        'portal.content_dir': CONTENT_DIR,
+        'portal.secure_cookies': 'false',
+    }
+    settings.update(overrides)
+    return settings
+
+
+def build_app(directory, **overrides):
+    from portal import main
+
+    return main({}, **app_settings(directory, **overrides))
+
+
+def close_app(app):
+    """Close the databases an application opened."""
+    registry = getattr(app, 'registry', None)
+    for db in getattr(registry, '_zodb_databases', {}).values():
+        db.close()
+
+
+@pytest.fixture(scope='session')
+def app(tmp_path_factory):
+    app = build_app(str(tmp_path_factory.mktemp('db')))
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def tm():
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+    tm.doom()
+    yield tm
+    with contextlib.suppress(NoTransaction):  # the request's connection may have ended it already
+        tm.abort()
+
+
+@pytest.fixture
+def testapp(app, tm):
+    """A WebTest client whose requests share one doomed transaction."""
+    return webtest.TestApp(
+        app,
+        extra_environ={'HTTP_HOST': 'example.com', 'tm.active': True, 'tm.manager': tm},
+    )
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Build applications on fresh databases of their own, with settings overridden per call."""
+    built = []
+
+    def factory(**overrides):
+        directory = tmp_path / f'db{len(built)}'
+        directory.mkdir()
+        app = build_app(str(directory), **overrides)
+        built.append(app)
+        return app
+
+    yield factory
+    for app in built:
+        close_app(app)
+
+
+@pytest.fixture
+def committing_testapp(make_app):
+    """A WebTest client on a fresh database whose requests commit, like a real browser's."""
+    return webtest.TestApp(make_app(), extra_environ={'HTTP_HOST': 'example.com'})
+
+
+@pytest.fixture
+def config():
+    with testing.testConfig() as config:
+        yield config
+
+
+@pytest.fixture
+def dummy_request(app, tm):
+    request = testing.DummyRequest()
+    request.registry = app.registry
+    request.tm = tm
+    return request

@@ -1,0 +1,1 @@
+from portal.testing import *  # noqa: F403
