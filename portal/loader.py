@@ -101,7 +101,10 @@ class Loader:
         return report
 
     # containers ------------------------------------------------------------------------------------
-    def _load_container(self, container, directory, report, is_new):
+    def _load_container(self, container, directory, report, is_new, created=None):
+        """Load a directory into ``container``; ``is_new`` applies its own ``_index.md`` header and
+        ``created`` (by default the same) its ``order``, which a container that existed keeps."""
+        created = is_new if created is None else created
         index = os.path.join(directory, INDEX + '.md')
         order = ()
         if os.path.exists(index):
@@ -125,7 +128,8 @@ class Loader:
                 and not TRANSLATION.match(entry)
             ):
                 self._load_item(container, entry[:-3], directory, report)
-        self._apply_order(container, order, index, report)
+        if created:
+            self._apply_order(container, order, index, report)
 
     def _apply_order(self, container, order, index, report):
         if not order:
@@ -137,9 +141,7 @@ class Loader:
         missing = [str(name) for name in order if name not in known]
         if missing:
             report.problems.append(f'{index}: order names items that do not exist: {missing}')
-        current = container.order
-        if not current or set(current) <= set(known):
-            container.set_order(list(dict.fromkeys(known)))
+        container.set_order(list(dict.fromkeys(known)))
 
     def _load_child_container(self, container, name, path, report):
         index = os.path.join(path, INDEX + '.md')
@@ -164,7 +166,7 @@ class Loader:
         container.add(name, child)
         report.added.append(index)
         self._load_translations(child, path, INDEX, report)
-        self._load_container(child, path, report, is_new=False)
+        self._load_container(child, path, report, is_new=False, created=True)
 
     # items -----------------------------------------------------------------------------------------
     def _load_item(self, container, name, directory, report):

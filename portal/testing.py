@@ -111,3 +111,18 @@ def dummy_request(app, tm):
     request.registry = app.registry
     request.tm = tm
     return request
+
+
+@contextlib.contextmanager
+def edit_site(app):
+    """Open the application's site outside any request and commit what the block changes."""
+    from portal import SITE_KEY
+
+    db = app.registry._zodb_databases['']
+    tm = transaction.TransactionManager()
+    conn = db.open(transaction_manager=tm)
+    try:
+        with tm:
+            yield conn.root()[SITE_KEY]
+    finally:
+        conn.close()

@@ -239,14 +239,16 @@ class Container(Item):
         return tuple(self._order or ())
 
     def set_order(self, names):
-        """Put the named children first, in this order; unknown names are refused."""
+        """Put the named children first, in this order, and the rest after them by name; items added
+        later go to the end.  Unknown names are refused."""
         names = tuple(names)
         unknown = [name for name in names if name not in self.data]
         if unknown:
             raise KeyError(f'not in this folder: {", ".join(unknown)}')
         if len(set(names)) != len(names):
             raise ValueError('a name is listed twice')
-        self._order = names or None
+        listed = set(names)
+        self._order = (names + tuple(n for n in self.data if n not in listed)) if names else None
 
     def add(self, name, item, send_events=True, registry=None):
         """Add ``item`` under ``name``; a name already in use or not valid raises.

@@ -14,6 +14,7 @@ from pyramid.events import BeforeRender, subscriber
 from pyramid.renderers import get_renderer
 
 from portal.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
+from portal.resources.base import Item
 from portal.workflow import PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,8 @@ class Layout:
 
     def _lineage_names(self):
         names = set()
-        item = self.context
-        while item is not None and getattr(item, '__parent__', None) is not None:
+        item = self.context if isinstance(self.context, Item) else None
+        while item is not None and item.__parent__ is not None:
             names.add(item.__name__)
             item = item.__parent__
         return names
@@ -91,7 +92,7 @@ class Layout:
         """(url, title) from the site down to the context's parent; empty on the home page."""
         crumbs = []
         item = self.context
-        if item is None or not hasattr(item, 'text'):
+        if not isinstance(item, Item):
             return crumbs
         item = item.__parent__
         while item is not None:
