@@ -1,0 +1,153 @@
+"""Card codes, and the signed payload a card's QR code carries.
+
+A card code is nine random characters from an alphabet without look-alikes (no 0 or O, no 1 or I) and a tenth
+check character computed with the Luhn mod N algorithm, so that a mistyped character or two swapped
+neighbours are caught before any lookup.  Codes are printed in groups (``ABCD-EFGH-JK``) and read back
+without caring about case, spaces or dashes.
+
+The QR code carries the code, the last day of validity and the number of children, signed with the
+registry's Ed25519 key, so a door device holding the public key can check a scanned card without the
+server.  The registry stays authoritative: a card closed after printing still verifies offline until its
+date, which the door view says plainly.
+"""
+
+import base64
+import datetime
+import io
+import re
+import secrets
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'
+BODY_LENGTH = 9
+CODE_LENGTH = BODY_LENGTH + 1
+PAYLOAD_PREFIX = 'KK1'
+_INDEX = {char: i for i, char in enumerate(ALPHABET)}
+_SEPARATORS = re.compile(r'[\s\-_.]+')
+
+
+def check_character(body):
+    """The Luhn mod N check character of ``body`` over :data:`ALPHABET`."""
+    n = len(ALPHABET)
+    factor = 2
+    total = 0
+    for char in reversed(body):
+        addend = factor * _INDEX[char]
+        factor = 1 if factor == 2 else 2
+        total += addend // n + addend % n
+    return ALPHABET[(n - total % n) % n]
+
+
+def new_code(randbelow=secrets.randbelow):
+    body = ''.join(ALPHABET[randbelow(len(ALPHABET))] for _ in range(BODY_LENGTH))
+    return body + check_character(body)
+
+
+def normalize(text):
+    """A code as typed or scanned, upper-cased and without separators; None when it cannot be one."""
+    if not isinstance(text, str):
+        return None
+    code = _SEPARATORS.sub('', text).upper()
+    if len(code) != CODE_LENGTH or any(char not in _INDEX for char in code):
+        return None
+    return code
+
+
+def is_valid(code):
+    """True when ``code`` is well formed and its check character matches."""
+    return code is not None and len(code) == CODE_LENGTH and check_character(code[:-1]) == code[-1]
+
+
+def parse(text):
+    """The normalized code when ``text`` is a well-formed code with a correct check, else None."""
+    code = normalize(text)
+    return code if is_valid(code) else None
+
+
+def grouped(code):
+    """The code as printed: ``ABCD-EFGH-JK``."""
+    return f'{code[:4]}-{code[4:8]}-{code[8:]}'
+
+
+# Signed QR payloads -------------------------------------------------------------------------------
+def generate_key():
+    return Ed25519PrivateKey.generate()
+
+
+def private_key_pem(key):
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def load_private_key(pem):
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError('the signing key must be an Ed25519 key')
+    return key
+
+
+def public_key_raw(key):
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
+
+
+def sign_payload(key, code, valid_until, children):
+    """``KK1.<code>.<yyyymmdd>.<children>.<signature>``: short enough for a small QR code."""
+    message = f'{PAYLOAD_PREFIX}.{code}.{valid_until:%Y%m%d}.{int(children)}'
+    return f'{message}.{_b64(key.sign(message.encode("ascii")))}'
+
+
+class PayloadError(ValueError):
+    """A scanned payload that is not a card's, or whose signature does not match."""
+
+
+def verify_payload(public_raw, payload):
+    """Check a scanned payload's signature; return ``(code, valid_until, children)``."""
+    try:
+        prefix, code, until, children, signature = payload.strip().split('.')
+        if prefix != PAYLOAD_PREFIX or not is_valid(code) or not children.isdigit():
+            raise PayloadError('not a Kaikukortti code')
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(
+            _unb64(signature), f'{prefix}.{code}.{until}.{children}'.encode('ascii')
+        )
+        return code, datetime.datetime.strptime(until, '%Y%m%d').date(), int(children)
+    except InvalidSignature as e:
+        raise PayloadError('the signature does not match: the code has been altered') from e
+    except (ValueError, UnicodeError, AttributeError) as e:
+        if isinstance(e, PayloadError):
+            raise
+        raise PayloadError('not a Kaikukortti code') from e
+
+
+# Pictures of the code -----------------------------------------------------------------------------
+def qr_svg(payload, title):
+    """The payload as an SVG QR code (segno: a maintained, pure-Python QR encoder)."""
+    import segno
+
+    out = io.BytesIO()
+    segno.make(payload, error='m').save(out, kind='svg', scale=4, border=2, title=title, xmldecl=False)
+    return out.getvalue().decode('utf-8')
+
+
+def code39_svg(code):
+    """The code as an SVG Code 39 barcode (python-barcode), without its own text line."""
+    from barcode import Code39
+    from barcode.writer import SVGWriter
+
+    out = io.BytesIO()
+    Code39(code, writer=SVGWriter(), add_checksum=False).write(
+        out, options={'write_text': False, 'module_height': 12.0, 'quiet_zone': 2.0}
+    )
+    svg = out.getvalue().decode('utf-8')
+    return svg[svg.index('<svg') :]
