@@ -1,9 +1,10 @@
 """Materials: brochures, posters, forms, logos, training and reports, as a file or as a link."""
 
 import colander
+import deform.widget
 
 from portal.forms import ItemSchema, body_node, choices_node
-from portal.i18n import _
+from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.base import Item
 
 AUDIENCES = (
@@ -30,6 +31,7 @@ class Material(Item):
     kind = 'brochure'
     link = ''
     file = None
+    material_language = 'fi'
 
 
 class MaterialSchema(ItemSchema):
@@ -39,6 +41,13 @@ class MaterialSchema(ItemSchema):
         colander.String(),
         title=_('Kind'),
         validator=colander.OneOf([value for value, _title in KINDS]),
+    )
+    material_language = colander.SchemaNode(
+        colander.String(),
+        title=_('Language of the material'),
+        missing='fi',
+        validator=colander.OneOf(LANGUAGES),
+        widget=deform.widget.SelectWidget(values=LANGUAGE_TITLES),
     )
     link = colander.SchemaNode(
         colander.String(),

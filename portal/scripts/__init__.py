@@ -11,5 +11,9 @@ def site_from_ini(config_uri):
     setup_logging(config_uri)
     with bootstrap(config_uri) as env:
         request = env['request']
-        with request.tm:
-            yield env['root'], env['registry']
+        try:
+            with request.tm:
+                yield env['root'], env['registry']
+        finally:
+            for db in getattr(env['registry'], '_zodb_databases', {}).values():
+                db.close()

@@ -84,7 +84,7 @@ def material(context, request):
     return {
         'kind': vocabulary_title(KINDS, context.kind),
         'audience': labels(AUDIENCES, context.audience),
-        'language': vocabulary_title(LANGUAGE_TITLES, context.language),
+        'language': vocabulary_title(LANGUAGE_TITLES, context.material_language),
     }
 
 
