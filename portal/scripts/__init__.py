@@ -9,11 +9,11 @@ from pyramid.paster import bootstrap, setup_logging
 def site_from_ini(config_uri):
     """Yield ``(site, registry)`` inside a transaction that commits when the block ends cleanly."""
     setup_logging(config_uri)
-    with bootstrap(config_uri) as env:
-        request = env['request']
-        try:
-            with request.tm:
-                yield env['root'], env['registry']
-        finally:
-            for db in getattr(env['registry'], '_zodb_databases', {}).values():
-                db.close()
+    env = bootstrap(config_uri)
+    try:
+        with env['request'].tm:
+            yield env['root'], env['registry']
+    finally:
+        env['closer']()
+        for db in getattr(env['registry'], '_zodb_databases', {}).values():
+            db.close()
