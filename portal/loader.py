@@ -320,10 +320,15 @@ class Dumper:
         self._dump_container(site, directory, written)
         return written
 
+    def _dumpable(self, item):
+        return self.types.of(item).extra.get('dumpable', True)
+
     def _dump_container(self, container, directory, written):
         os.makedirs(directory, exist_ok=True)
         self._dump_item(container, directory, INDEX, written)
         for name, child in container.items():
+            if not self._dumpable(child):
+                continue
             if child.is_container:
                 self._dump_container(child, os.path.join(directory, name), written)
             else:
@@ -349,7 +354,7 @@ class Dumper:
                 header[name] = stored.filename
                 self._write(os.path.join(directory, stored.filename), stored.read(), written)
         if item.is_container and item.order:
-            header['order'] = list(item.order)
+            header['order'] = [name for name in item.order if self._dumpable(item[name])]
         body = values.get('body') or ''
         self._write(os.path.join(directory, f'{stem}.md'), format_file(header, body), written)
         for lang in item.text_languages():

@@ -254,3 +254,48 @@ def test_aggregates_equal_a_recount_of_the_raw_records(ops):
     activated = {v.card_id for v in live}
     assert registry.totals('activated') == len(activated)
     assert all(card.uses == sum(1 for v in live if v.card_id == card.id) for card in registry.cards.values())
+
+
+class TestTokens:
+    def test_token_is_stored_hashed_and_can_be_revoked(self, reg):
+        registry, _, _, venue = reg
+        token = registry.new_token(venue)
+        assert token not in repr(list(registry.tokens.keys()))
+        assert registry.site_for_token(token) is venue
+        assert registry.site_for_token(token + 'x') is None
+        assert registry.site_for_token('') is None
+        assert registry.site_for_token(None) is None
+        assert registry.revoke_tokens(venue) == 1
+        assert registry.site_for_token(token) is None
+
+    def test_a_token_of_an_inactive_site_does_not_work(self, reg):
+        registry, _, _, venue = reg
+        token = registry.new_token(venue)
+        venue.active = False
+        assert registry.site_for_token(token) is None
+
+
+class TestRetention:
+    def test_old_visits_and_long_closed_cards_go_but_statistics_stay(self, reg):
+        registry, issuer, _, venue = reg
+        long_ago = datetime.date(2022, 6, 1)
+        old_card = registry.issue_card(issuer, long_ago, 1980, '33100', 1)
+        old_visit = registry.record_visit(old_card, venue, long_ago, 'sport', children=1)
+        card = issue(registry, issuer)
+        old_visit_of_live_card = registry.record_visit(
+            card, venue, TODAY, 'culture', now=datetime.datetime(2026, 11, 29, tzinfo=datetime.UTC)
+        )
+        measures = ('adult_uses', 'child_uses', 'cards')
+        before = [registry.totals(measure) for measure in measures]
+        visits, cards = registry.apply_retention(datetime.date(2026, 11, 29), years=2)
+        assert (visits, cards) == (1, 1)
+        assert old_visit.id not in registry.visits
+        assert old_card.id not in registry.cards
+        assert registry.card_by_code(old_card.code) is None
+        assert old_visit_of_live_card.id in registry.visits
+        assert registry.card_count() == 1
+        assert (
+            registry.totals('adult_uses'),
+            registry.totals('child_uses'),
+            registry.totals('cards'),
+        ) == before

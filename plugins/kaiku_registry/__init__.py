@@ -1,9 +1,73 @@
 """The Kaikukortti registry: partners, pseudonymous cards, verification at the door, visits, statistics.
 
-The plugin joins the site only through ``config.include('kaiku_registry')``; the portal never imports it.
-For now it only declares itself, so that the site can be run and tested both with and without it.
+The plugin joins the site only through ``config.include('kaiku_registry')`` (listed in
+``pyramid.includes``); the portal never imports it.  It declares its :class:`~kaiku_registry.models.Registry`
+as a content type with the portal's own directive and, when the application starts, makes sure the site
+has one at ``/registry``.  Its settings are read here, in one place.
 """
+
+import logging
+from dataclasses import dataclass
+
+import transaction
+from pyramid.events import ApplicationCreated
+from pyramid.settings import asbool
+
+from portal import SITE_KEY
+from portal.forms import ItemSchema
+from portal.i18n import _
+
+log = logging.getLogger(__name__)
+
+REGISTRY_NAME = 'registry'
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    signing_key: str | None
+    retention_years: int
+    regional_only: bool
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(
+            signing_key=settings.get('kaiku_registry.signing_key') or None,
+            retention_years=int(settings.get('kaiku_registry.retention_years', 2)),
+            regional_only=asbool(settings.get('kaiku_registry.regional_only', False)),
+        )
+
+
+def ensure_registry(event):
+    """Give the site its registry, in a transaction of its own, when the application starts."""
+    from kaiku_registry.models import Registry
+
+    app_registry = event.app.registry
+    db = app_registry._zodb_databases['']
+    tm = transaction.TransactionManager()
+    for attempt in tm.attempts(3):
+        with attempt:
+            conn = db.open(transaction_manager=tm)
+            tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
+            site = conn.root().get(SITE_KEY)
+            if site is not None and REGISTRY_NAME not in site:
+                registry = Registry()
+                registry.update({'title': 'Kaikukortti-rekisteri'}, 'fi')
+                registry.set_texts('sv', {'title': 'Kaikukortsregistret'})
+                registry.set_texts('en', {'title': 'Kaikukortti registry'})
+                site.add(REGISTRY_NAME, registry, registry=app_registry)
+                log.info('card registry created at /%s', REGISTRY_NAME)
 
 
 def includeme(config):
-    config.registry.settings.setdefault('kaiku_registry.enabled', True)
+    from kaiku_registry.models import Registry
+
+    config.registry.registry_settings = RegistrySettings.from_settings(config.get_settings())
+    config.add_content_type(
+        Registry,
+        title=_('Card registry'),
+        schema=ItemSchema,
+        addable_to=(),
+        default_state='private',
+        dumpable=False,
+    )
+    config.add_subscriber(ensure_registry, ApplicationCreated)

@@ -17,6 +17,7 @@ The rules of the card are methods here and in :mod:`kaiku_registry.rules`; nothi
 """
 
 import datetime
+import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from kaiku_registry import codes
+from portal.resources.base import Item
 
 PARTNER_KINDS = ('municipality', 'wellbeing_county', 'issuer_ngo', 'venue_operator', 'kaikukeskus')
 SITE_KINDS = ('issuer', 'venue')
@@ -116,6 +118,7 @@ class Card(Persistent):
     """A pseudonymous card record (see the module docstring for what it may hold)."""
 
     closed_reason = None
+    closed_on = None
     replaced_by = None
     gender = None
     life_situation = None
@@ -195,10 +198,29 @@ class Verification:
     community: bool = False
 
 
-class Registry(Persistent):
-    """All registry records of one site (see the module docstring)."""
+class ApiToken(Persistent):
+    """A site's API token, kept only as its SHA-256 digest."""
+
+    def __init__(self, digest, site_id, created):
+        self.digest = digest
+        self.site_id = site_id
+        self.created = created
+        self.revoked = None
+
+
+class Registry(Item):
+    """All registry records of one site (see the module docstring).
+
+    It is a content item of the portal (``site['registry']``), private, left out of the navigation and of
+    content dumps, so that the plugin's views are reached by traversal under ``/registry``.
+    """
+
+    type_name = 'Registry'
+    exclude_from_nav = True
 
     def __init__(self):
+        super().__init__()
+        self.tokens = OOBTree()
         self.partners = LOBTree()
         self.sites = LOBTree()
         self.cards = LOBTree()
@@ -314,12 +336,13 @@ class Registry(Persistent):
             card.valid_until = min(card.valid_until, pilot_end)
         return card
 
-    def close_card(self, card, reason):
+    def close_card(self, card, reason, today=None):
         if reason not in CLOSE_REASONS:
             raise RuleError('bad_reason', 'Unknown reason for closing.')
         if card.closed_reason:
             raise RuleError('closed', 'The card is closed already.')
         card.closed_reason = reason
+        card.closed_on = today or datetime.date.today()
         return card
 
     def replace_card(self, card, site, today):
@@ -344,6 +367,7 @@ class Registry(Persistent):
         new.life_situation = card.life_situation
         self._store_card(new)
         card.closed_reason = 'replaced'
+        card.closed_on = today
         card.replaced_by = new.id
         return new
 
@@ -454,3 +478,63 @@ class Registry(Persistent):
             if all(values[name] == wanted for name, wanted in match.items()):
                 total += counter()
         return total
+
+    # API tokens ------------------------------------------------------------------------------------
+    def new_token(self, site, now=None):
+        """Make an API token for ``site``; the token itself is returned once and never stored."""
+        token = 'kk_' + secrets.token_urlsafe(32)
+        digest = hashlib.sha256(token.encode('ascii')).hexdigest()
+        self.tokens[digest] = ApiToken(digest, site.id, now or datetime.datetime.now(datetime.UTC))
+        return token
+
+    def site_for_token(self, token):
+        """The active site a presented token belongs to, or None."""
+        if not isinstance(token, str) or not token.startswith('kk_') or len(token) > 100:
+            return None
+        record = self.tokens.get(hashlib.sha256(token.encode('ascii', 'replace')).hexdigest())
+        if record is None or record.revoked:
+            return None
+        site = self.sites.get(record.site_id)
+        return site if site is not None and site.active else None
+
+    def revoke_tokens(self, site, now=None):
+        count = 0
+        for record in self.tokens.values():
+            if record.site_id == site.id and not record.revoked:
+                record.revoked = now or datetime.datetime.now(datetime.UTC)
+                count += 1
+        return count
+
+    # retention -------------------------------------------------------------------------------------
+    def apply_retention(self, today, years=2):
+        """Delete visits older than ``years`` full calendar years, and cards closed or expired for
+        longer; the running aggregates already hold their counts, so statistics stay whole.
+
+        Returns ``(visits deleted, cards deleted)``.
+        """
+        cutoff = datetime.date(today.year - years, 1, 1)
+        old_visits = [v for v in self.visits.values() if v.date < cutoff]
+        for visit in old_visits:
+            self._forget_visit(visit)
+        old_cards = [
+            card
+            for card in self.cards.values()
+            if card.valid_until < cutoff
+            or (card.closed_reason and card.closed_on and card.closed_on < cutoff)
+        ]
+        for card in old_cards:
+            for visit_id in list(self.visit_ids_by_card.get(card.id, ())):
+                self._forget_visit(self.visits[visit_id])
+            self.visit_ids_by_card.pop(card.id, None)
+            del self.cards[card.id]
+            del self.card_ids_by_code[card.code]
+            self.card_ids_by_site[card.site_id].remove(card.id)
+            self.card_count.change(-1)
+        return len(old_visits), len(old_cards)
+
+    def _forget_visit(self, visit):
+        del self.visits[visit.id]
+        ids = self.visit_ids_by_card.get(visit.card_id)
+        if ids is not None and visit.id in ids:
+            ids.remove(visit.id)
+        self.visit_count.change(-1)

@@ -23,7 +23,8 @@ class ContentType:
     #: Type names of the containers that may hold it; ``*`` means any container.
     addable_to: tuple = ()
     default_state: str = 'private'
-    #: Anything else a declaration carries (views, icons) for the parts that read it.
+    #: Anything else a declaration carries for the parts that read it, e.g. ``dumpable=False`` keeps a
+    #: type's items (a plugin's records) out of content dumps.
     extra: dict = field(default_factory=dict)
 
     def create(self, values=None, lang=None, state=None):
