@@ -294,8 +294,4 @@ class TestRetention:
         assert registry.card_by_code(old_card.code) is None
         assert old_visit_of_live_card.id in registry.visits
         assert registry.card_count() == 1
-        assert (
-            registry.totals('adult_uses'),
-            registry.totals('child_uses'),
-            registry.totals('cards'),
-        ) == before
+        assert [registry.totals(measure) for measure in measures] == before
