@@ -25,6 +25,7 @@ catalogs: $(MO)
 
 serve: $(STAMP) catalogs
 	mkdir -p var
+	$(BIN)/kaiku-registry development.ini keygen
 	$(BIN)/pserve development.ini http_port=$(PORT)
 
 test: $(STAMP) catalogs check-lint

@@ -1,0 +1,288 @@
+"""``kaiku-registry <ini> <command>``: the registry's console commands.
+
+- ``sites``: every site as a tab-separated line (id, kind, municipality, name).
+- ``token <site-id> [--revoke]``: print a new API token for a site, or revoke the site's tokens.
+- ``import partners|sites|cards <file.csv>``: all rows or none; every bad row is reported with its line.
+- ``demo``: fill a development database with demo partners, sites, cards and visits in two regions.
+- ``retention``: delete visits and closed cards older than the retention period.
+- ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing.
+"""
+
+import argparse
+import csv
+import datetime
+import os
+import random
+import sys
+
+from kaiku_registry import codes
+from kaiku_registry.models import (
+    GENDERS,
+    LIFE_SITUATIONS,
+    PARTNER_KINDS,
+    SECTORS,
+    SITE_KINDS,
+    RuleError,
+)
+from kaiku_registry.privacy import find_identifier
+from portal.scripts import site_from_ini
+
+PROGRESS_EVERY = 1000
+COLUMNS = {
+    'partners': ('name', 'kind', 'municipality', 'region', 'contact_title', 'contact_email'),
+    'sites': ('partner', 'name', 'kind', 'municipality', 'region'),
+    'cards': ('site_id', 'issued', 'birth_year', 'postcode', 'children', 'gender', 'life_situation'),
+}
+
+
+class ImportFailed(Exception):
+    """The import found bad rows; nothing was changed."""
+
+    def __init__(self, errors):
+        super().__init__(f'{len(errors)} bad rows')
+        self.errors = errors
+
+
+def _text(row, name, required=True, max_len=200):
+    value = (row.get(name) or '').strip()
+    if required and not value:
+        raise ValueError(f'{name} is missing')
+    if len(value) > max_len:
+        raise ValueError(f'{name} is longer than {max_len} characters')
+    found = find_identifier(value)
+    if found:
+        raise ValueError(f'{name} looks like it holds a {found}: identifying data is never stored')
+    return value
+
+
+def _choice(row, name, choices, required=True):
+    value = _text(row, name, required=required)
+    if not value and not required:
+        return None
+    if value not in choices:
+        raise ValueError(f'{name} must be one of {", ".join(choices)}')
+    return value
+
+
+def _int(row, name):
+    value = _text(row, name)
+    if not value.lstrip('-').isdigit():
+        raise ValueError(f'{name} must be a whole number')
+    return int(value)
+
+
+def _import_row(registry, kind, row, partners_by_name):
+    if kind == 'partners':
+        partner = registry.add_partner(
+            _text(row, 'name'),
+            _choice(row, 'kind', PARTNER_KINDS),
+            _text(row, 'municipality'),
+            _text(row, 'region'),
+            contact_title=_text(row, 'contact_title', required=False),
+            contact_email=_text(row, 'contact_email', required=False),
+        )
+        partners_by_name[partner.name] = partner
+    elif kind == 'sites':
+        partner = partners_by_name.get(_text(row, 'partner'))
+        if partner is None:
+            raise ValueError('partner names no known partner')
+        registry.add_site(
+            partner,
+            _text(row, 'name'),
+            _choice(row, 'kind', SITE_KINDS),
+            _text(row, 'municipality', required=False) or None,
+            _text(row, 'region', required=False) or None,
+        )
+    else:
+        site_id = _int(row, 'site_id')
+        site = registry.site(site_id)
+        if site is None:
+            raise ValueError('site_id names no known site')
+        try:
+            issued = datetime.date.fromisoformat(_text(row, 'issued'))
+        except ValueError as e:
+            raise ValueError('issued must be a date like 2025-03-31') from e
+        registry.issue_card(
+            site,
+            issued,
+            _int(row, 'birth_year'),
+            _text(row, 'postcode'),
+            _int(row, 'children'),
+            gender=_choice(row, 'gender', GENDERS, required=False),
+            life_situation=_choice(row, 'life_situation', LIFE_SITUATIONS, required=False),
+        )
+
+
+def import_csv(registry, kind, stream, progress=None):
+    """Import rows of ``kind`` from a CSV stream; raise :class:`ImportFailed` listing every bad row.
+
+    Rows are applied as they are read; the caller's transaction is aborted when any row is bad, so the
+    registry ends with all rows or none.
+    """
+    reader = csv.DictReader(stream)
+    missing = [name for name in COLUMNS[kind] if name not in (reader.fieldnames or ())]
+    if missing:
+        raise ImportFailed([(1, f'missing columns: {", ".join(missing)}')])
+    partners_by_name = {partner.name: partner for partner in registry.partners.values()}
+    errors = []
+    count = 0
+    for count, row in enumerate(reader, start=1):
+        line = reader.line_num
+        try:
+            if None in row:
+                raise ValueError('the row has more cells than the header')
+            _import_row(registry, kind, row, partners_by_name)
+        except RuleError as e:
+            errors.append((line, e.message))
+        except ValueError as e:
+            errors.append((line, str(e)))
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(count)
+    if errors:
+        raise ImportFailed(errors)
+    return count
+
+
+DEMO_REGIONS = (
+    ('Keski-Suomi', 'Keski-Suomen hyvinvointialue', ('Jyväskylä', 'Äänekoski', 'Jämsä')),
+    ('Pirkanmaa', 'Pirkanmaan hyvinvointialue', ('Tampere', 'Nokia')),
+)
+
+
+def fill_demo(registry, today, seed=2026, cards_per_issuer=40):
+    """Demo partners, sites, cards and visits over the past year; every name is marked (demo)."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    for region, county_name, municipalities in DEMO_REGIONS:
+        county = registry.add_partner(f'{county_name} (demo)', 'wellbeing_county', municipalities[0], region)
+        for municipality in municipalities:
+            city = registry.add_partner(
+                f'{municipality}n kaupunki (demo)',
+                'municipality',
+                municipality,
+                region,
+                contact_title='Kulttuurituottaja',
+                contact_email='kaikukortti@example.fi',
+            )
+            city.commitment_signed = today - datetime.timedelta(days=300)
+            city.trained = today - datetime.timedelta(days=rng.randrange(30, 500))
+            issuers = [
+                registry.add_site(county, f'Sosiaalityö, {municipality} (demo)', 'issuer', municipality),
+                registry.add_site(city, f'Nuorisopalvelut, {municipality} (demo)', 'issuer', municipality),
+            ]
+            venues = [
+                registry.add_site(city, f'{name}, {municipality} (demo)', 'venue', municipality)
+                for name in ('Uimahalli', 'Kaupunginmuseo', 'Kaupunginteatteri', 'Kansalaisopisto')
+            ]
+            for issuer in issuers:
+                for _ in range(cards_per_issuer):
+                    issued = today - datetime.timedelta(days=rng.randrange(0, 360))
+                    card = registry.issue_card(
+                        issuer,
+                        issued,
+                        rng.randrange(1940, today.year - 16),
+                        f'{rng.randrange(100, 999):03d}00',
+                        rng.choice((0, 0, 0, 1, 2, 3)),
+                        life_situation=rng.choice(LIFE_SITUATIONS),
+                    )
+                    for _ in range(rng.choice((0, 0, 1, 3, 6, 12))):
+                        day = issued + datetime.timedelta(
+                            days=rng.randrange(0, max(1, (today - issued).days))
+                        )
+                        venue = rng.choice(venues)
+                        course = venue.name.startswith('Kansalaisopisto')
+                        sector = 'education' if course else rng.choice(SECTORS)
+                        children = 0 if course else rng.randrange(0, card.children + 1)
+                        registry.record_visit(card, venue, day, sector, children=children, course=course)
+    return registry
+
+
+def _registry(site):
+    from kaiku_registry import REGISTRY_NAME
+
+    registry = site.get(REGISTRY_NAME)
+    if registry is None:
+        raise SystemExit('this site has no registry: is kaiku_registry in pyramid.includes?')
+    return registry
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='kaiku-registry', description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument('config_uri')
+    commands = parser.add_subparsers(dest='command', required=True)
+    commands.add_parser('sites')
+    token = commands.add_parser('token')
+    token.add_argument('site_id', type=int)
+    token.add_argument('--revoke', action='store_true')
+    importer = commands.add_parser('import')
+    importer.add_argument('kind', choices=sorted(COLUMNS))
+    importer.add_argument('file')
+    commands.add_parser('demo')
+    commands.add_parser('retention')
+    commands.add_parser('keygen')
+    args = parser.parse_args(argv)
+
+    if args.command == 'keygen':
+        return keygen(args.config_uri)
+    try:
+        with site_from_ini(args.config_uri) as (site, app_registry):
+            registry = _registry(site)
+            return _run(args, registry, app_registry)
+    except ImportFailed as e:
+        for line, reason in e.errors:
+            print(f'line {line}: {reason}', file=sys.stderr)
+        print(f'{len(e.errors)} bad rows: nothing was imported', file=sys.stderr)
+        return 1
+
+
+def _run(args, registry, app_registry):
+    today = datetime.date.today()
+    if args.command == 'sites':
+        for site in registry.sites.values():
+            print(f'{site.id}\t{site.kind}\t{site.municipality}\t{site.name}')
+    elif args.command == 'token':
+        site = registry.site(args.site_id)
+        if site is None:
+            raise SystemExit(f'no site {args.site_id}')
+        if args.revoke:
+            print(f'{registry.revoke_tokens(site)} tokens revoked')
+        else:
+            print(registry.new_token(site))
+    elif args.command == 'import':
+        with open(args.file, encoding='utf-8-sig', newline='') as stream:
+            count = import_csv(
+                registry, args.kind, stream, progress=lambda n: print(f'{n} rows read…', file=sys.stderr)
+            )
+        print(f'{count} rows imported')
+    elif args.command == 'demo':
+        fill_demo(registry, today)
+        print(f'{len(registry.sites)} sites, {len(registry.cards)} cards, {len(registry.visits)} visits')
+    elif args.command == 'retention':
+        years = app_registry.registry_settings.retention_years
+        visits, cards = registry.apply_retention(today, years)
+        print(f'{visits} visits and {cards} cards deleted (retention {years} years)')
+    return 0
+
+
+def keygen(config_uri):
+    from pyramid.paster import get_appsettings
+
+    from kaiku_registry import RegistrySettings
+
+    path = RegistrySettings.from_settings(get_appsettings(config_uri)).signing_key
+    if not path:
+        raise SystemExit('kaiku_registry.signing_key is not set')
+    if os.path.exists(path):
+        print(f'{path} exists')
+        return 0
+    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'wb') as f:
+        f.write(codes.private_key_pem(codes.generate_key()))
+    print(f'{path} created')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""The kaiku-registry console commands."""
+
+import os
+
+import pytest
+
+from portal.testing import CONTENT_DIR, edit_site
+
+
+@pytest.fixture
+def ini(tmp_path):
+    path = tmp_path / 'test.ini'
+    path.write_text(
+        '[app:main]\nuse = egg:kaiku-portal\n'
+        f'zodbconn.uri = file://{tmp_path}/Data.fs?blobstorage_dir={tmp_path}/blobs\n'
+        f'portal.content_dir = {CONTENT_DIR}\nportal.load_on_start = false\n'
+        'pyramid.includes = kaiku_registry\n'
+        f'kaiku_registry.signing_key = {tmp_path}/keys/signing.pem\n'
+    )
+    return str(path)
+
+
+def _main(argv):
+    from kaiku_registry.scripts import main
+
+    return main(argv)
+
+
+def test_import_is_all_or_nothing_and_reports_every_bad_row(ini, tmp_path, capsys):
+    (tmp_path / 'partners.csv').write_text(
+        'name,kind,municipality,region,contact_title,contact_email\n'
+        'Tampereen kaupunki,municipality,Tampere,Pirkanmaa,Kulttuurituottaja,kk@example.fi\n'
+        'Huono,spaceship,Tampere,Pirkanmaa,,\n'
+        ',municipality,Tampere,Pirkanmaa,,\n'
+        'Hetu 131052-308T,municipality,Tampere,Pirkanmaa,,\n'
+        'Liikaa,municipality,Tampere,Pirkanmaa,,,extra\n'
+    )
+    assert _main([ini, 'import', 'partners', str(tmp_path / 'partners.csv')]) == 1
+    err = capsys.readouterr().err
+    assert 'line 3: kind must be one of' in err
+    assert 'line 4: name is missing' in err
+    assert 'line 5: name looks like it holds a personal identity code' in err
+    assert 'line 6: the row has more cells than the header' in err
+    assert '4 bad rows: nothing was imported' in err
+    assert _main([ini, 'sites']) == 0
+    _main([ini, 'import', 'partners', str(tmp_path / 'partners.csv')])
+    (tmp_path / 'ok.csv').write_text(
+        'name,kind,municipality,region,contact_title,contact_email\nA,municipality,Tampere,Pirkanmaa,,\n'
+    )
+    assert _main([ini, 'import', 'partners', str(tmp_path / 'ok.csv')]) == 0
+    assert '1 rows imported' in capsys.readouterr().out
+
+
+def test_import_of_sites_and_cards(ini, tmp_path, capsys):
+    (tmp_path / 'p.csv').write_text(
+        'name,kind,municipality,region,contact_title,contact_email\nKaupunki,municipality,Nokia,Pirkanmaa,,\n'
+    )
+    (tmp_path / 's.csv').write_text(
+        'partner,name,kind,municipality,region\nKaupunki,Sosiaalitoimi,issuer,,\nTuntematon,X,issuer,,\n'
+    )
+    assert _main([ini, 'import', 'partners', str(tmp_path / 'p.csv')]) == 0
+    assert _main([ini, 'import', 'sites', str(tmp_path / 's.csv')]) == 1
+    assert 'line 3: partner names no known partner' in capsys.readouterr().err
+    (tmp_path / 's.csv').write_text(
+        'partner,name,kind,municipality,region\nKaupunki,Sosiaalitoimi,issuer,,\n'
+    )
+    assert _main([ini, 'import', 'sites', str(tmp_path / 's.csv')]) == 0
+    capsys.readouterr()
+    assert _main([ini, 'sites']) == 0
+    site_id = capsys.readouterr().out.split('\t')[0]
+    header = 'site_id,issued,birth_year,postcode,children,gender,life_situation\n'
+    (tmp_path / 'c.csv').write_text(
+        header + f'{site_id},2026-01-15,1980,37100,2,,student\n'
+        f'{site_id},2026-13-01,1980,37100,2,,\n'
+        f'{site_id},2026-01-15,2015,37100,0,,\n'
+        f'{site_id},2026-01-15,1980,371,0,,\n'
+    )
+    assert _main([ini, 'import', 'cards', str(tmp_path / 'c.csv')]) == 1
+    err = capsys.readouterr().err
+    assert 'line 3: issued must be a date' in err
+    assert 'line 4: The holder must be 16 or over' in err
+    assert 'line 5: A postcode has five digits.' in err
+
+
+def test_missing_columns_are_reported(ini, tmp_path, capsys):
+    (tmp_path / 'x.csv').write_text('name,kind\nA,municipality\n')
+    assert _main([ini, 'import', 'partners', str(tmp_path / 'x.csv')]) == 1
+    assert 'missing columns: municipality, region' in capsys.readouterr().err
+
+
+def test_demo_token_and_retention(ini, capsys):
+    assert _main([ini, 'demo']) == 0
+    out = capsys.readouterr().out
+    assert ' cards, ' in out
+    assert _main([ini, 'sites']) == 0
+    lines = capsys.readouterr().out.strip().split('\n')
+    assert all('(demo)' in line for line in lines)
+    assert {line.split('\t')[2] for line in lines} >= {'Jyväskylä', 'Tampere'}
+    venue_id = next(line.split('\t')[0] for line in lines if '\tvenue\t' in line)
+    assert _main([ini, 'token', venue_id]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith('kk_') and len(token) > 40
+    assert _main([ini, 'token', venue_id, '--revoke']) == 0
+    assert '1 tokens revoked' in capsys.readouterr().out
+    assert _main([ini, 'retention']) == 0
+    assert 'retention 2 years' in capsys.readouterr().out
+
+
+def test_keygen_makes_a_private_key_once(ini, tmp_path, capsys):
+    from kaiku_registry import codes
+
+    assert _main([ini, 'keygen']) == 0
+    path = tmp_path / 'keys' / 'signing.pem'
+    assert oct(os.stat(path).st_mode & 0o777) == '0o600'
+    key = codes.load_private_key(path.read_bytes())
+    assert _main([ini, 'keygen']) == 0
+    assert 'exists' in capsys.readouterr().out
+    assert codes.public_key_raw(codes.load_private_key(path.read_bytes())) == codes.public_key_raw(key)
+
+
+def test_the_site_gets_a_private_registry_left_out_of_dumps(make_app, tmp_path):
+    from portal.loader import Dumper
+
+    app = make_app()
+    with edit_site(app) as site:
+        registry = site['registry']
+        assert registry.state == 'private'
+        written = Dumper(app.registry).dump(site, str(tmp_path / 'dump'))
+    assert not any('registry' in path for path in written)
+
+
+def test_without_the_plugin_there_is_no_registry(make_app):
+    app = make_app(**{'pyramid.includes': ''})
+    with edit_site(app) as site:
+        assert 'registry' not in site
