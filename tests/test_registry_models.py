@@ -254,6 +254,8 @@ def test_aggregates_equal_a_recount_of_the_raw_records(ops):
     activated = {v.card_id for v in live}
     assert registry.totals('activated') == len(activated)
     assert all(card.uses == sum(1 for v in live if v.card_id == card.id) for card in registry.cards.values())
+    open_cards = [card for card in registry.cards.values() if not card.closed_reason]
+    assert registry.open_cards(datetime.date.min) == len(open_cards)
 
 
 class TestTokens:
@@ -295,3 +297,22 @@ class TestRetention:
         assert old_visit_of_live_card.id in registry.visits
         assert registry.card_count() == 1
         assert [registry.totals(measure) for measure in measures] == before
+
+
+def test_open_card_counts_follow_issue_renewal_close_and_replacement(reg):
+    registry, issuer, other, _ = reg
+    a = issue(registry, issuer)
+    b = issue(registry, issuer)
+    issue(registry, other)
+    year_end = datetime.date(2027, 12, 31)
+    assert registry.open_cards(TODAY, year_end) == 3
+    assert registry.open_cards(TODAY, year_end, site_id=issuer.id) == 2
+    registry.close_card(a, 'lost', TODAY)
+    assert registry.open_cards(TODAY) == 2
+    new = registry.replace_card(b, issuer, TODAY)
+    assert registry.open_cards(TODAY, site_id=issuer.id) == 1
+    soon = new.valid_until - datetime.timedelta(days=20)
+    assert registry.open_cards(soon, soon + datetime.timedelta(days=30), site_id=issuer.id) == 1
+    registry.renew_card(new, issuer, new.valid_until - datetime.timedelta(days=10))
+    assert registry.open_cards(soon, soon + datetime.timedelta(days=30), site_id=issuer.id) == 0
+    assert registry.open_cards(TODAY) == 2

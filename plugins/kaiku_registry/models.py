@@ -232,6 +232,10 @@ class Registry(Item):
         self.card_count = Length()
         self.visit_count = Length()
         self.pilot_ends = OOBTree()
+        #: Open (not closed) cards by last day of validity, and by issuing site and that day, so that
+        #: "active now" and "expiring soon" are sums over dates, not scans over cards.
+        self.open_by_expiry = OOBTree()
+        self.open_by_site_expiry = OOBTree()
 
     # partners and sites ---------------------------------------------------------------------------
     def add_partner(self, name, kind, municipality, region, **contact):
@@ -324,16 +328,39 @@ class Registry(Item):
             ids = self.card_ids_by_site[card.site_id] = LLTreeSet()
         ids.add(card.id)
         self.card_count.change(1)
+        self._track_expiry(card, 1)
+
+    def _track_expiry(self, card, delta):
+        for tree, key in (
+            (self.open_by_expiry, card.valid_until),
+            (self.open_by_site_expiry, (card.site_id, card.valid_until)),
+        ):
+            counter = tree.get(key)
+            if counter is None:
+                counter = tree[key] = Length()
+            counter.change(delta)
+
+    def open_cards(self, first_day, last_day=None, site_id=None):
+        """How many open cards are valid until a day from ``first_day`` to ``last_day`` (inclusive)."""
+        if site_id is None:
+            counters = self.open_by_expiry.values(first_day, last_day)
+        else:
+            counters = self.open_by_site_expiry.values(
+                (site_id, first_day), (site_id, last_day or datetime.date.max)
+            )
+        return sum(counter() for counter in counters)
 
     def renew_card(self, card, site, today):
         if card.site_id != site.id:
             raise RuleError('other_site', 'A card is renewed at the site that issued it.')
         if card.closed_reason:
             raise RuleError('closed', 'A closed card cannot be renewed.')
+        self._track_expiry(card, -1)
         card.valid_until = one_year_on(today)
         pilot_end = self.pilot_ends.get(card.municipality)
         if pilot_end is not None:
             card.valid_until = min(card.valid_until, pilot_end)
+        self._track_expiry(card, 1)
         return card
 
     def close_card(self, card, reason, today=None):
@@ -343,6 +370,7 @@ class Registry(Item):
             raise RuleError('closed', 'The card is closed already.')
         card.closed_reason = reason
         card.closed_on = today or datetime.date.today()
+        self._track_expiry(card, -1)
         return card
 
     def replace_card(self, card, site, today):
@@ -368,6 +396,7 @@ class Registry(Item):
         self._store_card(new)
         card.closed_reason = 'replaced'
         card.closed_on = today
+        self._track_expiry(card, -1)
         card.replaced_by = new.id
         return new
 
@@ -526,6 +555,8 @@ class Registry(Item):
             for visit_id in list(self.visit_ids_by_card.get(card.id, ())):
                 self._forget_visit(self.visits[visit_id])
             self.visit_ids_by_card.pop(card.id, None)
+            if not card.closed_reason:
+                self._track_expiry(card, -1)
             del self.cards[card.id]
             del self.card_ids_by_code[card.code]
             self.card_ids_by_site[card.site_id].remove(card.id)
