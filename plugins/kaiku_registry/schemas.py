@@ -1,0 +1,173 @@
+"""Colander schemas of the registry's forms and API bodies.
+
+Every free-text node carries :func:`no_identifiers`, so an identity code or a full date typed anywhere
+is refused with a message instead of being stored.  Choices come from the model's fixed lists.
+"""
+
+import datetime
+
+import colander
+import deform.widget
+
+from kaiku_registry import codes
+from kaiku_registry.i18n import _
+from kaiku_registry.models import (
+    CLOSE_REASONS,
+    GENDERS,
+    LIFE_SITUATIONS,
+    MAX_CHILDREN,
+    MAXIMUM_AGE,
+    MINIMUM_AGE,
+    SECTORS,
+)
+from kaiku_registry.privacy import find_identifier
+
+SECTOR_TITLES = (
+    ('culture', _('Culture')),
+    ('education', _('Education')),
+    ('science', _('Science')),
+    ('sport', _('Sport')),
+)
+GENDER_TITLES = (
+    ('female', _('Woman')),
+    ('male', _('Man')),
+    ('other', _('Other')),
+    ('not_told', _('Does not want to say')),
+)
+LIFE_SITUATION_TITLES = (
+    ('unemployed', _('Unemployed')),
+    ('student', _('Student')),
+    ('retired', _('Retired')),
+    ('disability', _('On disability benefit')),
+    ('family_leave', _('On family leave')),
+    ('low_income_work', _('Working on a low income')),
+    ('other', _('Other')),
+    ('not_told', _('Does not want to say')),
+)
+CLOSE_REASON_TITLES = (
+    ('lost', _('Lost')),
+    ('returned', _('Returned')),
+    ('replaced', _('Replaced with a new card')),
+)
+assert [v for v, _t in SECTOR_TITLES] == list(SECTORS)
+assert [v for v, _t in GENDER_TITLES] == list(GENDERS)
+assert [v for v, _t in LIFE_SITUATION_TITLES] == list(LIFE_SITUATIONS)
+assert [v for v, _t in CLOSE_REASON_TITLES] == list(CLOSE_REASONS)
+
+
+def no_identifiers(node, value):
+    """Refuse text that holds a personal identity code or a full date."""
+    if find_identifier(value):
+        raise colander.Invalid(
+            node,
+            _('Do not write identity codes or dates of birth here: the registry never stores them.'),
+        )
+
+
+def free_text(title, max_len=200, **kw):
+    return colander.SchemaNode(
+        colander.String(),
+        title=title,
+        missing='',
+        validator=colander.All(colander.Length(max=max_len), no_identifiers),
+        **kw,
+    )
+
+
+def card_code(node, value):
+    if codes.parse(value) is None:
+        raise colander.Invalid(
+            node, _('This is not a card code: check the letters and numbers (e.g. ABCD-EFGH-JK).')
+        )
+
+
+class CodeSchema(colander.MappingSchema):
+    """A code typed at the door or a scanned QR payload."""
+
+    code = colander.SchemaNode(
+        colander.String(),
+        title=_('Card code'),
+        description=_('Type the code on the card, or scan its QR code or barcode.'),
+        validator=colander.Length(min=1, max=200),
+        widget=deform.widget.TextInputWidget(autocomplete='off', autofocus=True),
+    )
+
+
+def birth_year_node():
+    this_year = datetime.date.today().year
+    return colander.SchemaNode(
+        colander.Integer(),
+        title=_('Year of birth'),
+        description=_('Only the year: never the date of birth.'),
+        validator=colander.Range(
+            this_year - MAXIMUM_AGE,
+            this_year - MINIMUM_AGE,
+            min_err=_('The year is not plausible.'),
+            max_err=_('The holder must be 16 or over, or turn 16 this year.'),
+        ),
+    )
+
+
+class IssueCardSchema(colander.MappingSchema):
+    birth_year = birth_year_node()
+    postcode = colander.SchemaNode(
+        colander.String(),
+        title=_('Postcode'),
+        validator=colander.Regex(r'^\d{5}$', msg=_('A postcode has five digits.')),
+    )
+    children = colander.SchemaNode(
+        colander.Integer(),
+        title=_('Number of minor children'),
+        description=_('Own children and grandchildren under 18 who may come along free.'),
+        missing=0,
+        validator=colander.Range(0, MAX_CHILDREN),
+    )
+    gender = colander.SchemaNode(
+        colander.String(),
+        title=_('Gender (optional)'),
+        missing=None,
+        validator=colander.OneOf(GENDERS),
+        widget=deform.widget.SelectWidget(values=(('', _('Not asked')), *GENDER_TITLES)),
+    )
+    life_situation = colander.SchemaNode(
+        colander.String(),
+        title=_('Life situation (optional)'),
+        missing=None,
+        validator=colander.OneOf(LIFE_SITUATIONS),
+        widget=deform.widget.SelectWidget(values=(('', _('Not asked')), *LIFE_SITUATION_TITLES)),
+    )
+
+
+class VisitSchema(colander.MappingSchema):
+    sector = colander.SchemaNode(
+        colander.String(),
+        title=_('Sector'),
+        validator=colander.OneOf(SECTORS),
+        widget=deform.widget.RadioChoiceWidget(values=SECTOR_TITLES),
+    )
+    course = colander.SchemaNode(
+        colander.Boolean(),
+        title=_('A course place or season pass'),
+        missing=False,
+    )
+    children = colander.SchemaNode(
+        colander.Integer(),
+        title=_('Child tickets'),
+        missing=0,
+        validator=colander.Range(0, MAX_CHILDREN),
+    )
+    assistant = colander.SchemaNode(
+        colander.Boolean(),
+        title=_('A personal assistant or interpreter came along'),
+        missing=False,
+    )
+    event = free_text(_('Event or course (optional)'))
+
+
+class CloseCardSchema(colander.MappingSchema):
+    reason = colander.SchemaNode(
+        colander.String(),
+        title=_('Why is the card closed?'),
+        validator=colander.OneOf([v for v in CLOSE_REASONS if v != 'replaced']),
+        widget=deform.widget.RadioChoiceWidget(values=CLOSE_REASON_TITLES[:2]),
+    )
