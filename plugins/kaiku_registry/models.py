@@ -168,8 +168,12 @@ class Card(Persistent):
         }
 
 
-class Visit(Persistent):
-    """One use: one ticket, one course place or one course season pass (plus child tickets)."""
+class Visit:
+    """One use: one ticket, one course place or one course season pass (plus child tickets).
+
+    Visits are many and small, so they are plain objects kept inside the BTree's buckets rather than
+    persistent objects of their own; whoever changes one stores it again (``visits[id] = visit``).
+    """
 
     undone = False
 
@@ -466,6 +470,7 @@ class Registry(Item):
         if now - visit.recorded_at > UNDO_WINDOW:
             raise RuleError('too_late', 'A visit can be undone only within 30 minutes.')
         visit.undone = True
+        self.visits[visit.id] = visit
         card = self.cards[visit.card_id]
         card.uses -= 1
         self._count_visit(visit, site, -1)
@@ -501,10 +506,10 @@ class Registry(Item):
     def totals(self, measure, **match):
         """Sum the aggregates of ``measure``, filtered by month, municipality, region, site or sector."""
         fields = ('month', 'municipality', 'region', 'site', 'sector')
+        checks = [(fields.index(name) + 1, wanted) for name, wanted in match.items()]
         total = 0
         for key, counter in self.aggregates.items((measure,), (measure, '\uffff')):
-            values = dict(zip(fields, key[1:], strict=True))
-            if all(values[name] == wanted for name, wanted in match.items()):
+            if all(key[i] == wanted for i, wanted in checks):
                 total += counter()
         return total
 

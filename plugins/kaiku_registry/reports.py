@@ -8,8 +8,6 @@ which hides every count from 1 to 4 so that no holder can be singled out in a sm
 import datetime
 from xml.sax.saxutils import escape
 
-from kaiku_registry.models import SECTORS
-
 SUPPRESS_BELOW = 5
 EXPIRING_DAYS = 30
 DIMENSIONS = ('month', 'municipality', 'region', 'site', 'sector')
@@ -20,14 +18,20 @@ def public_count(n):
     return '< 5' if 0 < n < SUPPRESS_BELOW else n
 
 
+def _matching(registry, measure, match):
+    """``(key, count)`` for every aggregate of ``measure`` whose dimensions equal ``match``."""
+    checks = [(DIMENSIONS.index(name) + 1, wanted) for name, wanted in match.items()]
+    for key, counter in registry.aggregates.items((measure,), (measure, '\uffff')):
+        if all(key[i] == wanted for i, wanted in checks):
+            yield key, counter()
+
+
 def breakdown(registry, measure, by, **match):
     """Totals of ``measure`` grouped by one dimension, filtered by the others: ``{value: count}``."""
     index = DIMENSIONS.index(by) + 1
     totals = {}
-    for key, counter in registry.aggregates.items((measure,), (measure, '\uffff')):
-        values = dict(zip(DIMENSIONS, key[1:], strict=True))
-        if all(values[name] == wanted for name, wanted in match.items()):
-            totals[key[index]] = totals.get(key[index], 0) + counter()
+    for key, count in _matching(registry, measure, match):
+        totals[key[index]] = totals.get(key[index], 0) + count
     return {value: count for value, count in sorted(totals.items()) if count}
 
 
@@ -83,11 +87,13 @@ def expiring_by_site(registry, today, municipality=None, region=None):
 
 def uses_by(registry, by, **match):
     """Rows of ``(value, {sector: adult uses}, {sector: child uses})`` grouped by a dimension."""
+    index = DIMENSIONS.index(by) + 1
+    sector_index = DIMENSIONS.index('sector') + 1
     rows = {}
-    for sector in SECTORS:
-        for measure, slot in (('adult_uses', 0), ('child_uses', 1)):
-            for value, count in breakdown(registry, measure, by, sector=sector, **match).items():
-                rows.setdefault(value, ({}, {}))[slot][sector] = count
+    for measure, slot in (('adult_uses', 0), ('child_uses', 1)):
+        for key, count in _matching(registry, measure, match):
+            sectors = rows.setdefault(key[index], ({}, {}))[slot]
+            sectors[key[sector_index]] = sectors.get(key[sector_index], 0) + count
     return [(value, adults, children) for value, (adults, children) in sorted(rows.items())]
 
 
