@@ -7,6 +7,7 @@ has one at ``/registry``.  Its settings are read here, in one place.
 """
 
 import logging
+import os
 from dataclasses import dataclass
 
 import transaction
@@ -35,6 +36,18 @@ class RegistrySettings:
             retention_years=int(settings.get('kaiku_registry.retention_years', 2)),
             regional_only=asbool(settings.get('kaiku_registry.regional_only', False)),
         )
+
+
+def load_public_key(path):
+    """The raw public half of the QR signing key, or None when no key is configured or made yet."""
+    from kaiku_registry import codes
+
+    if not path or not os.path.exists(path):
+        if path:
+            log.warning('no QR signing key at %s: run "kaiku-registry <ini> keygen"', path)
+        return None
+    with open(path, 'rb') as f:
+        return codes.public_key_raw(codes.load_private_key(f.read()))
 
 
 def ensure_registry(event):
@@ -70,4 +83,6 @@ def includeme(config):
         default_state='private',
         dumpable=False,
     )
+    config.registry.registry_public_key = load_public_key(config.registry.registry_settings.signing_key)
     config.add_subscriber(ensure_registry, ApplicationCreated)
+    config.include('kaiku_registry.api')

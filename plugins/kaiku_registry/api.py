@@ -1,0 +1,294 @@
+"""The registry's JSON API for ticketing systems and apps (see :mod:`kaiku_registry.openapi`).
+
+Requests carry a site's API token as a bearer token, so the API needs no cookies and no CSRF token; card
+codes travel only in POST bodies.  Every error is JSON with a stable ``error`` code and a ``message``.
+"""
+
+import datetime
+import math
+from zoneinfo import ZoneInfo
+
+import colander
+from pyramid.httpexceptions import HTTPException
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from kaiku_registry import REGISTRY_NAME, codes, openapi
+from kaiku_registry.i18n import _
+from kaiku_registry.limits import FailureLimiter
+from kaiku_registry.models import RuleError
+from kaiku_registry.reports import uses_by
+from kaiku_registry.schemas import CodeSchema, VisitSchema
+from portal import root_factory
+
+HELSINKI = ZoneInfo('Europe/Helsinki')
+PREFIX = '/registry/api/v1'
+#: Failed lookups allowed per site in the window before further lookups wait.
+LOOKUP_FAILURES = FailureLimiter(limit=20, window_seconds=600)
+STATE_ERRORS = {
+    'unknown',
+    'expired',
+    'closed',
+    'too_many_children',
+    'no_children_on_courses',
+    'other_site',
+    'too_late',
+    'undone',
+    'not_venue',
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message, fields=None, headers=None):
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.headers = headers or {}
+
+
+def today():
+    return datetime.datetime.now(HELSINKI).date()
+
+
+def registry_factory(request):
+    registry = root_factory(request).get(REGISTRY_NAME)
+    if registry is None:
+        raise ApiError(404, 'not_found', _('This site has no card registry.'))
+    return registry
+
+
+def api_site(request):
+    """The venue or issuer site whose token authorises the request."""
+    header = request.headers.get('Authorization', '')
+    scheme, _sep, token = header.partition(' ')
+    site = request.context.site_for_token(token.strip()) if scheme.lower() == 'bearer' else None
+    if site is None:
+        raise ApiError(
+            401, 'unauthorized', _('A valid API token is needed.'), headers={'WWW-Authenticate': 'Bearer'}
+        )
+    return site
+
+
+def json_body(request, schema):
+    try:
+        body = request.json_body
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ApiError(400, 'bad_request', _('The body must be a JSON object.')) from e
+    if not isinstance(body, dict):
+        raise ApiError(400, 'bad_request', _('The body must be a JSON object.'))
+    cstruct = {
+        k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in body.items() if v is not None
+    }
+    try:
+        return schema.deserialize(cstruct)
+    except colander.Invalid as e:
+        fields = {name: request.localizer.translate(message) for name, message in e.asdict().items()}
+        raise ApiError(400, 'bad_request', _('Some values are not valid.'), fields) from e
+
+
+def read_code(request, registry, text):
+    """The card code from a typed code or a scanned QR payload; a bad QR signature is a 400."""
+    text = text.strip()
+    if text.startswith(codes.PAYLOAD_PREFIX + '.'):
+        public = request.registry.registry_public_key
+        try:
+            code, _until, _children = (
+                codes.verify_payload(public, text) if public else (text.split('.')[1], 0, 0)
+            )
+        except codes.PayloadError as e:
+            raise ApiError(400, 'bad_request', _('The QR code has been altered or is not a card.')) from e
+        return codes.parse(code)
+    return codes.parse(text)
+
+
+def guard(site):
+    wait = LOOKUP_FAILURES.blocked(('site', site.id))
+    if wait:
+        raise ApiError(
+            429,
+            'rate_limited',
+            _('Too many unknown codes: wait a while before trying again.'),
+            headers={'Retry-After': str(math.ceil(wait))},
+        )
+
+
+def visit_json(visit):
+    return {
+        'visit_id': str(visit.id),
+        'date': visit.date.isoformat(),
+        'sector': visit.sector,
+        'adults': visit.adults,
+        'children': visit.children,
+        'assistant': visit.assistant,
+        'course': visit.course,
+        'undone': visit.undone,
+    }
+
+
+def _rule_error(e):
+    status = 409 if e.code in STATE_ERRORS else 400
+    return ApiError(status, e.code if e.code in openapi.ERROR_CODES else 'bad_request', e.message)
+
+
+@view_config(
+    route_name='registry_api_verify',
+    request_method='POST',
+    renderer='json',
+    permission=NO_PERMISSION_REQUIRED,
+    require_csrf=False,
+)
+def verify(context, request):
+    site = api_site(request)
+    guard(site)
+    values = json_body(request, CodeSchema())
+    code = read_code(request, context, values['code'])
+    result = context.verify(code, today())
+    if result.status == 'unknown':
+        LOOKUP_FAILURES.fail(('site', site.id))
+    return {
+        'status': result.status,
+        'children_allowed': result.children,
+        'valid_until': result.valid_until.isoformat() if result.valid_until else None,
+        'community': result.community,
+    }
+
+
+class VisitRequestSchema(VisitSchema):
+    code = CodeSchema().get('code').clone()
+
+
+@view_config(
+    route_name='registry_api_visits',
+    request_method='POST',
+    renderer='json',
+    permission=NO_PERMISSION_REQUIRED,
+    require_csrf=False,
+)
+def record_visit(context, request):
+    site = api_site(request)
+    guard(site)
+    values = json_body(request, VisitRequestSchema())
+    card = context.card_by_code(read_code(request, context, values['code']) or '')
+    if card is None:
+        LOOKUP_FAILURES.fail(('site', site.id))
+        raise ApiError(409, 'unknown', _('No card has this code.'))
+    try:
+        visit = context.record_visit(
+            card,
+            site,
+            today(),
+            values['sector'],
+            children=values['children'],
+            assistant=values['assistant'],
+            event=values['event'],
+            course=values['course'],
+        )
+    except RuleError as e:
+        raise _rule_error(e) from e
+    request.response.status_int = 201
+    return visit_json(visit)
+
+
+@view_config(
+    route_name='registry_api_undo',
+    request_method='POST',
+    renderer='json',
+    permission=NO_PERMISSION_REQUIRED,
+    require_csrf=False,
+)
+def undo_visit(context, request):
+    site = api_site(request)
+    try:
+        body = request.json_body
+        visit_id = int(str(body['visit_id'])) if isinstance(body, dict) else None
+    except (ValueError, KeyError, UnicodeDecodeError, TypeError):
+        visit_id = None
+    if visit_id is None or not 0 < visit_id < 2**63:
+        raise ApiError(400, 'bad_request', _('Give the visit_id of the visit to undo.'))
+    visit = context.visits.get(visit_id)
+    if visit is None or visit.site_id != site.id:
+        raise ApiError(404, 'not_found', _('This site has no such visit.'))
+    try:
+        context.undo_visit(visit, site)
+    except RuleError as e:
+        raise _rule_error(e) from e
+    return visit_json(visit)
+
+
+@view_config(
+    route_name='registry_api_statistics',
+    request_method='GET',
+    renderer='json',
+    permission=NO_PERMISSION_REQUIRED,
+)
+def site_statistics(context, request):
+    site = api_site(request)
+    rows = uses_by(context, 'month', site=site.id)
+    return {
+        'site': site.name,
+        'months': [
+            {'month': month, 'adult_uses': adults, 'child_uses': children} for month, adults, children in rows
+        ],
+    }
+
+
+@view_config(
+    route_name='registry_api_openapi',
+    request_method='GET',
+    renderer='json',
+    permission=NO_PERMISSION_REQUIRED,
+)
+def openapi_document(request):
+    return openapi.document(request.application_url + PREFIX)
+
+
+@view_config(context=ApiError, renderer='json', permission=NO_PERMISSION_REQUIRED)
+def api_error(exc, request):
+    request.response.status_int = exc.status
+    request.response.headers.update(exc.headers)
+    body = {'error': exc.code, 'message': request.localizer.translate(exc.message)}
+    if exc.fields:
+        body['fields'] = exc.fields
+    return body
+
+
+@view_config(
+    context=HTTPException,
+    route_name='registry_api_verify',
+    renderer='json',
+    permission=NO_PERMISSION_REQUIRED,
+)
+@view_config(
+    context=HTTPException,
+    route_name='registry_api_visits',
+    renderer='json',
+    permission=NO_PERMISSION_REQUIRED,
+)
+@view_config(
+    context=HTTPException, route_name='registry_api_undo', renderer='json', permission=NO_PERMISSION_REQUIRED
+)
+@view_config(
+    context=HTTPException,
+    route_name='registry_api_statistics',
+    renderer='json',
+    permission=NO_PERMISSION_REQUIRED,
+)
+def api_http_error(exc, request):
+    """Wrong methods and the like answer in JSON too, on the API's own addresses."""
+    request.response.status_int = exc.code
+    code = {401: 'unauthorized', 404: 'not_found'}.get(exc.code, 'bad_request')
+    return {'error': code, 'message': exc.title}
+
+
+def includeme(config):
+    for name, path in (
+        ('verify', '/verify'),
+        ('visits', '/visits'),
+        ('undo', '/visits/undo'),
+        ('statistics', '/statistics'),
+    ):
+        config.add_route(f'registry_api_{name}', PREFIX + path, factory=registry_factory)
+    config.add_route('registry_api_openapi', PREFIX + '/openapi.json')
+    config.scan(__name__)

@@ -1,0 +1,182 @@
+"""The registry's JSON API: every endpoint's success and error answers, checked against its OpenAPI
+document."""
+
+import datetime
+
+import jsonschema
+import pytest
+import webtest
+
+from portal.testing import edit_site
+
+API = '/registry/api/v1'
+
+
+@pytest.fixture(scope='module')
+def world(tmp_path_factory):
+    """A site with an issuer, two venues, cards and tokens, committed."""
+    from kaiku_registry.api import today
+    from portal.testing import build_app, close_app
+
+    app = build_app(str(tmp_path_factory.mktemp('api')))
+    with edit_site(app) as site:
+        registry = site['registry']
+        city = registry.add_partner('Kaupunki', 'municipality', 'Nokia', 'Pirkanmaa')
+        issuer = registry.add_site(city, 'Sosiaalitoimi', 'issuer')
+        venue = registry.add_site(city, 'Uimahalli', 'venue')
+        other = registry.add_site(city, 'Museo', 'venue')
+        card = registry.issue_card(issuer, today(), 1980, '37100', 2)
+        expired = registry.issue_card(issuer, today() - datetime.timedelta(days=400), 1980, '37100', 0)
+        closed = registry.issue_card(issuer, today(), 1985, '37100', 0)
+        registry.close_card(closed, 'lost')
+        world = {
+            'app': app,
+            'token': registry.new_token(venue),
+            'other_token': registry.new_token(other),
+            'issuer_token': registry.new_token(issuer),
+            'card': card.code,
+            'expired': expired.code,
+            'closed': closed.code,
+        }
+    yield world
+    close_app(app)
+
+
+@pytest.fixture
+def client(world):
+    from kaiku_registry.api import LOOKUP_FAILURES
+
+    LOOKUP_FAILURES._failures.clear()
+    return webtest.TestApp(world['app'], extra_environ={'HTTP_HOST': 'example.com'})
+
+
+@pytest.fixture(scope='module')
+def spec(world):
+    res = webtest.TestApp(world['app']).get(f'{API}/openapi.json', status=200)
+    return res.json
+
+
+def check(spec, res, path, method):
+    """Validate a response body against the schema the document gives for its status."""
+    responses = spec['paths'][path][method]['responses']
+    assert str(res.status_int) in responses, f'{res.status_int} is not documented for {method} {path}'
+    ref = responses[str(res.status_int)]['content']['application/json']['schema']['$ref']
+    schema = {'$ref': ref, 'components': spec['components']}
+    jsonschema.validate(res.json, schema)
+    return res.json
+
+
+def post(client, world, path, body, status, token='token'):
+    headers = {'Authorization': f'Bearer {world[token]}'} if token else {}
+    return client.post_json(API + path, body, headers=headers, status=status)
+
+
+def test_openapi_document_is_valid_openapi_31(spec):
+    assert spec['openapi'].startswith('3.1')
+    for path in ('/verify', '/visits', '/visits/undo', '/statistics'):
+        assert path in spec['paths']
+    jsonschema.Draft202012Validator.check_schema(spec['components']['schemas']['Verification'])
+
+
+@pytest.mark.parametrize(
+    ('card', 'status', 'children'), [('card', 'valid', 2), ('expired', 'expired', 0), ('closed', 'closed', 0)]
+)
+def test_verify_answers_each_status(client, world, spec, card, status, children):
+    code = world[card].lower()
+    body = check(
+        spec, post(client, world, '/verify', {'code': f'{code[:4]}-{code[4:]}'}, 200), '/verify', 'post'
+    )
+    assert (body['status'], body['children_allowed']) == (status, children)
+
+
+def test_verify_unknown_and_malformed(client, world, spec):
+    body = check(spec, post(client, world, '/verify', {'code': '23456789AB'}, 200), '/verify', 'post')
+    assert body['status'] == 'unknown'
+    for bad in ({}, {'code': ''}, {'code': 'x' * 500}, ['list'], 'text'):
+        res = post(client, world, '/verify', bad, 400)
+        assert check(spec, res, '/verify', 'post')['error'] == 'bad_request'
+    res = client.post(
+        f'{API}/verify',
+        b'{not json',
+        headers={'Authorization': f'Bearer {world["token"]}', 'Content-Type': 'application/json'},
+        status=400,
+    )
+    assert check(spec, res, '/verify', 'post')['error'] == 'bad_request'
+
+
+def test_no_or_bad_token_is_401(client, world, spec):
+    res = post(client, world, '/verify', {'code': world['card']}, 401, token=None)
+    assert check(spec, res, '/verify', 'post')['error'] == 'unauthorized'
+    assert res.headers['WWW-Authenticate'] == 'Bearer'
+    res = client.post_json(
+        f'{API}/verify', {'code': world['card']}, headers={'Authorization': 'Bearer kk_nope'}, status=401
+    )
+    check(spec, res, '/verify', 'post')
+    check(spec, client.get(f'{API}/statistics', status=401), '/statistics', 'get')
+
+
+def test_unknown_codes_are_rate_limited_per_site(client, world, spec):
+    for _ in range(20):
+        post(client, world, '/verify', {'code': '23456789AB'}, 200)
+    res = post(client, world, '/verify', {'code': world['card']}, 429)
+    assert check(spec, res, '/verify', 'post')['error'] == 'rate_limited'
+    assert int(res.headers['Retry-After']) > 0
+    body = post(client, world, '/verify', {'code': world['card']}, 200, token='other_token').json
+    assert body['status'] == 'valid'
+
+
+def test_record_and_undo_a_visit(client, world, spec):
+    res = post(client, world, '/visits', {'code': world['card'], 'sector': 'sport', 'children': 2}, 201)
+    visit = check(spec, res, '/visits', 'post')
+    assert (visit['adults'], visit['children'], visit['undone']) == (1, 2, False)
+    res = post(client, world, '/visits/undo', {'visit_id': visit['visit_id']}, 404, token='other_token')
+    assert check(spec, res, '/visits/undo', 'post')['error'] == 'not_found'
+    res = post(client, world, '/visits/undo', {'visit_id': visit['visit_id']}, 200)
+    assert check(spec, res, '/visits/undo', 'post')['undone'] is True
+    res = post(client, world, '/visits/undo', {'visit_id': visit['visit_id']}, 409)
+    assert check(spec, res, '/visits/undo', 'post')['error'] == 'undone'
+    for bad in ({}, {'visit_id': 'abc'}, {'visit_id': '-1'}, []):
+        check(spec, post(client, world, '/visits/undo', bad, 400), '/visits/undo', 'post')
+
+
+@pytest.mark.parametrize(
+    ('body', 'status', 'error'),
+    [
+        ({'code': 'closed', 'sector': 'culture'}, 409, 'closed'),
+        ({'code': 'expired', 'sector': 'culture'}, 409, 'expired'),
+        ({'code': 'card', 'sector': 'culture', 'children': 3}, 409, 'too_many_children'),
+        (
+            {'code': 'card', 'sector': 'education', 'children': 1, 'course': True},
+            409,
+            'no_children_on_courses',
+        ),
+        ({'code': 'card', 'sector': 'cooking'}, 400, 'bad_request'),
+        ({'code': 'card', 'sector': 'sport', 'event': 'Hetu 131052-308T'}, 400, 'bad_request'),
+        ({'code': 'card', 'sector': 'sport', 'children': 'two'}, 400, 'bad_request'),
+        ({'code': '23456789AB', 'sector': 'sport'}, 409, 'unknown'),
+    ],
+)
+def test_visit_rules_answer_with_stable_codes(client, world, spec, body, status, error):
+    body = dict(body, code=world.get(body['code'], body['code']))
+    res = post(client, world, '/visits', body, status)
+    assert check(spec, res, '/visits', 'post')['error'] == error
+
+
+def test_issuer_token_cannot_record_visits(client, world, spec):
+    res = post(
+        client, world, '/visits', {'code': world['card'], 'sector': 'sport'}, 409, token='issuer_token'
+    )
+    assert check(spec, res, '/visits', 'post')['error'] == 'not_venue'
+
+
+def test_statistics_of_the_site(client, world, spec):
+    post(client, world, '/visits', {'code': world['card'], 'sector': 'culture', 'children': 1}, 201)
+    res = client.get(f'{API}/statistics', headers={'Authorization': f'Bearer {world["token"]}'}, status=200)
+    body = check(spec, res, '/statistics', 'get')
+    assert body['site'] == 'Uimahalli'
+    assert sum(month['adult_uses'].get('culture', 0) for month in body['months']) >= 1
+
+
+def test_codes_never_go_in_urls(spec):
+    assert not any('{' in path for path in spec['paths'])
+    assert all(set(ops) <= {'post'} for path, ops in spec['paths'].items() if path != '/statistics')
