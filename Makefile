@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DOMAIN := kaiku
 LOCALES := fi sv en
-PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po)
+PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po) \
+	$(foreach l,$(LOCALES),plugins/kaiku_registry/locale/$(l)/LC_MESSAGES/kaiku_registry.po)
 MO := $(PO:.po=.mo)
 
 .PHONY: serve test lint check-lint i18n catalogs load dump clean
@@ -42,8 +43,11 @@ lint: $(STAMP)
 # Extract translatable strings from Python and templates, then merge them into every language's catalog.
 i18n: $(STAMP)
 	$(BIN)/pot-create -c lingva.cfg -o portal/locale/$(DOMAIN).pot portal themes/kaiku
+	$(BIN)/pot-create -c lingva.cfg -o plugins/kaiku_registry/locale/kaiku_registry.pot plugins/kaiku_registry
 	for l in $(LOCALES); do \
 	  $(BIN)/pybabel update -D $(DOMAIN) -l $$l -i portal/locale/$(DOMAIN).pot -d portal/locale --no-fuzzy-matching; \
+	  $(BIN)/pybabel update -D kaiku_registry -l $$l -i plugins/kaiku_registry/locale/kaiku_registry.pot \
+	    -d plugins/kaiku_registry/locale --no-fuzzy-matching; \
 	done
 
 load: $(STAMP)

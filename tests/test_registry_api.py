@@ -15,7 +15,7 @@ API = '/registry/api/v1'
 @pytest.fixture(scope='module')
 def world(tmp_path_factory):
     """A site with an issuer, two venues, cards and tokens, committed."""
-    from kaiku_registry.api import today
+    from kaiku_registry import today
     from portal.testing import build_app, close_app
 
     app = build_app(str(tmp_path_factory.mktemp('api')))

@@ -6,9 +6,11 @@ as a content type with the portal's own directive and, when the application star
 has one at ``/registry``.  Its settings are read here, in one place.
 """
 
+import datetime
 import logging
 import os
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import transaction
 from pyramid.events import ApplicationCreated
@@ -21,6 +23,12 @@ from portal.i18n import _
 log = logging.getLogger(__name__)
 
 REGISTRY_NAME = 'registry'
+HELSINKI = ZoneInfo('Europe/Helsinki')
+
+
+def today():
+    """Today's date in Finland, which decides whether a card is valid at the door."""
+    return datetime.datetime.now(HELSINKI).date()
 
 
 @dataclass(frozen=True)
@@ -85,4 +93,6 @@ def includeme(config):
     )
     config.registry.registry_public_key = load_public_key(config.registry.registry_settings.signing_key)
     config.add_subscriber(ensure_registry, ApplicationCreated)
+    config.add_translation_dirs('kaiku_registry:locale/')
     config.include('kaiku_registry.api')
+    config.scan('kaiku_registry.views')

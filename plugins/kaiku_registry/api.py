@@ -4,16 +4,14 @@ Requests carry a site's API token as a bearer token, so the API needs no cookies
 codes travel only in POST bodies.  Every error is JSON with a stable ``error`` code and a ``message``.
 """
 
-import datetime
 import math
-from zoneinfo import ZoneInfo
 
 import colander
 from pyramid.httpexceptions import HTTPException
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
-from kaiku_registry import REGISTRY_NAME, codes, openapi
+from kaiku_registry import REGISTRY_NAME, codes, openapi, today
 from kaiku_registry.i18n import _
 from kaiku_registry.limits import FailureLimiter
 from kaiku_registry.models import RuleError
@@ -21,7 +19,6 @@ from kaiku_registry.reports import uses_by
 from kaiku_registry.schemas import CodeSchema, VisitSchema
 from portal import root_factory
 
-HELSINKI = ZoneInfo('Europe/Helsinki')
 PREFIX = '/registry/api/v1'
 #: Failed lookups allowed per site in the window before further lookups wait.
 LOOKUP_FAILURES = FailureLimiter(limit=20, window_seconds=600)
@@ -46,10 +43,6 @@ class ApiError(Exception):
         self.message = message
         self.fields = fields
         self.headers = headers or {}
-
-
-def today():
-    return datetime.datetime.now(HELSINKI).date()
 
 
 def registry_factory(request):

@@ -27,6 +27,7 @@ from BTrees.LOBTree import LOBTree
 from BTrees.OLBTree import OLBTree
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
+from pyramid.authorization import Allow, Everyone
 
 from kaiku_registry import codes
 from portal.resources.base import Item
@@ -221,6 +222,8 @@ class Registry(Item):
 
     type_name = 'Registry'
     exclude_from_nav = True
+    #: Anyone may read the public impact figures (aggregates with small counts hidden).
+    local_acl = ((Allow, Everyone, 'view_impact'),)
 
     def __init__(self):
         super().__init__()
