@@ -237,8 +237,11 @@ def audit(context, request):
         raise HTTPBadRequest(_('The address contains characters that are not valid UTF-8.')) from e
     page = page_number(request)
     since, until = parse_day(params['since']), parse_day(params['until'], end=True)
-    errors = [label for key, label in (('since', _('From')), ('until', _('To')))
-              if params[key] and (since if key == 'since' else until) is None]
+    errors = [
+        label
+        for key, label in (('since', _('From')), ('until', _('To')))
+        if params[key] and (since if key == 'since' else until) is None
+    ]
     entries, more = [], False
     log_ = audit_log(request, create=False)
     if log_ is not None and not errors:
@@ -252,6 +255,8 @@ def audit(context, request):
             limit=AUDIT_PAGE,
         )
     query = {key: value for key, value in params.items() if value}
+    newer = request.resource_url(context, '@@audit', query={**query, 'page': page - 1})
+    older = request.resource_url(context, '@@audit', query={**query, 'page': page + 1})
     return {
         'entries': entries,
         'params': params,
@@ -259,7 +264,6 @@ def audit(context, request):
         'action_titles': dict(AUDIT_ACTIONS),
         'errors': errors,
         'page': page,
-        'previous_url': request.resource_url(context, '@@audit', query={**query, 'page': page - 1})
-        if page > 1 else None,
-        'next_url': request.resource_url(context, '@@audit', query={**query, 'page': page + 1}) if more else None,
+        'previous_url': newer if page > 1 else None,
+        'next_url': older if more else None,
     }
