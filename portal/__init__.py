@@ -41,6 +41,9 @@ class PortalSettings:
 
 def appmaker(zodb_root, registry):
     """Return the site, creating it (and loading the initial content) when the database is empty."""
+    from portal.security import ensure_principals
+
+    ensure_principals(zodb_root)
     site = zodb_root.get(SITE_KEY)
     if site is None:
         from portal.loader import Loader
@@ -85,7 +88,9 @@ def includeme(config):
     config.include('pyramid_zodbconn')
     config.include('portal.i18n')
     config.include('portal.security')
+    config.include('portal.audit')
     config.include('portal.resources')
+    config.include('portal.forms')
     config.include('kaiku_theme')
     config.include('portal.views')
     config.set_root_factory(root_factory)

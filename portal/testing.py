@@ -27,14 +27,27 @@ def app_settings(directory, **overrides):
         'zodbconn.uri': (
             f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size=5000'
         ),
+        'zodbconn.uri.audit': f'file://{directory}/Audit.fs',
         'retry.attempts': '3',
         'pyramid.default_locale_name': 'fi',
         'pyramid.includes': 'kaiku_registry',
         'portal.content_dir': CONTENT_DIR,
         'portal.secure_cookies': 'false',
+        'portal.session_secret': 'test-secret-not-for-production-' + '0' * 32,
     }
     settings.update(overrides)
     return settings
+
+
+def write_ini(directory, **overrides):
+    """An ini file in ``directory`` for console scripts, with the same settings as :func:`build_app`."""
+    settings = app_settings(directory, **overrides)
+    lines = ['[app:main]', 'use = egg:kaiku-portal']
+    lines += [f'{name} = {value}' for name, value in settings.items()]
+    path = os.path.join(str(directory), 'test.ini')
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines) + '\n')
+    return path
 
 
 def build_app(directory, **overrides):
@@ -126,3 +139,37 @@ def edit_site(app):
             yield conn.root()[SITE_KEY]
     finally:
         conn.close()
+
+
+def add_user(app, login, password, roles=(), local_roles=None, title=''):
+    """Create (or update) a user in ``app``'s database and commit: ``local_roles`` maps a path such as
+    ``'/kunnat'`` to the roles the user holds there."""
+    from pyramid.traversal import find_resource
+
+    from portal import SITE_KEY
+    from portal.security import ensure_principals
+
+    db = app.registry._zodb_databases['']
+    tm = transaction.TransactionManager()
+    with tm:
+        conn = db.open(transaction_manager=tm)
+        try:
+            root = conn.root()
+            principals = ensure_principals(root)
+            user = principals.get_user(login) or principals.add_user(login)
+            user.roles = tuple(roles)
+            user.title = title
+            user.set_password(password)
+            for path, local in (local_roles or {}).items():
+                find_resource(root[SITE_KEY], path).set_local_roles(user.principal, local)
+        finally:
+            tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
+    return login
+
+
+def log_in(testapp, login, password, status=303):
+    """Log in through the real form, the way a browser does; return the response."""
+    form = testapp.get('/login').forms[0]
+    form['login'] = login
+    form['password'] = password
+    return form.submit(status=status)

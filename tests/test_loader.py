@@ -6,7 +6,7 @@ import os
 import pytest
 import webtest
 
-from portal.testing import CONTENT_DIR, build_app, close_app, edit_site
+from portal.testing import CONTENT_DIR, build_app, close_app, edit_site, write_ini
 
 
 def _callFUT_parse(text):
@@ -192,12 +192,7 @@ def test_second_start_neither_duplicates_nor_overwrites(tmp_path):
 def test_load_script_adds_missing_items_to_an_existing_database(tmp_path, capsys):
     from portal.scripts import load
 
-    ini = tmp_path / 'test.ini'
-    ini.write_text(
-        '[app:main]\nuse = egg:kaiku-portal\n'
-        f'zodbconn.uri = file://{tmp_path}/Data.fs?blobstorage_dir={tmp_path}/blobs\n'
-        f'portal.content_dir = {CONTENT_DIR}\nportal.load_on_start = false\n'
-    )
+    ini = write_ini(tmp_path, **{'portal.load_on_start': 'false'})
     assert load.main([str(ini)]) == 0
     out = capsys.readouterr().out
     assert ' 0 problems' in out
@@ -208,12 +203,7 @@ def test_load_script_adds_missing_items_to_an_existing_database(tmp_path, capsys
 def test_dump_script_writes_files(tmp_path, capsys):
     from portal.scripts import dump
 
-    ini = tmp_path / 'test.ini'
-    ini.write_text(
-        '[app:main]\nuse = egg:kaiku-portal\n'
-        f'zodbconn.uri = file://{tmp_path}/Data.fs?blobstorage_dir={tmp_path}/blobs\n'
-        f'portal.content_dir = {CONTENT_DIR}\n'
-    )
+    ini = write_ini(tmp_path)
     assert dump.main([str(ini), str(tmp_path / 'out')]) == 0
     assert (tmp_path / 'out' / '_index.md').exists()
     assert (tmp_path / 'out' / 'venues' / '_index.md').exists()

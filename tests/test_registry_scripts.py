@@ -4,20 +4,15 @@ import os
 
 import pytest
 
-from portal.testing import CONTENT_DIR, edit_site
+from portal.testing import edit_site, write_ini
 
 
 @pytest.fixture
 def ini(tmp_path):
-    path = tmp_path / 'test.ini'
-    path.write_text(
-        '[app:main]\nuse = egg:kaiku-portal\n'
-        f'zodbconn.uri = file://{tmp_path}/Data.fs?blobstorage_dir={tmp_path}/blobs\n'
-        f'portal.content_dir = {CONTENT_DIR}\nportal.load_on_start = false\n'
-        'pyramid.includes = kaiku_registry\n'
-        f'kaiku_registry.signing_key = {tmp_path}/keys/signing.pem\n'
+    return write_ini(
+        tmp_path,
+        **{'portal.load_on_start': 'false', 'kaiku_registry.signing_key': f'{tmp_path}/keys/signing.pem'},
     )
-    return str(path)
 
 
 def _main(argv):

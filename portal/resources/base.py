@@ -98,8 +98,10 @@ class Item(Persistent):
     exclude_from_nav = False
     sample = False
 
-    #: ACL entries this item grants beyond those of its state, such as local roles.
+    #: ACL entries this item grants beyond those of its state.
     local_acl = ()
+    #: Roles held on this item and everything below it, by principal: ``{'user:anna': ('Editor',)}``.
+    local_roles = None
 
     def __init__(self):
         self.texts = PersistentMapping()
@@ -109,6 +111,15 @@ class Item(Persistent):
     @property
     def __acl__(self):
         return [*self.local_acl, *state_acl(self.state)]
+
+    def set_local_roles(self, principal, roles):
+        """Grant ``principal`` exactly ``roles`` here and below (none: take its local roles away)."""
+        if self.local_roles is None:
+            self.local_roles = PersistentMapping()
+        if roles:
+            self.local_roles[principal] = tuple(roles)
+        else:
+            self.local_roles.pop(principal, None)
 
     # texts ---------------------------------------------------------------------------------------
     @property

@@ -10,11 +10,13 @@ import logging
 from functools import cached_property
 from urllib.parse import urlencode
 
+from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, subscriber
 from pyramid.renderers import get_renderer
 
 from portal.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 from portal.resources.base import Item
+from portal.security import current_user
 from portal.workflow import PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -129,6 +131,28 @@ class Layout:
     @cached_property
     def home_url(self):
         return self.request.application_url + '/'
+
+    @cached_property
+    def user(self):
+        """The logged-in user, or None."""
+        try:
+            return current_user(self.request)
+        except Exception:
+            log.exception('the user could not be looked up while rendering a page frame')
+            return None
+
+    @cached_property
+    def csrf_token(self):
+        return get_csrf_token(self.request)
+
+    @cached_property
+    def edit_bar(self):
+        """(url, title, current) of the actions the logged-in user may take on this page's item."""
+        if self.user is None or self.context is None or not hasattr(self.context, 'type_name'):
+            return []
+        from portal.views.manage import edit_actions
+
+        return edit_actions(self.request, self.context)
 
     def static(self, path):
         return self.request.static_url(f'kaiku_theme:static/{path}')

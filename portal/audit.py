@@ -1,0 +1,201 @@
+"""The audit log: who did what, when and from where, kept in a database of its own.
+
+The log lives in the ``audit`` database (``zodbconn.uri.audit`` in the ini file), not in the content
+database, so undoing or packing the content cannot erase it.  Both databases join the request's one
+transaction: an action and its entry are committed together or not at all.
+
+Entries are recorded by :func:`record` (logins, logouts, user changes) and by subscribers to the content
+events (add, edit, delete, state change).  An entry holds the time, the acting login, the action, the
+path of the item or user concerned, the client address and a small ``detail`` mapping (field names,
+states, a login name tried).  Passwords, hashes, session ids and tokens are never recorded: callers pass
+names of what changed, never values of secrets.
+
+Entries are kept in an ``LOBTree`` keyed by microseconds since the epoch (times 1,000, plus a random
+tail so two processes writing in the same microsecond do not collide), so reading the newest first and
+filtering by time are cheap.
+"""
+
+import datetime
+import logging
+import secrets
+
+from BTrees.Length import Length
+from BTrees.LOBTree import LOBTree
+from persistent import Persistent
+from pyramid.threadlocal import get_current_request
+from pyramid.traversal import resource_path
+from pyramid_zodbconn import get_connection
+
+from portal.events import ObjectAdded, ObjectModified, ObjectRemoved, StateChanged
+from portal.i18n import _
+
+log = logging.getLogger(__name__)
+
+AUDIT_DB = 'audit'
+LOG_KEY = 'audit_log'
+
+#: Actions and their titles, for the filter of the audit view.
+ACTIONS = (
+    ('login', _('Logged in')),
+    ('login-failed', _('Failed login')),
+    ('login-throttled', _('Login refused: too many failures')),
+    ('logout', _('Logged out')),
+    ('user-add', _('User added')),
+    ('user-edit', _('User changed')),
+    ('add', _('Added')),
+    ('edit', _('Edited')),
+    ('delete', _('Deleted')),
+    ('state', _('State changed')),
+    ('rename', _('Renamed')),
+    ('move', _('Moved')),
+    ('reorder', _('Reordered')),
+    ('revert', _('Reverted')),
+)
+SECRET_WORDS = ('password', 'token', 'secret', 'hash', 'sid', 'session')
+
+
+class AuditLog(Persistent):
+    """Audit entries, oldest to newest."""
+
+    def __init__(self):
+        self.entries = LOBTree()
+        self.count = Length()
+
+    def add(self, entry):
+        key = int(entry['time'].timestamp() * 1_000_000) * 1000 + secrets.randbelow(1000)
+        while key in self.entries:
+            key += 1
+        self.entries[key] = entry
+        self.count.change(1)
+        return key
+
+    def __len__(self):
+        return self.count()
+
+    def newest(self, since=None, until=None):
+        """Entries from the newest back, optionally within ``since``..``until`` (datetimes)."""
+        low = int(since.timestamp() * 1_000_000) * 1000 if since else None
+        high = int(until.timestamp() * 1_000_000) * 1000 + 999 if until else None
+        if not self.entries:
+            return
+        key = self.entries.maxKey(high) if high is not None else self.entries.maxKey()
+        while True:
+            if low is not None and key < low:
+                return
+            yield self.entries[key]
+            try:
+                key = self.entries.maxKey(key - 1)
+            except ValueError:
+                return
+
+    def query(self, action=None, actor=None, path=None, since=None, until=None, offset=0, limit=50):
+        """(entries, more): matching entries newest first, and whether more follow the page."""
+        found = []
+        skipped = 0
+        for entry in self.newest(since, until):
+            if action and entry['action'] != action:
+                continue
+            if actor and entry['actor'] != actor:
+                continue
+            if path and not (entry['path'] or '').startswith(path):
+                continue
+            if skipped < offset:
+                skipped += 1
+                continue
+            if len(found) == limit:
+                return found, True
+            found.append(entry)
+        return found, False
+
+
+def has_audit_db(request):
+    return AUDIT_DB in getattr(request.registry, '_zodb_databases', {})
+
+
+def audit_log(request, create=True):
+    """The audit log of this site (created when first written), or None when there is none yet."""
+    root = get_connection(request, AUDIT_DB).root()
+    entries = root.get(LOG_KEY)
+    if entries is None and create:
+        entries = root[LOG_KEY] = AuditLog()
+    return entries
+
+
+def _clean(detail):
+    """Drop anything in ``detail`` whose key names a secret; keep values short and plain."""
+    cleaned = {}
+    for key, value in (detail or {}).items():
+        if any(word in key.lower() for word in SECRET_WORDS):
+            continue
+        if isinstance(value, (list, tuple, set, frozenset)):
+            value = tuple(str(v)[:200] for v in value)
+        else:
+            value = str(value)[:500]
+        cleaned[key] = value
+    return cleaned
+
+
+def record(request, action, path=None, actor=None, detail=None):
+    """Add an entry for ``action`` done by ``actor`` (the requester by default)."""
+    if not has_audit_db(request):
+        log.warning('no audit database configured (zodbconn.uri.%s); %s not recorded', AUDIT_DB, action)
+        return None
+    if actor is None:
+        actor = request.authenticated_userid
+    entry = {
+        'time': datetime.datetime.now(datetime.UTC),
+        'actor': actor or '',
+        'action': action,
+        'path': path if path is not None else '',
+        'address': request.client_addr or '',
+        'detail': _clean(detail),
+    }
+    return audit_log(request).add(entry)
+
+
+def _request():
+    request = get_current_request()
+    if request is None or not has_audit_db(request):
+        return None  # start-up loading and scripts without a request are not audited
+    return request
+
+
+def item_added(event):
+    request = _request()
+    if request is not None:
+        record(request, 'add', resource_path(event.item), detail={'type': event.item.type_name})
+
+
+def item_removed(event):
+    request = _request()
+    if request is not None:
+        parent_path = resource_path(event.parent).rstrip('/')
+        record(request, 'delete', f'{parent_path}/{event.name}', detail={'type': event.item.type_name})
+
+
+def item_modified(event):
+    request = _request()
+    if request is not None:
+        record(request, 'edit', resource_path(event.item), detail={'fields': event.fields})
+
+
+def state_changed(event):
+    request = _request()
+    if request is not None:
+        record(request, 'state', resource_path(event.item), detail={'from': event.old, 'to': event.new})
+
+
+def parse_day(value, end=False):
+    """A ``YYYY-MM-DD`` filter value as a UTC datetime (the day's end with ``end``), or None."""
+    try:
+        day = datetime.datetime.strptime(value, '%Y-%m-%d').replace(tzinfo=datetime.UTC)
+    except (TypeError, ValueError):
+        return None
+    return day + datetime.timedelta(days=1, microseconds=-1) if end else day
+
+
+def includeme(config):
+    config.add_subscriber(item_added, ObjectAdded)
+    config.add_subscriber(item_removed, ObjectRemoved)
+    config.add_subscriber(item_modified, ObjectModified)
+    config.add_subscriber(state_changed, StateChanged)

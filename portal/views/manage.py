@@ -1,0 +1,269 @@
+"""Editing the site: add, edit, delete, change state, and the management listing of a folder.
+
+The forms come from the content type declarations (``registry.content_types``): the add form of a type
+is its schema, the edit form the same schema filled with the item's values.  Each view reads the request,
+calls the item's or container's own methods and picks a template; the models send the events (added,
+removed, state changed) and the edit view sends :class:`portal.events.ObjectModified` with the names of
+the fields that changed, so the catalog, the audit log and the history follow every change.
+"""
+
+import re
+import unicodedata
+
+import deform
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+
+from portal.audit import ACTIONS as AUDIT_ACTIONS
+from portal.audit import audit_log, parse_day
+from portal.events import ObjectModified, notify
+from portal.forms import make_form, validate
+from portal.i18n import _
+from portal.resources.base import Container, Item
+from portal.resources.site import Site
+from portal.security import ADD, CONTENTS, DELETE, EDIT, HISTORY, MANAGE_USERS, VIEW_AUDIT
+from portal.views.public import page_number
+from portal.workflow import allowed_transitions, state_title, transition
+
+THEME = 'kaiku_theme:templates/'
+FORM_PAGE = THEME + 'form_page.pt'
+
+
+def edit_actions(request, context):
+    """(url, title, current) of the editing views the requester may use on ``context``."""
+    actions = []
+    view = request.view_name
+
+    def offer(name, title, permission, condition=True):
+        if condition and request.has_permission(permission, context):
+            url = request.resource_url(context, f'@@{name}' if name else '')
+            actions.append((url, title, view == name))
+
+    offer('', _('View'), 'view')
+    offer('edit', _('Edit'), EDIT)
+    offer('contents', _('Contents'), CONTENTS, context.is_container)
+    offer(
+        'state',
+        _('State: ${state}', mapping={'state': request.localizer.translate(state_title(context.state))}),
+        CONTENTS,
+    )
+    offer('history', _('History'), HISTORY)
+    offer('delete', _('Delete'), DELETE, context.__parent__ is not None)
+    if context.__parent__ is None:
+        offer('users', _('Users'), MANAGE_USERS)
+        offer('audit', _('Audit log'), VIEW_AUDIT)
+    return actions
+
+
+def slugify(title, fallback='item'):
+    """A URL name from a title: ASCII letters and digits joined by dashes, at most 60 characters."""
+    name = unicodedata.normalize('NFKD', title or '').encode('ascii', 'ignore').decode('ascii').lower()
+    name = re.sub(r'[^a-z0-9]+', '-', name).strip('-')[:60].strip('-')
+    return name or fallback
+
+
+def free_name(container, title, fallback):
+    base = slugify(title, fallback)
+    name, n = base, 1
+    while name in container:
+        n += 1
+        name = f'{base}-{n}'
+    return name
+
+
+def form_page(request, form, title, status=200, **extra):
+    request.response.status_int = status
+    return {'form_html': form if isinstance(form, str) else form.render(), 'page_title': title, **extra}
+
+
+def flash(request, message):
+    """Keep a message for the next page, translated now (the session keeps plain text only)."""
+    request.session.flash(request.localizer.translate(message))
+
+
+def content_type_of(request, item):
+    return request.registry.content_types.of(item)
+
+
+@view_config(context=Container, name='add', renderer=FORM_PAGE, permission=ADD)
+def add(context, request):
+    """The add form of the type named by ``?type=``, when that type may be added here."""
+    type_name = request.params.get('type', '')
+    content_type = request.registry.content_types.get(type_name)
+    if content_type is None or not content_type.addable_in(context.type_name):
+        raise HTTPNotFound(_('That kind of item cannot be added here.'))
+    action = request.resource_url(context, '@@add', query={'type': type_name})
+    buttons = (deform.Button('save', _('Add')), deform.Button('cancel', _('Cancel')))
+    form = make_form(request, content_type.schema(), buttons, action=action)
+    title = _('Add ${type}', mapping={'type': request.localizer.translate(content_type.title)})
+    if request.method != 'POST':
+        return form_page(request, form, title)
+    if 'cancel' in request.POST:
+        return HTTPSeeOther(request.resource_url(context, '@@contents'))
+    try:
+        values = validate(form, request)
+    except deform.ValidationFailure as failure:
+        return form_page(request, failure.render(), title, status=400)
+    item = content_type.create(values)
+    item.creator = request.authenticated_userid
+    name = free_name(context, values.get('title'), content_type.name.lower())
+    context.add(name, item, registry=request.registry)
+    return HTTPSeeOther(request.resource_url(item))
+
+
+@view_config(context=Item, name='edit', renderer=FORM_PAGE, permission=EDIT)
+def edit(context, request):
+    content_type = content_type_of(request, context)
+    buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
+    form = make_form(request, content_type.schema(), buttons, action=request.resource_url(context, '@@edit'))
+    title = _('Edit')
+    if request.method != 'POST':
+        return form_page(request, form.render(context.field_values(content_type.field_names())), title)
+    if 'cancel' in request.POST:
+        return HTTPSeeOther(request.resource_url(context))
+    try:
+        values = validate(form, request)
+    except deform.ValidationFailure as failure:
+        return form_page(request, failure.render(), title, status=400)
+    changed = context.update(values)
+    if changed:
+        notify(ObjectModified(context, changed), request.registry)
+    return HTTPSeeOther(request.resource_url(context))
+
+
+@view_config(context=Item, name='delete', renderer=THEME + 'confirm.pt', permission=DELETE)
+def delete(context, request):
+    parent = context.__parent__
+    if parent is None:
+        raise HTTPBadRequest(_('The site itself cannot be deleted.'))
+    if request.method != 'POST':
+        return {
+            'items': [context],
+            'action': request.resource_url(context, '@@delete'),
+            'question': _('Delete this item and everything in it?'),
+        }
+    if 'confirm' not in request.POST:
+        return HTTPSeeOther(request.resource_url(context))
+    parent.remove(context.__name__, registry=request.registry)
+    return HTTPSeeOther(request.resource_url(parent, '@@contents'))
+
+
+@view_config(context=Item, name='state', renderer=THEME + 'state.pt', permission=CONTENTS)
+def state(context, request):
+    """The item's workflow state and the transitions the requester may make."""
+    allowed = allowed_transitions(context, request.has_permission)
+    if request.method != 'POST':
+        return {'transitions': allowed, 'state': state_title(context.state)}
+    name = request.POST.get('transition', '')
+    if name not in {t.name for t in allowed}:
+        raise HTTPForbidden(_('That state change is not allowed.'))
+    transition(context, name, request.registry)
+    return HTTPSeeOther(request.resource_url(context, '@@state'))
+
+
+@view_config(context=Container, name='contents', renderer=THEME + 'contents.pt', permission=CONTENTS)
+def contents(context, request):
+    """The folder's items with type, state, modified time and author; bulk state change and delete."""
+    registry = request.registry
+    if request.method == 'POST':
+        result = bulk_action(context, request)
+        if result is not None:
+            return result
+    rows = []
+    for item in context.values():
+        if not request.has_permission('view', item):
+            continue
+        content_type = registry.content_types.get(item.type_name)
+        rows.append(
+            {
+                'item': item,
+                'type': content_type.title if content_type else item.type_name,
+                'state': state_title(item.state),
+            }
+        )
+    addable = registry.content_types.addable_to(context) if request.has_permission(ADD, context) else []
+    return {'rows': rows, 'addable': addable, 'transitions': transition_choices()}
+
+
+def transition_choices():
+    from portal.workflow import TRANSITIONS
+
+    return [(t.name, t.title) for t in TRANSITIONS]
+
+
+def bulk_action(context, request):
+    """Apply a state change or a deletion to the chosen items; items not allowed are left as they are."""
+    names = [name for name in request.POST.getall('names') if name in context]
+    action = request.POST.get('action', '')
+    if not names:
+        flash(request, _('Choose at least one item.'))
+        return HTTPSeeOther(request.resource_url(context, '@@contents'))
+    items = [context[name] for name in names]
+    if action == 'delete':
+        if not all(request.has_permission(DELETE, item) for item in items):
+            raise HTTPForbidden(_('You may not delete all of the chosen items.'))
+        if 'confirm' not in request.POST:
+            request.override_renderer = THEME + 'confirm.pt'
+            return {
+                'items': items,
+                'action': request.resource_url(context, '@@contents'),
+                'question': _('Delete these items and everything in them?'),
+                'bulk': 'delete',
+            }
+        for name in names:
+            context.remove(name, registry=request.registry)
+        flash(request, _('${n} items deleted.', mapping={'n': len(names)}))
+        return HTTPSeeOther(request.resource_url(context, '@@contents'))
+    done = 0
+    for item in items:
+        allowed = {t.name for t in allowed_transitions(item, request.has_permission)}
+        if action in allowed:
+            transition(item, action, request.registry)
+            done += 1
+    flash(request, _('State changed for ${n} of ${total} items.', mapping={'n': done, 'total': len(items)}))
+    return HTTPSeeOther(request.resource_url(context, '@@contents'))
+
+
+AUDIT_PAGE = 100
+AUDIT_FILTERS = ('action', 'actor', 'path', 'since', 'until')
+
+
+@view_config(context=Site, name='audit', renderer=THEME + 'audit.pt', permission=VIEW_AUDIT)
+def audit(context, request):
+    """The audit log, newest first, filtered by action, person, path and days (``YYYY-MM-DD``)."""
+    try:
+        params = {key: request.GET.get(key, '').strip()[:200] for key in AUDIT_FILTERS}
+    except UnicodeDecodeError as e:
+        raise HTTPBadRequest(_('The address contains characters that are not valid UTF-8.')) from e
+    page = page_number(request)
+    since, until = parse_day(params['since']), parse_day(params['until'], end=True)
+    errors = [
+        label
+        for key, label in (('since', _('From')), ('until', _('To')))
+        if params[key] and (since if key == 'since' else until) is None
+    ]
+    entries, more = [], False
+    log_ = audit_log(request, create=False)
+    if log_ is not None and not errors:
+        entries, more = log_.query(
+            action=params['action'] or None,
+            actor=params['actor'].lower() or None,
+            path=params['path'] or None,
+            since=since,
+            until=until,
+            offset=(page - 1) * AUDIT_PAGE,
+            limit=AUDIT_PAGE,
+        )
+    query = {key: value for key, value in params.items() if value}
+    newer = request.resource_url(context, '@@audit', query={**query, 'page': page - 1})
+    older = request.resource_url(context, '@@audit', query={**query, 'page': page + 1})
+    return {
+        'entries': entries,
+        'params': params,
+        'actions': AUDIT_ACTIONS,
+        'action_titles': dict(AUDIT_ACTIONS),
+        'errors': errors,
+        'page': page,
+        'previous_url': newer if page > 1 else None,
+        'next_url': older if more else None,
+    }
