@@ -13,15 +13,15 @@ from pyramid.view import view_config
 
 from kaiku_registry import REGISTRY_NAME, codes, openapi, today
 from kaiku_registry.i18n import _
-from kaiku_registry.limits import FailureLimiter
 from kaiku_registry.models import RuleError
 from kaiku_registry.reports import uses_by
 from kaiku_registry.schemas import CodeSchema, VisitSchema
 from portal import root_factory
+from portal.security import LoginThrottle
 
 PREFIX = '/registry/api/v1'
 #: Failed lookups allowed per site in the window before further lookups wait.
-LOOKUP_FAILURES = FailureLimiter(limit=20, window_seconds=600)
+LOOKUP_FAILURES = LoginThrottle(max_failures=20, window=600)
 STATE_ERRORS = {
     'unknown',
     'expired',
@@ -97,7 +97,7 @@ def read_code(request, registry, text):
 
 
 def guard(site):
-    wait = LOOKUP_FAILURES.blocked(('site', site.id))
+    wait = LOOKUP_FAILURES.retry_after([f'site:{site.id}'])
     if wait:
         raise ApiError(
             429,
@@ -139,7 +139,7 @@ def verify(context, request):
     code = read_code(request, context, values['code'])
     result = context.verify(code, today())
     if result.status == 'unknown':
-        LOOKUP_FAILURES.fail(('site', site.id))
+        LOOKUP_FAILURES.failed([f'site:{site.id}'])
     return {
         'status': result.status,
         'children_allowed': result.children,
@@ -165,7 +165,7 @@ def record_visit(context, request):
     values = json_body(request, VisitRequestSchema())
     card = context.card_by_code(read_code(request, context, values['code']) or '')
     if card is None:
-        LOOKUP_FAILURES.fail(('site', site.id))
+        LOOKUP_FAILURES.failed([f'site:{site.id}'])
         raise ApiError(409, 'unknown', _('No card has this code.'))
     try:
         visit = context.record_visit(
