@@ -16,9 +16,9 @@ import transaction
 from pyramid.events import ApplicationCreated
 from pyramid.settings import asbool
 
+from kaiku_registry.i18n import _
 from portal import SITE_KEY
 from portal.forms import ItemSchema
-from portal.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ class RegistrySettings:
         )
 
 
-def load_public_key(path):
-    """The raw public half of the QR signing key, or None when no key is configured or made yet."""
+def load_signing_key(path):
+    """The QR signing key, or None when no key is configured or made yet (cards then print unsigned)."""
     from kaiku_registry import codes
 
     if not path or not os.path.exists(path):
@@ -55,7 +55,7 @@ def load_public_key(path):
             log.warning('no QR signing key at %s: run "kaiku-registry <ini> keygen"', path)
         return None
     with open(path, 'rb') as f:
-        return codes.public_key_raw(codes.load_private_key(f.read()))
+        return codes.load_private_key(f.read())
 
 
 def ensure_registry(event):
@@ -91,7 +91,20 @@ def includeme(config):
         default_state='private',
         dumpable=False,
     )
-    config.registry.registry_public_key = load_public_key(config.registry.registry_settings.signing_key)
+    from kaiku_registry import codes
+
+    key = load_signing_key(config.registry.registry_settings.signing_key)
+    config.registry.registry_signing_key = key
+    config.registry.registry_public_key = codes.public_key_raw(key) if key else None
+    use = 'registry.use'
+    config.add_role('VenueStaff', _('Venue staff'), (use, 'registry.door'))
+    config.add_role('IssuerStaff', _('Issuer staff'), (use, 'registry.issue'))
+    config.add_role('Coordinator', _('Coordinator'), (use, 'registry.report', 'registry.manage'))
+    config.add_role(
+        'NationalAdmin',
+        _('National administrator'),
+        (use, 'registry.report', 'registry.manage', 'registry.all_areas'),
+    )
     config.add_subscriber(ensure_registry, ApplicationCreated)
     config.add_translation_dirs('kaiku_registry:locale/')
     config.include('kaiku_registry.api')

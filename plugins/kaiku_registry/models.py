@@ -228,6 +228,10 @@ class Registry(Item):
     def __init__(self):
         super().__init__()
         self.tokens = OOBTree()
+        #: Which site each staff user acts for (login → site id): access is per site.
+        self.members = OOBTree()
+        #: Which area each coordinator answers for (login → ('municipality' | 'region', name)).
+        self.areas = OOBTree()
         self.partners = LOBTree()
         self.sites = LOBTree()
         self.cards = LOBTree()
@@ -243,6 +247,26 @@ class Registry(Item):
         #: "active now" and "expiring soon" are sums over dates, not scans over cards.
         self.open_by_expiry = OOBTree()
         self.open_by_site_expiry = OOBTree()
+
+    # people ------------------------------------------------------------------------------------------
+    def set_member(self, login, site):
+        """Make ``login`` act for ``site`` (None: for no site)."""
+        if site is None:
+            self.members.pop(login, None)
+        else:
+            self.members[login] = site.id
+
+    def site_of(self, login):
+        site_id = self.members.get(login) if login else None
+        return self.sites.get(site_id) if site_id is not None else None
+
+    def set_area(self, login, kind, name):
+        if kind not in ('municipality', 'region'):
+            raise RuleError('bad_area', 'An area is a municipality or a region.')
+        self.areas[login] = (kind, name)
+
+    def area_of(self, login):
+        return self.areas.get(login) if login else None
 
     # partners and sites ---------------------------------------------------------------------------
     def add_partner(self, name, kind, municipality, region, **contact):

@@ -1,15 +1,52 @@
-"""The registry's web pages.  Each view is thin: it reads the request, asks the model or the reports,
-and picks a template."""
+"""The registry's web pages for each role, and the public impact page.
 
+Every page acts for the requester's own site (venue staff, issuer staff) or area (coordinators): a card
+of another site is answered as if it did not exist.  Codes and card lookups travel only in POST bodies,
+every read of a card record is written to the audit log (by internal id, never the code), and failed
+lookups are limited per site and per user.  Views stay thin: the rules are the model's.
+"""
+
+import csv
+import io
+import json
+import math
+
+import colander
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPTooManyRequests
+from pyramid.response import Response
 from pyramid.view import view_config
 
-from kaiku_registry import today
+from kaiku_registry import codes, today
+from kaiku_registry.api import LOOKUP_FAILURES
 from kaiku_registry.i18n import _
-from kaiku_registry.models import Registry
-from kaiku_registry.reports import bar_chart_svg, breakdown, public_count, summary, uses_by
-from kaiku_registry.schemas import SECTOR_TITLES
+from kaiku_registry.models import Registry, RuleError
+from kaiku_registry.reports import (
+    bar_chart_svg,
+    breakdown,
+    expiring_by_site,
+    public_count,
+    summary,
+    uses_by,
+)
+from kaiku_registry.schemas import (
+    CLOSE_REASON_TITLES,
+    GENDER_TITLES,
+    LIFE_SITUATION_TITLES,
+    SECTOR_TITLES,
+    CloseCardSchema,
+    CodeSchema,
+    IssueCardSchema,
+    VisitSchema,
+)
+from portal import audit
 
 TEMPLATES = 'kaiku_registry:templates/'
+ROLE_TITLES = {
+    'VenueStaff': _('Venue staff'),
+    'IssuerStaff': _('Issuer staff'),
+    'Coordinator': _('Coordinator'),
+    'NationalAdmin': _('National administrator'),
+}
 
 
 def query(request, name):
@@ -19,6 +56,428 @@ def query(request, name):
         return None
 
 
+def post(request, name, default=''):
+    try:
+        return request.POST.get(name, default)
+    except UnicodeDecodeError as e:
+        raise HTTPBadRequest(_('The form holds characters that are not valid UTF-8.')) from e
+
+
+def my_site(context, request, kind):
+    """The site the requester acts for, which must be of ``kind``; 403 otherwise."""
+    site = context.site_of(request.authenticated_userid)
+    if site is None or site.kind != kind or not site.active:
+        raise HTTPForbidden()
+    return site
+
+
+def errors_of(invalid):
+    return dict(invalid.asdict().items())
+
+
+def throttle_keys(request, site):
+    return [f'site:{site.id}', f'user:{request.authenticated_userid}']
+
+
+def guard_lookups(request, site):
+    wait = LOOKUP_FAILURES.retry_after(throttle_keys(request, site))
+    if wait:
+        raise HTTPTooManyRequests(
+            _('Too many unknown codes: wait ${minutes} minutes.', mapping={'minutes': math.ceil(wait / 60)}),
+            headers={'Retry-After': str(wait)},
+        )
+
+
+def lookup(context, request, site, why):
+    """The card for the code in the form, audited; ``(code, card, errors)``."""
+    guard_lookups(request, site)
+    text = post(request, 'code').strip()
+    try:
+        CodeSchema().deserialize({'code': text})
+    except colander.Invalid as e:
+        return None, None, errors_of(e)
+    payload = text if text.startswith(codes.PAYLOAD_PREFIX + '.') else None
+    if payload:
+        public = request.registry.registry_public_key
+        try:
+            code = codes.verify_payload(public, payload)[0] if public else codes.parse(payload.split('.')[1])
+        except codes.PayloadError:
+            return None, None, {'code': _('The QR code has been altered or is not a card.')}
+    else:
+        code = codes.parse(text)
+    if code is None:
+        LOOKUP_FAILURES.failed(throttle_keys(request, site))
+        return None, None, {'code': _('This is not a card code: check the letters and numbers.')}
+    card = context.card_by_code(code)
+    if card is None:
+        LOOKUP_FAILURES.failed(throttle_keys(request, site))
+        return code, None, {}
+    audit.record(request, 'registry.card.read', detail={'card': card.id, 'why': why, 'site': site.id})
+    return code, card, {}
+
+
+def card_by_id(context, request, site):
+    """A card of the requester's own issuing site, by the internal id in the form; 404 for any other."""
+    try:
+        card = context.cards.get(int(post(request, 'card_id')))
+    except ValueError:
+        card = None
+    if card is None or card.site_id != site.id:
+        raise HTTPBadRequest(_('No such card at your site.'))
+    return card
+
+
+# Dashboard ---------------------------------------------------------------------------------------
+@view_config(context=Registry, renderer=TEMPLATES + 'home.pt', permission='registry.use')
+def home(context, request):
+    login = request.authenticated_userid
+    return {
+        'site': context.site_of(login),
+        'area': context.area_of(login),
+        'can': {
+            name: bool(request.has_permission(f'registry.{name}', context))
+            for name in ('door', 'issue', 'report')
+        },
+    }
+
+
+# The door ------------------------------------------------------------------------------------------
+def door_page(context, request, site, **extra):
+    recent = [
+        (visit, context.cards[visit.card_id].children if visit.card_id in context.cards else 0)
+        for visit in recent_visits(context, site)
+    ]
+    return {
+        'site': site,
+        'recent': recent,
+        'sectors': SECTOR_TITLES,
+        'result': None,
+        'errors': {},
+        'recorded': None,
+        'code_text': '',
+        **extra,
+    }
+
+
+def recent_visits(context, site, limit=10):
+    """This site's visits of the last 30 minutes that can still be undone, newest first."""
+    import datetime
+
+    since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=30)
+    found = []
+    for visit_id in reversed(list(context.visits.keys())[-2000:]):
+        visit = context.visits[visit_id]
+        if visit.site_id == site.id and not visit.undone and visit.recorded_at >= since:
+            found.append(visit)
+    found.sort(key=lambda v: v.recorded_at, reverse=True)
+    return found[:limit]
+
+
+@view_config(
+    context=Registry,
+    name='door',
+    request_method='GET',
+    renderer=TEMPLATES + 'door.pt',
+    permission='registry.door',
+)
+def door(context, request):
+    return door_page(context, request, my_site(context, request, 'venue'))
+
+
+@view_config(
+    context=Registry,
+    name='door',
+    request_method='POST',
+    renderer=TEMPLATES + 'door.pt',
+    permission='registry.door',
+)
+def door_check(context, request):
+    site = my_site(context, request, 'venue')
+    code, _card, errors = lookup(context, request, site, 'door check')
+    if errors:
+        return door_page(context, request, site, errors=errors, code_text=post(request, 'code')[:200])
+    result = context.verify(code, today())
+    return door_page(context, request, site, result=result)
+
+
+@view_config(
+    context=Registry,
+    name='door-record',
+    request_method='POST',
+    renderer=TEMPLATES + 'door.pt',
+    permission='registry.door',
+)
+def door_record(context, request):
+    site = my_site(context, request, 'venue')
+    try:
+        card = context.cards.get(int(post(request, 'card_id')))
+    except ValueError:
+        card = None
+    if card is None:
+        raise HTTPBadRequest(_('Check the card again before recording the visit.'))
+    result = context.verify(card.code, today())
+    try:
+        cstruct = {name: post(request, name) for name in ('sector', 'children', 'event')}
+        cstruct.update({name: post(request, name, 'false') for name in ('course', 'assistant')})
+        values = VisitSchema().deserialize(cstruct)
+        visit = context.record_visit(
+            card,
+            site,
+            today(),
+            values['sector'],
+            children=values['children'],
+            assistant=values['assistant'],
+            event=values['event'],
+            course=values['course'],
+        )
+    except colander.Invalid as e:
+        return door_page(context, request, site, result=result, errors=errors_of(e))
+    except RuleError as e:
+        return door_page(context, request, site, result=result, errors={'visit': e.message})
+    audit.record(
+        request, 'registry.visit.record', detail={'visit': visit.id, 'card': card.id, 'site': site.id}
+    )
+    return door_page(context, request, site, recorded=visit)
+
+
+@view_config(
+    context=Registry,
+    name='door-undo',
+    request_method='POST',
+    renderer=TEMPLATES + 'door.pt',
+    permission='registry.door',
+)
+def door_undo(context, request):
+    site = my_site(context, request, 'venue')
+    try:
+        visit = context.visits.get(int(post(request, 'visit_id')))
+    except ValueError:
+        visit = None
+    if visit is None or visit.site_id != site.id:
+        raise HTTPBadRequest(_('No such visit at your site.'))
+    try:
+        context.undo_visit(visit, site)
+    except RuleError as e:
+        return door_page(context, request, site, errors={'undo': e.message})
+    audit.record(request, 'registry.visit.undo', detail={'visit': visit.id, 'site': site.id})
+    return door_page(context, request, site, undone=visit)
+
+
+# Issuing -------------------------------------------------------------------------------------------
+def print_page(context, request, card):
+    key = request.registry.registry_signing_key
+    payload = codes.sign_payload(key, card.code, card.valid_until, card.children) if key else card.code
+    return {
+        'card': card,
+        'grouped': codes.grouped(card.code),
+        'qr': codes.qr_svg(payload, request.localizer.translate(_('QR code of the card'))),
+        'barcode': codes.code39_svg(card.code),
+        'signed': key is not None,
+    }
+
+
+def issue_page(context, request, site, **extra):
+    return {
+        'site': site,
+        'genders': GENDER_TITLES,
+        'situations': LIFE_SITUATION_TITLES,
+        'errors': {},
+        'values': {},
+        **extra,
+    }
+
+
+@view_config(
+    context=Registry,
+    name='issue',
+    request_method='GET',
+    renderer=TEMPLATES + 'issue.pt',
+    permission='registry.issue',
+)
+def issue_form(context, request):
+    return issue_page(context, request, my_site(context, request, 'issuer'))
+
+
+@view_config(context=Registry, name='issue', request_method='POST', permission='registry.issue')
+def issue(context, request):
+    site = my_site(context, request, 'issuer')
+    fields = ('birth_year', 'postcode', 'children', 'gender', 'life_situation')
+    cstruct = {name: post(request, name) for name in fields}
+    try:
+        values = IssueCardSchema().deserialize(cstruct)
+        card = context.issue_card(site, today(), community=post(request, 'community') == 'true', **values)
+    except colander.Invalid as e:
+        return render(
+            request, 'issue.pt', issue_page(context, request, site, errors=errors_of(e), values=cstruct)
+        )
+    except RuleError as e:
+        return render(
+            request,
+            'issue.pt',
+            issue_page(context, request, site, errors={'form': e.message}, values=cstruct),
+        )
+    audit.record(request, 'registry.card.issue', detail={'card': card.id, 'site': site.id})
+    return render(request, 'print.pt', print_page(context, request, card))
+
+
+def render(request, template, values, status=200):
+    from pyramid.renderers import render_to_response
+
+    response = render_to_response(TEMPLATES + template, values, request=request)
+    response.status_int = 400 if status == 200 and values.get('errors') else status
+    return response
+
+
+# Cards of the site --------------------------------------------------------------------------------
+@view_config(
+    context=Registry,
+    name='cards',
+    request_method='GET',
+    renderer=TEMPLATES + 'cards.pt',
+    permission='registry.issue',
+)
+def cards(context, request):
+    site = my_site(context, request, 'issuer')
+    return {
+        'site': site,
+        'card': None,
+        'errors': {},
+        'reasons': CLOSE_REASON_TITLES[:2],
+        'today': today(),
+        'not_found': False,
+        'message': None,
+    }
+
+
+@view_config(
+    context=Registry,
+    name='cards',
+    request_method='POST',
+    renderer=TEMPLATES + 'cards.pt',
+    permission='registry.issue',
+)
+def card_search(context, request):
+    site = my_site(context, request, 'issuer')
+    _code, card, errors = lookup(context, request, site, 'issuer search')
+    if card is not None and card.site_id != site.id:
+        card = None  # another site's card is answered as an unknown one
+    page = cards(context, request)
+    page.update(card=card, errors=errors, not_found=not errors and card is None)
+    return page
+
+
+@view_config(context=Registry, name='card-action', request_method='POST', permission='registry.issue')
+def card_action(context, request):
+    site = my_site(context, request, 'issuer')
+    card = card_by_id(context, request, site)
+    action = post(request, 'action')
+    page = cards(context, request)
+    try:
+        if action == 'renew':
+            context.renew_card(card, site, today())
+            page['message'] = _('The card was renewed.')
+        elif action == 'close':
+            reason = CloseCardSchema().deserialize({'reason': post(request, 'reason')})['reason']
+            context.close_card(card, reason, today())
+            page['message'] = _('The card was closed.')
+        elif action == 'replace':
+            new = context.replace_card(card, site, today())
+            audit.record(request, 'registry.card.replace', detail={'card': card.id, 'new': new.id})
+            return render(request, 'print.pt', print_page(context, request, new))
+        elif action == 'export':
+            audit.record(
+                request, 'registry.card.export', detail={'card': card.id, 'why': 'data subject request'}
+            )
+            response = Response(
+                json.dumps(card.export(), indent=2, ensure_ascii=False),
+                charset='utf-8',
+                content_type='application/json',
+            )
+            response.content_disposition = f'attachment; filename="card-{card.id}.json"'
+            return response
+        else:
+            raise HTTPBadRequest(_('Unknown action.'))
+    except colander.Invalid as e:
+        page.update(card=card, errors=errors_of(e))
+        return render(request, 'cards.pt', page)
+    except RuleError as e:
+        page.update(card=card, errors={'form': e.message})
+        return render(request, 'cards.pt', page)
+    audit.record(request, f'registry.card.{action}', detail={'card': card.id, 'site': site.id})
+    page['card'] = card
+    return render(request, 'cards.pt', page)
+
+
+# Statistics ----------------------------------------------------------------------------------------
+def report_area(context, request):
+    """The area the requester may report on: their own for a coordinator, any for a national admin."""
+    login = request.authenticated_userid
+    national = bool(request.has_permission('registry.all_areas', context))
+    area = context.area_of(login)
+    municipality, region = query(request, 'municipality') or None, query(request, 'region') or None
+    if not national:
+        if area is None:
+            raise HTTPForbidden()
+        kind, name = area
+        if kind == 'municipality':
+            municipality, region = name, None
+        else:
+            region = name
+            if municipality and municipality not in {
+                s.municipality for s in context.sites.values() if s.region == name
+            }:
+                municipality = None
+    return municipality, region
+
+
+@view_config(context=Registry, name='stats', renderer=TEMPLATES + 'stats.pt', permission='registry.report')
+def stats(context, request):
+    municipality, region = report_area(context, request)
+    match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}
+    months = breakdown(context, 'adult_uses', 'month', **match)
+    return {
+        'municipality': municipality,
+        'region': region,
+        'figures': summary(context, today(), municipality=municipality, region=region),
+        'by_municipality': uses_by(context, 'municipality', **match),
+        'by_site': [
+            (context.sites.get(site_id), adults, children)
+            for site_id, adults, children in uses_by(context, 'site', **match)
+        ],
+        'months': months,
+        'chart': bar_chart_svg(
+            request.localizer.translate(_('Uses by adults per month')), list(months.items())
+        ),
+        'expiring': expiring_by_site(context, today(), municipality, region),
+        'sectors': SECTOR_TITLES,
+        'municipalities': sorted({s.municipality for s in context.sites.values()}),
+        'regions': sorted({s.region for s in context.sites.values()}),
+    }
+
+
+@view_config(context=Registry, name='stats.csv', permission='registry.report')
+def stats_csv(context, request):
+    municipality, region = report_area(context, request)
+    match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    sectors = [sector for sector, _title in SECTOR_TITLES]
+    writer.writerow(['month', 'site', *(f'adults_{s}' for s in sectors), *(f'children_{s}' for s in sectors)])
+    for month in breakdown(context, 'adult_uses', 'month', **match):
+        for site_id, adults, children in uses_by(context, 'site', month=month, **match):
+            site = context.sites.get(site_id)
+            name = site.name if site else str(site_id)
+            if name[:1] in ('=', '+', '-', '@'):
+                name = "'" + name
+            writer.writerow(
+                [month, name, *(adults.get(s, 0) for s in sectors), *(children.get(s, 0) for s in sectors)]
+            )
+    response = Response(out.getvalue().encode('utf-8-sig'), content_type='text/csv', charset='utf-8')
+    response.content_disposition = 'attachment; filename="kaikukortti-statistics.csv"'
+    return response
+
+
+# Public --------------------------------------------------------------------------------------------
 @view_config(context=Registry, name='impact', renderer=TEMPLATES + 'impact.pt', permission='view_impact')
 def impact(context, request):
     """The public impact page of one municipality: aggregates only, counts from 1 to 4 hidden."""
