@@ -62,10 +62,36 @@ def parse(text):
     return header, match.group(2).strip()
 
 
+class _HeaderDumper(yaml.SafeDumper):
+    """Indents block lists under their key, as people write them."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def _short_list(value):
+    return all(isinstance(v, (int, float)) or (isinstance(v, str) and len(v) <= 40) for v in value)
+
+
+def format_header(header):
+    """YAML for a header: one line a value, short lists inline, long ones one item a line."""
+    lines = []
+    for key, value in header.items():
+        if isinstance(value, list) and _short_list(value):
+            inline = yaml.dump(
+                value, Dumper=_HeaderDumper, allow_unicode=True, default_flow_style=True, width=float('inf')
+            )
+            lines.append(f'{key}: {inline.strip()}\n')
+        else:
+            lines.append(
+                yaml.dump({key: value}, Dumper=_HeaderDumper, allow_unicode=True, width=float('inf'))
+            )
+    return ''.join(line.removesuffix('...\n') for line in lines)
+
+
 def format_file(header, body):
     """The text of a content file, the inverse of :func:`parse`."""
-    head = yaml.safe_dump(header, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
-    text = f'---\n{head}---\n'
+    text = f'---\n{format_header(header)}---\n'
     if body:
         text += f'{body.strip()}\n'
     return text
@@ -294,10 +320,15 @@ class Dumper:
         self._dump_container(site, directory, written)
         return written
 
+    def _dumpable(self, item):
+        return self.types.of(item).extra.get('dumpable', True)
+
     def _dump_container(self, container, directory, written):
         os.makedirs(directory, exist_ok=True)
         self._dump_item(container, directory, INDEX, written)
         for name, child in container.items():
+            if not self._dumpable(child):
+                continue
             if child.is_container:
                 self._dump_container(child, os.path.join(directory, name), written)
             else:
@@ -323,7 +354,7 @@ class Dumper:
                 header[name] = stored.filename
                 self._write(os.path.join(directory, stored.filename), stored.read(), written)
         if item.is_container and item.order:
-            header['order'] = list(item.order)
+            header['order'] = [name for name in item.order if self._dumpable(item[name])]
         body = values.get('body') or ''
         self._write(os.path.join(directory, f'{stem}.md'), format_file(header, body), written)
         for lang in item.text_languages():
