@@ -204,3 +204,21 @@ def test_types_are_declared(registry):
     assert {'residents', 'sectors', 'compare_sectors', 'sources', 'assumptions', 'funding_options'} <= set(
         names
     )
+
+
+def test_deform_renders_an_edit_form_from_the_schema(registry):
+    """The add and edit forms are generated from the declared schema: every input must have a widget."""
+    import deform
+
+    from portal.loader import Loader
+
+    site = _site_with_guides(registry)
+    Loader(registry).load(site, CONTENT)
+    brief = site['guides']['kaikukortti-jyvaskyla-hyodyt-ja-kustannukset']
+    content_type = registry.content_types.of(brief)
+    schema = content_type.make_schema().bind()
+    values = brief.field_values(content_type.field_names())
+    html = deform.Form(schema, buttons=('save',)).render(values)
+    assert 'name="expected" value="125000"' in html
+    assert 'Statistics' in html or 'Tilastokeskuksesta' in html
+    assert html.count('name="city_share"') == 3
