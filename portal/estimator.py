@@ -47,9 +47,6 @@ class Range:
     def __iter__(self):
         return iter((self.low, self.expected, self.high))
 
-    def is_ordered(self):
-        return None not in self and self.low <= self.expected <= self.high
-
     def _combine(self, other, op):
         other = other if isinstance(other, Range) else Range.exactly(other)
         return Range(*(_apply(op, a, b) for a, b in zip(self, other, strict=True)))

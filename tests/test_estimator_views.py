@@ -195,6 +195,14 @@ class TestCsv:
         assert by_figure['Uses a year'][3] == '2074.8'
         assert by_figure["The municipality's direct cost a year"][2:5] == ['9250', '21000', '52000']
 
+    def test_brief_csv_has_both_sector_mixes(self, client):
+        res = client.get(BRIEF + 'estimate.csv?lang=en', status=200)
+        assert 'kaikukortti-jyvaskyla-hyodyt-ja-kustannukset.csv' in res.headers['Content-Disposition']
+        rows = {row[1]: row for row in csv.reader(io.StringIO(res.body.decode('utf-8-sig')))}
+        assert rows['Sector mix: Sport'][3] == '44'
+        assert rows['Sector mix to compare with: Sport'][3] == '90'
+        assert rows['Residents aged 16 or over'][2:5] == ['120000', '125000', '130000']
+
     def test_link_on_the_page_reproduces_the_inputs(self, client):
         page = client.get(ESTIMATOR + '?uses_per_card_expected=10')
         link = page.html.select_one('section.formulas a[href*="estimate.csv"]')['href']

@@ -20,7 +20,6 @@ from pyramid.view import view_config
 from portal.estimator import SECTORS, estimate, funding_split, uses_by_sector
 from portal.i18n import _
 from portal.resources.estimate import (
-    BOUNDS,
     INPUTS,
     SECTOR_TITLES,
     UNITS,
@@ -49,7 +48,6 @@ class EstimateForm:
     """The inputs a request asks for: the context's defaults with the query's figures in their place."""
 
     def __init__(self, context, request):
-        self.context = context
         self.request = request
         self.lang = request.locale_name
         self.names = context.input_field_names()
@@ -100,7 +98,7 @@ class EstimateForm:
         groups = []
         titles = {name: (title, unit) for name, title, unit, _max in INPUTS}
         for node in self.schema:
-            title, unit = titles.get(node.name, (node.title, 'percent'))
+            title, unit = titles.get(node.name, (node.title, 'percent'))  # a sector mix is in percent
             group_error = self._error(node.name)
             fields = []
             for child in node:
@@ -121,7 +119,7 @@ class EstimateForm:
             groups.append(
                 {
                     'name': node.name,
-                    'title': node.title if node.name not in titles else title,
+                    'title': title,
                     'unit': UNITS[unit],
                     'source': sources.get(node.name, ''),
                     'assumption': node.name in assumptions,
@@ -158,13 +156,12 @@ class EstimateForm:
         )
 
     def query(self):
-        """The query string that reproduces these inputs (for the CSV link)."""
-        pairs = [
+        """The query parameters that reproduce these inputs (for the CSV link)."""
+        return [
             (self._key(node, child), self.raw[node.name][child.name])
             for node in self.schema
             for child in node
         ]
-        return pairs
 
 
 def error_messages(invalid):
@@ -325,7 +322,6 @@ def page_values(context, request):
         'sources': sources,
         'sources_lang': sources_lang if sources_lang != request.locale_name else None,
         'num': num,
-        'bounds': BOUNDS,
         'result': None,
         'rows': [],
         'formulas': [],
@@ -432,9 +428,14 @@ def estimate_csv(context, request):
         writer.writerow(
             [t(_('Input')), t(title), *map(csv_number, getattr(inputs, name)), t(UNITS[unit]), source]
         )
-    for sector, title in SECTOR_TITLES:
-        share = inputs.sectors[sector]
-        writer.writerow([t(_('Input')), t(title), '', csv_number(share), '', '%', sources.get('sectors', '')])
+    for node in form.schema:
+        if node.name not in inputs.range_names():
+            for sector, title in SECTOR_TITLES:
+                share = form.values[node.name][sector]
+                figure = f'{t(node.title)}: {t(title)}'
+                writer.writerow(
+                    [t(_('Input')), figure, '', csv_number(share), '', '%', sources.get(node.name, '')]
+                )
     for label, kind, values, _sub in result_rows(result):
         unit = '€' if kind.startswith('euro') else ''
         writer.writerow([t(_('Result')), t(label), *map(csv_number, values), unit, ''])
