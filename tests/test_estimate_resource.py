@@ -2,6 +2,7 @@
 
 import filecmp
 import os
+import shutil
 
 import colander
 import pytest
@@ -120,12 +121,24 @@ def _site_with_guides(registry):
     return site
 
 
-def test_my_content_files_load_without_problems(registry):
+@pytest.fixture
+def my_content(tmp_path):
+    """A copy of this feature's content files only, so the tests do not depend on the rest of content/."""
+    directory = tmp_path / 'content'
+    for name in MY_FILES:
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(os.path.join(CONTENT, name), target)
+    return str(directory)
+
+
+def test_my_content_files_load_without_problems(registry, my_content):
     from portal.loader import Loader
 
     site = _site_with_guides(registry)
-    report = Loader(registry).load(site, CONTENT)
+    report = Loader(registry).load(site, my_content)
     assert report.problems == []
+    assert len(report.added) == 2
     estimator = site['estimator']
     assert estimator.type_name == 'Estimate'
     inputs = estimator.inputs()
@@ -141,12 +154,12 @@ def test_my_content_files_load_without_problems(registry):
     assert 'Statistikcentralen' in sources['residents']
 
 
-def test_every_input_has_a_source_text_in_every_language(registry):
+def test_every_input_has_a_source_text_in_every_language(registry, my_content):
     from portal.loader import Loader
     from portal.resources.estimate import INPUT_NAMES
 
     site = _site_with_guides(registry)
-    Loader(registry).load(site, CONTENT)
+    Loader(registry).load(site, my_content)
     for item in (site['estimator'], site['guides']['kaikukortti-jyvaskyla-hyodyt-ja-kustannukset']):
         for lang in ('fi', 'sv', 'en'):
             sources, found = item.source_texts(lang)
@@ -154,12 +167,12 @@ def test_every_input_has_a_source_text_in_every_language(registry):
             assert all(sources[name] for name in (*INPUT_NAMES, 'sectors'))
 
 
-def test_unsourced_defaults_are_marked_as_assumptions(registry):
+def test_unsourced_defaults_are_marked_as_assumptions(registry, my_content):
     """The resident counts have no source in the project's facts: they must be listed as assumptions."""
     from portal.loader import Loader
 
     site = _site_with_guides(registry)
-    Loader(registry).load(site, CONTENT)
+    Loader(registry).load(site, my_content)
     brief = site['guides']['kaikukortti-jyvaskyla-hyodyt-ja-kustannukset']
     for item in (site['estimator'], brief):
         assert {'residents', 'tight_share', 'reach_share', 'ticket_value', 'hourly_cost'} <= set(
@@ -169,13 +182,13 @@ def test_unsourced_defaults_are_marked_as_assumptions(registry):
     assert 'Tilastokeskuksesta' in brief.source_texts('fi')[0]['residents']
 
 
-def test_my_content_files_round_trip_byte_for_byte(registry, tmp_path):
+def test_my_content_files_round_trip_byte_for_byte(registry, my_content, tmp_path):
     from portal.loader import Dumper, Loader
 
     site = _site_with_guides(registry)
-    Loader(registry).load(site, CONTENT)
-    Dumper(registry).dump(site, str(tmp_path))
-    _match, mismatch, errors = filecmp.cmpfiles(CONTENT, tmp_path, MY_FILES, shallow=False)
+    Loader(registry).load(site, my_content)
+    Dumper(registry).dump(site, str(tmp_path / 'dumped'))
+    _match, mismatch, errors = filecmp.cmpfiles(my_content, tmp_path / 'dumped', MY_FILES, shallow=False)
     assert mismatch == []
     assert errors == []
 
@@ -206,14 +219,14 @@ def test_types_are_declared(registry):
     )
 
 
-def test_deform_renders_an_edit_form_from_the_schema(registry):
+def test_deform_renders_an_edit_form_from_the_schema(registry, my_content):
     """The add and edit forms are generated from the declared schema: every input must have a widget."""
     import deform
 
     from portal.loader import Loader
 
     site = _site_with_guides(registry)
-    Loader(registry).load(site, CONTENT)
+    Loader(registry).load(site, my_content)
     brief = site['guides']['kaikukortti-jyvaskyla-hyodyt-ja-kustannukset']
     content_type = registry.content_types.of(brief)
     schema = content_type.make_schema().bind()

@@ -129,6 +129,14 @@ class TestEstimatorPage:
         assert 'Statistikcentralen' in res.html.find(id='src-residents').get_text()
 
 
+def test_estimator_is_on_the_home_page_but_not_in_the_main_navigation(client):
+    home = client.get('/')
+    assert not [a for a in home.html.select('nav.main-nav a') if a['href'].endswith(ESTIMATOR)]
+    assert [a for a in home.html.select('ul.card-list a') if a['href'].endswith(ESTIMATOR)]
+    listing = client.get('/guides/')
+    assert [a for a in listing.html.select('main a') if a['href'].endswith(BRIEF)]
+
+
 class TestValidation:
     BAD = '?residents_low=abc&tight_share_high=150&reach_share_low=-3&activation_low=50&sectors_sport=50'
 
