@@ -27,6 +27,8 @@ class PortalSettings:
     accessibility_page: str
     privacy_page: str
     load_on_start: bool
+    evolve_on_start: bool
+    backup_dir: str | None
 
     @classmethod
     def from_settings(cls, settings):
@@ -36,6 +38,8 @@ class PortalSettings:
             accessibility_page=settings.get('portal.accessibility_page', 'saavutettavuusseloste'),
             privacy_page=settings.get('portal.privacy_page', 'tietosuojaseloste'),
             load_on_start=asbool(settings.get('portal.load_on_start', True)),
+            evolve_on_start=asbool(settings.get('portal.evolve_on_start', True)),
+            backup_dir=settings.get('portal.backup_dir') or None,
         )
 
 
@@ -43,10 +47,12 @@ def appmaker(zodb_root, registry):
     """Return the site, creating it (and loading the initial content) when the database is empty."""
     site = zodb_root.get(SITE_KEY)
     if site is None:
+        from portal.evolve import mark_current
         from portal.loader import Loader
 
         site = registry.content_types['Site'].create(state='published')
         zodb_root[SITE_KEY] = site
+        mark_current(zodb_root)
         content_dir = registry.portal_settings.content_dir
         if content_dir and registry.portal_settings.load_on_start:
             report = Loader(registry).load(site, content_dir)
@@ -61,7 +67,8 @@ def root_factory(request):
 
 
 def ensure_site(registry):
-    """Create the site in its own transaction at start-up, so the first request finds it ready."""
+    """Create the site in its own transaction at start-up, so the first request finds it ready, then
+    bring an existing database up to date with the evolve steps it has not had yet."""
     db = registry._zodb_databases['']
     tm = transaction.TransactionManager()
     for attempt in tm.attempts(3):
@@ -71,6 +78,10 @@ def ensure_site(registry):
                 appmaker(conn.root(), registry)
             finally:
                 tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
+    if registry.portal_settings.evolve_on_start:
+        from portal.evolve import evolve
+
+        evolve(db, registry)
     return db
 
 
