@@ -6,11 +6,14 @@ starts on an empty database.  Plugins join through ``pyramid.includes`` and the 
 """
 
 import logging
+import random
+import time
 from dataclasses import dataclass
 
 import transaction
 from pyramid.config import Configurator
 from pyramid.settings import asbool, aslist
+from pyramid_retry import IBeforeRetry
 from pyramid_zodbconn import get_connection
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class PortalSettings:
     load_on_start: bool
     evolve_on_start: bool
     backup_dir: str | None
+    retry_backoff: float
 
     @classmethod
     def from_settings(cls, settings):
@@ -40,6 +44,7 @@ class PortalSettings:
             load_on_start=asbool(settings.get('portal.load_on_start', True)),
             evolve_on_start=asbool(settings.get('portal.evolve_on_start', True)),
             backup_dir=settings.get('portal.backup_dir') or None,
+            retry_backoff=float(settings.get('portal.retry_backoff', 0.004)),
         )
 
 
@@ -85,6 +90,18 @@ def ensure_site(registry):
     return db
 
 
+def back_off_before_retry(event):
+    """Wait a random moment, longer after each attempt, before pyramid_retry runs a conflicted request
+    again, so that requests which collided on one object do not all collide again at once.
+
+    Many processes writing into one BTree (RelStorage locks the rows it reads as current) need this.
+    """
+    backoff = event.request.registry.portal_settings.retry_backoff
+    if backoff > 0:
+        attempt = event.environ.get('retry.attempt', 0)
+        time.sleep(random.uniform(0, backoff * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not a secret
+
+
 def includeme(config):
     """The portal's parts, in the order they depend on each other."""
     settings = config.get_settings()
@@ -93,6 +110,7 @@ def includeme(config):
     config.include('pyramid_chameleon')
     config.include('pyramid_tm')
     config.include('pyramid_retry')
+    config.add_subscriber(back_off_before_retry, IBeforeRetry)
     config.include('pyramid_zodbconn')
     config.include('portal.i18n')
     config.include('portal.security')
