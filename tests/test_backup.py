@@ -189,6 +189,25 @@ def test_zeo_conf_names_the_server_file(tmp_path, monkeypatch):
     assert backup.data_fs == str(tmp_path / 'var' / 'zeo' / 'Data.fs')
     assert backup.blob_dir == str(tmp_path / 'var' / 'zeo' / 'blobs')
     assert backup.backup_dir == str(tmp_path / 'var' / 'zeo' / 'backups')
+    audit = from_config(os.path.join(REPO, 'etc', 'zeo.conf'), database='audit')
+    assert audit.data_fs == str(tmp_path / 'var' / 'zeo' / 'Audit.fs')
+    assert audit.blob_dir is None
+    assert audit.backup_dir == str(tmp_path / 'var' / 'zeo' / 'backups' / 'audit')
+
+
+def test_a_second_database_of_an_ini_file(tmp_path):
+    from portal.scripts.backup import from_config
+
+    ini = tmp_path / 'two.ini'
+    ini.write_text(
+        '[app:main]\nuse = egg:kaiku-portal\n'
+        f'zodbconn.uri = file://{tmp_path}/Data.fs?blobstorage_dir={tmp_path}/blobs\n'
+        f'zodbconn.uri.audit = file://{tmp_path}/Audit.fs\n'
+        f'portal.backup_dir = {tmp_path}/backups\n'
+    )
+    audit = from_config(str(ini), database='audit')
+    assert (audit.data_fs, audit.blob_dir) == (str(tmp_path / 'Audit.fs'), None)
+    assert audit.backup_dir == str(tmp_path / 'backups' / 'audit')
 
 
 def test_other_storages_are_refused(tmp_path, capsys):

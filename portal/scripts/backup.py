@@ -14,9 +14,11 @@ an existing database: stop the application, restore beside it, then swap directo
 
 ``<config>`` is the application's ini file (its ``zodbconn.uri`` must be a ``file://`` URI;
 ``portal.backup_dir`` says where backups go, by default ``backups`` beside ``Data.fs``) or, on a ZEO
-server, the ``zeo.conf`` that ``runzeo`` reads.  A RelStorage database is backed up by PostgreSQL's own
-means (``pg_dump``, base backups and WAL archiving) and its blobs with it when they are kept in the
-database; see docs/operations.md.
+server, the ``zeo.conf`` that ``runzeo`` reads.  ``--database audit`` backs up another database of the
+same configuration (``zodbconn.uri.audit``, or the ZEO storage called ``audit``) into its own folder.
+
+A RelStorage database is backed up by PostgreSQL's own means (``pg_dump``, base backups and WAL
+archiving), its blobs with it; see docs/operations.md.
 """
 
 import argparse
@@ -154,10 +156,14 @@ def _same_file(path, other):
         return False
 
 
-def from_config(config_uri, backup_dir=None):
-    """A :class:`Backup` for the database an ini file (``file://`` URI) or a ``zeo.conf`` names."""
+def from_config(config_uri, backup_dir=None, database=None):
+    """A :class:`Backup` for a database that an ini file (``file://`` URI) or a ``zeo.conf`` names.
+
+    ``database`` picks another database than the main one: ``zodbconn.uri.<database>`` of the ini file,
+    or the storage of that name in the ``zeo.conf``; its backups go into a folder of that name.
+    """
     if config_uri.endswith('.conf'):
-        data_fs, blob_dir = _from_zeo_conf(config_uri)
+        data_fs, blob_dir = _from_zeo_conf(config_uri, database)
         configured = None
     else:
         from pyramid.paster import get_appsettings
@@ -165,9 +171,14 @@ def from_config(config_uri, backup_dir=None):
         from portal import PortalSettings
 
         settings = get_appsettings(config_uri)
-        data_fs, blob_dir = _from_file_uri(settings.get('zodbconn.uri', ''))
+        key = f'zodbconn.uri.{database}' if database else 'zodbconn.uri'
+        if key not in settings:
+            raise BackupError(f'{config_uri} has no {key}')
+        data_fs, blob_dir = _from_file_uri(settings[key])
         configured = PortalSettings.from_settings(settings).backup_dir
     backup_dir = backup_dir or configured or os.path.join(os.path.dirname(data_fs), 'backups')
+    if database:
+        backup_dir = os.path.join(backup_dir, database)
     return Backup(data_fs=data_fs, blob_dir=blob_dir, backup_dir=os.path.abspath(backup_dir))
 
 
@@ -182,7 +193,7 @@ def _from_file_uri(uri):
     return os.path.abspath(path), os.path.abspath(blob_dir) if blob_dir else None
 
 
-def _from_zeo_conf(path):
+def _from_zeo_conf(path, name=None):
     import ZConfig
     import ZEO.runzeo
 
@@ -191,9 +202,12 @@ def _from_zeo_conf(path):
         config, _ = ZConfig.loadConfig(schema, path)
     except ZConfig.ConfigurationError as exc:
         raise BackupError(str(exc)) from exc
-    storage = config.storages[0].config
+    sections = [s for s in config.storages if name is None or s.name == name]
+    if not sections:
+        raise BackupError(f'{path} has no storage called {name}')
+    storage = sections[0].config
     if not hasattr(storage, 'path'):
-        raise BackupError(f'{path}: the first storage is not a FileStorage')
+        raise BackupError(f'{path}: storage {sections[0].name} is not a FileStorage')
     blob_dir = getattr(storage, 'blob_dir', None)
     return os.path.abspath(storage.path), os.path.abspath(blob_dir) if blob_dir else None
 
@@ -203,12 +217,13 @@ def main(argv=None):
     parser.add_argument('config_uri', help='the ini file (file:// storage) or a ZEO server zeo.conf')
     parser.add_argument('command', choices=('backup', 'restore', 'list'))
     parser.add_argument('--backup-dir', help='where backups are kept (default: portal.backup_dir)')
+    parser.add_argument('--database', help='another database than the main one, e.g. audit')
     parser.add_argument('--full', action='store_true', help='backup: a full backup even if not needed')
     parser.add_argument('--date', help='restore: UTC yyyy-mm-dd-hh-mm-ss (default: the latest backup)')
     parser.add_argument('--to', help='restore: an empty directory for Data.fs and blobs')
     args = parser.parse_args(argv)
     try:
-        backup = from_config(args.config_uri, args.backup_dir)
+        backup = from_config(args.config_uri, args.backup_dir, args.database)
         if args.command == 'backup':
             point = backup.backup(full=args.full)
             print(f'backup point {point} in {backup.backup_dir}')
