@@ -101,7 +101,7 @@ def file_uri(directory):
     return f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size=5000'
 
 
-def start_test_app(uri, log_path, load=False, threads=4, retry=10):
+def start_test_app(uri, log_path, load=False, threads=4, retry=20):
     """An app process of ``tests/serve_app.py`` (the portal plus the test-only write path)."""
     port = free_port()
     args = [sys.executable, SERVE_APP, '--uri', uri, '--port', str(port), '--threads', str(threads)]

@@ -3,11 +3,14 @@
 Each test starts real servers on free loopback ports: a storage (a ZEO server, or a fresh PostgreSQL
 database for RelStorage) and two app processes of ``tests/serve_app.py`` served by waitress.  Then:
 
-* a write through one process is seen by the other at once;
+* a write through one process is seen by the other at once, 200 times in a row;
 * 8 client threads make 4,000 edits of one object in all, half through each process.  Overlapping edits
   that the object's conflict-resolving structures cannot merge conflict, and pyramid_retry runs them
   again, so no answer is a 5xx and no edit is lost: the object's Length counter and its log of edit ids
-  hold exactly the 4,000 answered edits.
+  hold exactly the 4,000 answered edits.  Eight writers with no pause between edits into one BTree is the
+  worst case there is: on RelStorage, whose row locks make inner BTree nodes conflict, a few requests in
+  a thousand needed more than ten attempts on a busy machine, so the test app allows 20
+  (``retry.attempts``; production.ini has 5, see docs/operations.md).
 """
 
 import concurrent.futures
@@ -18,6 +21,7 @@ import pytest
 import servers
 
 THREADS = 8
+VISIBILITY_ROUNDS = 200
 EDITS_PER_THREAD = 500
 PG_DSN_VARIABLE = 'KAIKU_TEST_PG_DSN'
 
@@ -34,14 +38,14 @@ def _two_apps(uri_for, tmp_path):
 
 
 def _check_write_is_seen_by_the_other(first, second):
+    """A save through one process, then a page from the other: the other shows it, every time (a user
+    behind a load balancer must see their own change)."""
     a, b = servers.Client(first.port), servers.Client(second.port)
     try:
-        status, _ = a.request('POST', '/__test__/edit', {'id': 'hello-from-a'})
-        assert status == 200
-        assert b.request('GET', '/__test__/edit?id=hello-from-a')[0] == 200
-        status, _ = b.request('POST', '/__test__/edit', {'id': 'hello-from-b'})
-        assert status == 200
-        assert a.request('GET', '/__test__/edit?id=hello-from-b')[0] == 200
+        for i in range(VISIBILITY_ROUNDS):
+            writer, reader = (a, b) if i % 2 else (b, a)
+            assert writer.request('POST', '/__test__/edit', {'id': f'seen-{i}'})[0] == 200
+            assert reader.request('GET', f'/__test__/edit?id=seen-{i}')[0] == 200, f'round {i}'
         # The content is shared too: both processes serve the site the first one loaded.
         assert a.request('GET', '/')[0] == b.request('GET', '/')[0] == 200
         assert a.request('GET', '/healthz') == b.request('GET', '/healthz') == (200, b'ok\n')
@@ -84,9 +88,9 @@ def _check_concurrent_edits(first, second):
         client = servers.Client(process.port)
         seen = client.json('/__test__/edits')
         client.close()
-        recorded = set(seen['ids']) - {'hello-from-a', 'hello-from-b'}
+        recorded = {i for i in seen['ids'] if not i.startswith('seen-')}
         assert recorded == done_ids, 'every answered edit is recorded, no other'
-        lost = total + 2 - seen['count']
+        lost = total + VISIBILITY_ROUNDS - seen['count']
         assert lost == 0, f'{lost} lost updates'
     retries = [servers.Client(p.port).json('/__test__/edits')['retries'] for p in (first, second)]
     print(f'{total} concurrent edits, 0 lost, 0 errors; conflicts retried: {retries}')
