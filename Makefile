@@ -10,13 +10,13 @@ PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po) \
 	$(foreach l,$(LOCALES),plugins/kaiku_registry/locale/$(l)/LC_MESSAGES/kaiku_registry.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: serve test lint check-lint i18n catalogs load dump clean
+.PHONY: serve test lint check-lint i18n catalogs load dump evolve backup restore zeo bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools<81' wheel
-	$(BIN)/python -m pip install --quiet -e '.[dev,testing]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,testing,relstorage]'
 	touch $(STAMP)
 
 %.mo: %.po $(STAMP)
@@ -55,6 +55,25 @@ load: $(STAMP)
 
 dump: $(STAMP)
 	$(BIN)/portal-dump development.ini var/dump
+
+evolve: $(STAMP)
+	$(BIN)/portal-evolve development.ini
+
+# Back up var/Data.fs (repozo: full, then incremental) with a snapshot of var/blobs into var/backups;
+# `make restore DATE=2026-01-31-12-00-00 TO=var/restored` puts back the state of that moment.
+backup: $(STAMP)
+	$(BIN)/portal-backup development.ini backup
+
+restore: $(STAMP)
+	$(BIN)/portal-backup development.ini restore $(if $(DATE),--date $(DATE)) --to $(or $(TO),var/restored)
+
+# The ZEO storage server that production.ini's app processes share.
+zeo: $(STAMP)
+	mkdir -p var/zeo
+	$(BIN)/runzeo -C etc/zeo.conf
+
+bench: $(STAMP) catalogs
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) var/screenshots *.egg-info

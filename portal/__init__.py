@@ -6,11 +6,14 @@ starts on an empty database.  Plugins join through ``pyramid.includes`` and the 
 """
 
 import logging
+import random
+import time
 from dataclasses import dataclass
 
 import transaction
 from pyramid.config import Configurator
 from pyramid.settings import asbool, aslist
+from pyramid_retry import IBeforeRetry
 from pyramid_zodbconn import get_connection
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,10 @@ class PortalSettings:
     accessibility_page: str
     privacy_page: str
     load_on_start: bool
+    evolve_on_start: bool
+    backup_dir: str | None
+    retry_backoff: float
+    zeo_server_sync: bool
 
     @classmethod
     def from_settings(cls, settings):
@@ -36,6 +43,10 @@ class PortalSettings:
             accessibility_page=settings.get('portal.accessibility_page', 'saavutettavuusseloste'),
             privacy_page=settings.get('portal.privacy_page', 'tietosuojaseloste'),
             load_on_start=asbool(settings.get('portal.load_on_start', True)),
+            evolve_on_start=asbool(settings.get('portal.evolve_on_start', True)),
+            backup_dir=settings.get('portal.backup_dir') or None,
+            retry_backoff=float(settings.get('portal.retry_backoff', 0.004)),
+            zeo_server_sync=asbool(settings.get('portal.zeo_server_sync', True)),
         )
 
 
@@ -46,10 +57,12 @@ def appmaker(zodb_root, registry):
     ensure_principals(zodb_root)
     site = zodb_root.get(SITE_KEY)
     if site is None:
+        from portal.evolve import mark_current
         from portal.loader import Loader
 
         site = registry.content_types['Site'].create(state='published')
         zodb_root[SITE_KEY] = site
+        mark_current(zodb_root)
         content_dir = registry.portal_settings.content_dir
         if content_dir and registry.portal_settings.load_on_start:
             report = Loader(registry).load(site, content_dir)
@@ -63,9 +76,31 @@ def root_factory(request):
     return appmaker(get_connection(request).root(), request.registry)
 
 
+def sync_with_zeo_server(db):
+    """Make each transaction of a ZEO client begin with a round trip to the server.
+
+    Without it a process learns of other processes' commits when the server's invalidation messages
+    arrive, which is usually before its next request but not always: a page loaded from another process
+    right after a save showed the old text about once in a hundred tries here.  The round trip costs a
+    fraction of a millisecond.  ZEO's ``server_sync`` option does this, but ``zeo://`` URIs cannot set it.
+    """
+    storage = db.storage
+    if getattr(storage, 'server_sync', None) is not False:
+        return  # not a ZEO client, or one that syncs already
+    storage.server_sync = True  # kept across reconnections: ZEO then points sync at ping again
+    if getattr(storage, 'ping', None) is not None:
+        storage.sync = storage.ping
+    # Connections opened before now hold the old sync; new ones pick up the round trip.
+    db.pool.clear()
+
+
 def ensure_site(registry):
-    """Create the site in its own transaction at start-up, so the first request finds it ready."""
+    """Create the site in its own transaction at start-up, so the first request finds it ready, then
+    bring an existing database up to date with the evolve steps it has not had yet."""
     db = registry._zodb_databases['']
+    if registry.portal_settings.zeo_server_sync:
+        for each in registry._zodb_databases.values():
+            sync_with_zeo_server(each)
     tm = transaction.TransactionManager()
     for attempt in tm.attempts(3):
         with attempt:
@@ -74,7 +109,23 @@ def ensure_site(registry):
                 appmaker(conn.root(), registry)
             finally:
                 tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
+    if registry.portal_settings.evolve_on_start:
+        from portal.evolve import evolve
+
+        evolve(db, registry)
     return db
+
+
+def back_off_before_retry(event):
+    """Wait a random moment, longer after each attempt, before pyramid_retry runs a conflicted request
+    again, so that requests which collided on one object do not all collide again at once.
+
+    Many processes writing into one BTree (RelStorage locks the rows it reads as current) need this.
+    """
+    backoff = event.request.registry.portal_settings.retry_backoff
+    if backoff > 0:
+        attempt = event.environ.get('retry.attempt', 0)
+        time.sleep(random.uniform(0, backoff * 2 ** min(attempt, 6)))  # noqa: S311 - jitter, not a secret
 
 
 def includeme(config):
@@ -85,6 +136,7 @@ def includeme(config):
     config.include('pyramid_chameleon')
     config.include('pyramid_tm')
     config.include('pyramid_retry')
+    config.add_subscriber(back_off_before_retry, IBeforeRetry)
     config.include('pyramid_zodbconn')
     config.include('portal.i18n')
     config.include('portal.security')

@@ -2,4 +2,5 @@
 
 
 def includeme(config):
+    config.include('portal.views.health')
     config.scan('portal.views')

@@ -4,6 +4,7 @@ import logging
 
 from pyramid.httpexceptions import HTTPError
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid_retry import is_error_retryable
 
 from portal.i18n import _
 
@@ -68,5 +69,9 @@ def bad_encoding(exc, request):
 
 @exception_view_config(Exception, renderer=TEMPLATE)
 def server_error(exc, request):
-    log.exception('unexpected error on %s %s', request.method, request.path_qs)
+    if is_error_retryable(request, exc):
+        # A conflict that pyramid_retry will run again: no error unless the last attempt fails too.
+        log.info('retrying %s %s after %s', request.method, request.path_qs, type(exc).__name__)
+    else:
+        log.exception('unexpected error on %s %s', request.method, request.path_qs)
     return _render(request, 500)

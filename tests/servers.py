@@ -1,0 +1,199 @@
+"""Real servers for the scale-out, crash and backup tests and for ``bench/scale.py``.
+
+Every server listens on a free loopback port only, writes its output to a log file beside its data, and
+is stopped by the process id it was started with.
+"""
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+BIN = os.path.dirname(sys.executable)
+SERVE_APP = os.path.join(HERE, 'serve_app.py')
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'server exited with {process.returncode} before listening on {port}')
+        with contextlib.suppress(OSError), socket.create_connection(('127.0.0.1', port), timeout=1):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f'nothing listens on {port} after {timeout} s')
+
+
+def stop(process, timeout=10):
+    """Stop a server we started: SIGTERM, then SIGKILL if it does not go."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log = getattr(process, 'log', None)
+    if log is not None:
+        log.close()
+
+
+def kill(process):
+    """SIGKILL: the process gets no chance to finish anything."""
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    process.log.close()
+
+
+def _start(args, log_path, **kw):
+    log = open(log_path, 'ab')  # noqa: SIM115 - closed by stop() or kill()
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, **kw)
+    process.log = log
+    return process
+
+
+ZEO_CONF = """\
+<zeo>
+  address 127.0.0.1:{port}
+  invalidation-queue-size 10000
+</zeo>
+<filestorage 1>
+  path {directory}/Data.fs
+  blob-dir {directory}/blobs
+</filestorage>
+"""
+
+
+def start_zeo(directory):
+    """A ZEO server on a free port with its FileStorage in ``directory``; returns ``(process, port)``."""
+    os.makedirs(directory, exist_ok=True)
+    port = free_port()
+    conf = os.path.join(directory, 'zeo.conf')
+    with open(conf, 'w') as f:
+        f.write(ZEO_CONF.format(port=port, directory=directory))
+    process = _start([os.path.join(BIN, 'runzeo'), '-C', conf], os.path.join(directory, 'zeo.log'))
+    wait_for_port(port, process)
+    return process, port
+
+
+def zeo_uri(port, blob_cache):
+    return (
+        f'zeo://127.0.0.1:{port}?blob_dir={blob_cache}&shared_blob_dir=false'
+        '&cache_size=64MB&connection_cache_size=5000'
+    )
+
+
+def file_uri(directory):
+    return f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size=5000'
+
+
+def start_test_app(uri, log_path, load=False, threads=4, retry=20):
+    """An app process of ``tests/serve_app.py`` (the portal plus the test-only write path)."""
+    port = free_port()
+    args = [sys.executable, SERVE_APP, '--uri', uri, '--port', str(port), '--threads', str(threads)]
+    args += ['--retry', str(retry)] + (['--load'] if load else [])
+    process = _start(args, log_path)
+    wait_for_port(port, process, timeout=60)
+    process.port = port
+    return process
+
+
+class Client:
+    """A keep-alive HTTP client for one app process."""
+
+    def __init__(self, port, timeout=30):
+        self.port = port
+        self.timeout = timeout
+        self.conn = None
+
+    def request(self, method, path, fields=None):
+        body = urllib.parse.urlencode(fields) if fields else None
+        headers = {'Host': 'example.com'}
+        if body is not None:
+            headers['Content-Type'] = 'application/x-www-form-urlencoded'
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # The server closed an idle keep-alive connection: a GET is sent again on a new one,
+                # anything else is left to the caller, who knows whether it may be repeated.
+                self.close()
+                if attempt or method != 'GET':
+                    raise
+        raise AssertionError('unreachable')
+
+    def json(self, path):
+        status, body = self.request('GET', path)
+        assert status == 200, (status, body[:500])
+        return json.loads(body)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+RELSTORAGE_CONF = """\
+%import relstorage
+<zodb main>
+  cache-size 5000
+  <relstorage>
+    blob-dir {blob_dir}
+    shared-blob-dir false
+    keep-history false
+    <postgresql>
+      dsn {dsn}
+    </postgresql>
+  </relstorage>
+</zodb>
+"""
+
+
+def relstorage_uri(dsn, directory):
+    """A ``zconfig://`` URI for RelStorage on the PostgreSQL database ``dsn``; blob cache in ``directory``."""
+    os.makedirs(directory, exist_ok=True)
+    conf = os.path.join(directory, 'relstorage.conf')
+    with open(conf, 'w') as f:
+        f.write(RELSTORAGE_CONF.format(dsn=dsn, blob_dir=os.path.join(directory, 'blobcache')))
+    return f'zconfig://{conf}'
+
+
+@contextlib.contextmanager
+def postgres_database(dsn):
+    """A new, empty PostgreSQL database on the server ``dsn`` names; yields its DSN, then drops it.
+
+    libpq lets a later keyword win, so the new database's DSN is ``dsn`` with its own ``dbname`` added.
+    """
+    import psycopg2
+
+    name = f'kaiku_test_{os.getpid()}_{int(time.time() * 1000) % 10**9}'
+    admin = psycopg2.connect(dsn)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE {name}')
+        try:
+            yield f'{dsn} dbname={name}'
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+    finally:
+        admin.close()
