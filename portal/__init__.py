@@ -27,6 +27,7 @@ class PortalSettings:
     accessibility_page: str
     privacy_page: str
     load_on_start: bool
+    max_upload_bytes: int
 
     @classmethod
     def from_settings(cls, settings):
@@ -36,6 +37,7 @@ class PortalSettings:
             accessibility_page=settings.get('portal.accessibility_page', 'saavutettavuusseloste'),
             privacy_page=settings.get('portal.privacy_page', 'tietosuojaseloste'),
             load_on_start=asbool(settings.get('portal.load_on_start', True)),
+            max_upload_bytes=int(settings.get('portal.max_upload_bytes', 20 * 1024 * 1024)),
         )
 
 

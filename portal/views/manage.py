@@ -10,18 +10,26 @@ the fields that changed, so the catalog, the audit log and the history follow ev
 import re
 import unicodedata
 
+import colander
 import deform
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import (
+    HTTPBadRequest,
+    HTTPForbidden,
+    HTTPNotFound,
+    HTTPRequestEntityTooLarge,
+    HTTPSeeOther,
+)
 from pyramid.traversal import resource_path
 from pyramid.view import view_config
 
 from portal.audit import ACTIONS as AUDIT_ACTIONS
 from portal.audit import audit_log, parse_day, record
 from portal.events import ObjectModified, notify
-from portal.forms import make_form, validate
+from portal.forms import DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
 from portal.history import NOTE_ATTRIBUTE, baseline, diff_values, history_of
 from portal.i18n import _
 from portal.resources.base import Container, Item
+from portal.resources.files import StoredFile
 from portal.resources.site import Site
 from portal.security import ADD, CONTENTS, DELETE, EDIT, HISTORY, MANAGE_USERS, VIEW_AUDIT
 from portal.views.public import page_number
@@ -87,6 +95,50 @@ def content_type_of(request, item):
     return request.registry.content_types.of(item)
 
 
+FILE_FIELDS = {
+    'file': (_('File'), DOCUMENT_TYPES, _('PDF, PNG, JPEG, WebP, DOCX, XLSX or ODT.')),
+    'picture': (_('Picture'), IMAGE_TYPES, _('PNG, JPEG or WebP.')),
+}
+
+
+def form_schema(content_type, editing=False):
+    """The type's schema, with an upload field for each of its file fields."""
+    schema = content_type.schema()
+    for name in content_type.factory.file_fields:
+        title, allowed, help_text = FILE_FIELDS.get(name, (name, DOCUMENT_TYPES, None))
+        if editing:
+            help_text = _('${types} Leave empty to keep the current file.', mapping={'types': help_text})
+        schema.add(file_node(name, title, allowed, help_text))
+    return schema
+
+
+def check_body_size(request):
+    """Refuse (413) a request body larger than the upload limit before anything reads it."""
+    limit = request.registry.portal_settings.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        raise HTTPRequestEntityTooLarge(
+            _('A file may be at most ${mb} MB.', mapping={'mb': round(limit / 1024 / 1024, 1)})
+        )
+
+
+def store_files(item, values, request):
+    """Move uploaded files out of ``values`` onto ``item``; return the names of the fields set."""
+    limit = request.registry.portal_settings.max_upload_bytes
+    stored = []
+    for name in item.file_fields:
+        upload = values.pop(name, colander.null)
+        if upload in (colander.null, None) or not upload.get('fp'):
+            continue
+        data = upload['fp'].read(limit + 1)
+        if len(data) > limit:
+            raise HTTPRequestEntityTooLarge(
+                _('A file may be at most ${mb} MB.', mapping={'mb': round(limit / 1024 / 1024, 1)})
+            )
+        setattr(item, name, StoredFile(data, upload.get('filename') or name, mimetype=upload['mimetype']))
+        stored.append(name)
+    return stored
+
+
 @view_config(context=Container, name='add', renderer=FORM_PAGE, permission=ADD)
 def add(context, request):
     """The add form of the type named by ``?type=``, when that type may be added here."""
@@ -96,7 +148,8 @@ def add(context, request):
         raise HTTPNotFound(_('That kind of item cannot be added here.'))
     action = request.resource_url(context, '@@add', query={'type': type_name})
     buttons = (deform.Button('save', _('Add')), deform.Button('cancel', _('Cancel')))
-    form = make_form(request, content_type.schema(), buttons, action=action)
+    check_body_size(request)
+    form = make_form(request, form_schema(content_type), buttons, action=action)
     title = _('Add ${type}', mapping={'type': request.localizer.translate(content_type.title)})
     if request.method != 'POST':
         return form_page(request, form, title)
@@ -106,7 +159,9 @@ def add(context, request):
         values = validate(form, request)
     except deform.ValidationFailure as failure:
         return form_page(request, failure.render(), title, status=400)
-    item = content_type.create(values)
+    item = content_type.create()
+    store_files(item, values, request)
+    item.update(values)
     item.creator = request.authenticated_userid
     name = free_name(context, values.get('title'), content_type.name.lower())
     context.add(name, item, registry=request.registry)
@@ -117,7 +172,9 @@ def add(context, request):
 def edit(context, request):
     content_type = content_type_of(request, context)
     buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
-    form = make_form(request, content_type.schema(), buttons, action=request.resource_url(context, '@@edit'))
+    check_body_size(request)
+    schema = form_schema(content_type, editing=True)
+    form = make_form(request, schema, buttons, action=request.resource_url(context, '@@edit'))
     title = _('Edit')
     if request.method != 'POST':
         return form_page(request, form.render(context.field_values(content_type.field_names())), title)
@@ -128,7 +185,8 @@ def edit(context, request):
     except deform.ValidationFailure as failure:
         return form_page(request, failure.render(), title, status=400)
     baseline(context, request.registry)
-    changed = context.update(values)
+    changed = store_files(context, values, request)
+    changed += context.update(values)
     if changed:
         notify(ObjectModified(context, changed), request.registry)
     return HTTPSeeOther(request.resource_url(context))
