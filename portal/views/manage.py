@@ -19,7 +19,8 @@ from pyramid.httpexceptions import (
     HTTPRequestEntityTooLarge,
     HTTPSeeOther,
 )
-from pyramid.traversal import resource_path
+from pyramid.location import lineage
+from pyramid.traversal import find_resource, resource_path
 from pyramid.view import view_config
 
 from portal.audit import ACTIONS as AUDIT_ACTIONS
@@ -28,10 +29,20 @@ from portal.events import ObjectModified, notify
 from portal.forms import DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
 from portal.history import NOTE_ATTRIBUTE, baseline, diff_values, history_of
 from portal.i18n import _
-from portal.resources.base import Container, Item
+from portal.resources.base import Container, Item, check_name
 from portal.resources.files import StoredFile
 from portal.resources.site import Site
-from portal.security import ADD, CONTENTS, DELETE, EDIT, HISTORY, MANAGE_USERS, VIEW_AUDIT
+from portal.security import (
+    ADD,
+    CONTENTS,
+    DELETE,
+    EDIT,
+    HISTORY,
+    MANAGE_USERS,
+    VIEW_AUDIT,
+    get_principals,
+    normalize_login,
+)
 from portal.views.public import page_number
 from portal.workflow import allowed_transitions, state_title, transition
 
@@ -58,6 +69,9 @@ def edit_actions(request, context):
         CONTENTS,
     )
     offer('history', _('History'), HISTORY)
+    offer('rename', _('Rename'), EDIT, context.__parent__ is not None)
+    offer('move', _('Move'), DELETE, context.__parent__ is not None)
+    offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container)
     offer('delete', _('Delete'), DELETE, context.__parent__ is not None)
     if context.__parent__ is None:
         offer('users', _('Users'), MANAGE_USERS)
@@ -226,6 +240,11 @@ def state(context, request):
 def contents(context, request):
     """The folder's items with type, state, modified time and author; bulk state change and delete."""
     registry = request.registry
+    if request.method == 'POST' and ('up' in request.POST or 'down' in request.POST):
+        if not request.has_permission(EDIT, context):
+            raise HTTPForbidden(_('You may not change the order of this folder.'))
+        up = request.POST.get('up')
+        return reorder(context, request, up or request.POST.get('down'), -1 if up else 1)
     if request.method == 'POST':
         result = bulk_action(context, request)
         if result is not None:
@@ -243,7 +262,12 @@ def contents(context, request):
             }
         )
     addable = registry.content_types.addable_to(context) if request.has_permission(ADD, context) else []
-    return {'rows': rows, 'addable': addable, 'transitions': transition_choices()}
+    return {
+        'rows': rows,
+        'addable': addable,
+        'transitions': transition_choices(),
+        'can_reorder': bool(request.has_permission(EDIT, context)),
+    }
 
 
 def transition_choices():
@@ -369,3 +393,119 @@ def revert(context, request, revisions):
     else:
         flash(request, _('Revision ${n} is the same as the current one.', mapping={'n': target['number']}))
     return HTTPSeeOther(request.resource_url(context, '@@history'))
+
+
+# Rename, move, reorder ----------------------------------------------------------------------------------
+@view_config(context=Item, name='rename', renderer=THEME + 'rename.pt', permission=EDIT)
+def rename(context, request):
+    parent = context.__parent__
+    if parent is None:
+        raise HTTPBadRequest(_('The site itself cannot be renamed.'))
+    values = {'name': context.__name__, 'error': None}
+    if request.method != 'POST':
+        return values
+    new_name = request.POST.get('name', '').strip()
+    values['name'] = new_name
+    if new_name == context.__name__:
+        return HTTPSeeOther(request.resource_url(context))
+    try:
+        check_name(new_name)
+    except ValueError:
+        values['error'] = _('Use lower-case letters, digits, dots, dashes and underscores only.')
+    else:
+        if new_name in parent:
+            values['error'] = _('This name is in use in this folder.')
+    if values['error']:
+        request.response.status_int = 400
+        return values
+    old_path = resource_path(context)
+    old_name = context.__name__
+    order = list(parent.order)
+    parent.remove(old_name, registry=request.registry)
+    parent.add(new_name, context, registry=request.registry)
+    if order:
+        parent.set_order([new_name if name == old_name else name for name in order])
+    record(request, 'rename', resource_path(context), detail={'from': old_path})
+    return HTTPSeeOther(request.resource_url(context))
+
+
+@view_config(context=Item, name='move', renderer=THEME + 'move.pt', permission=DELETE)
+def move(context, request):
+    """Move the item into another folder, given by its path, where its type may be added."""
+    parent = context.__parent__
+    if parent is None:
+        raise HTTPBadRequest(_('The site itself cannot be moved.'))
+    values = {'target': resource_path(parent), 'error': None}
+    if request.method != 'POST':
+        return values
+    path = request.POST.get('target', '').strip()
+    values['target'] = path
+    try:
+        target = find_resource(request.root, path) if path.startswith('/') else None
+    except KeyError:
+        target = None
+    content_type = content_type_of(request, context)
+    inside = target is not None and any(location is context for location in lineage(target))
+    if target is None or not getattr(target, 'is_container', False):
+        values['error'] = _('There is no folder at that path.')
+    elif inside:
+        values['error'] = _('An item cannot be moved into itself.')
+    elif not content_type.addable_in(target.type_name):
+        values['error'] = _('This kind of item cannot be put into that folder.')
+    elif not request.has_permission(ADD, target):
+        values['error'] = _('You may not add items to that folder.')
+    elif context.__name__ in target and target is not parent:
+        values['error'] = _('That folder already has an item with this name.')
+    if values['error']:
+        request.response.status_int = 400
+        return values
+    if target is parent:
+        return HTTPSeeOther(request.resource_url(context))
+    old_path = resource_path(context)
+    parent.remove(context.__name__, registry=request.registry)
+    target.add(context.__name__, context, registry=request.registry)
+    record(request, 'move', resource_path(context), detail={'from': old_path})
+    return HTTPSeeOther(request.resource_url(context))
+
+
+def reorder(context, request, name, step):
+    """Move the child ``name`` one place up (``step`` -1) or down (+1) in the folder's order."""
+    names = context.keys()
+    if name not in names:
+        raise HTTPBadRequest(_('There is no such item in this folder.'))
+    index = names.index(name)
+    other = index + step
+    if 0 <= other < len(names):
+        names[index], names[other] = names[other], names[index]
+        context.set_order(names)
+        record(request, 'reorder', resource_path(context), detail={'item': name})
+    return HTTPSeeOther(request.resource_url(context, '@@contents'))
+
+
+@view_config(context=Container, name='sharing', renderer=THEME + 'sharing.pt', permission=MANAGE_USERS)
+def sharing(context, request):
+    """Local roles: give a user a role on this folder and everything in it, or take it away."""
+    roles = request.registry.roles
+    values = {'roles': list(roles.values()), 'error': None, 'login': ''}
+    if request.method == 'POST':
+        principals = get_principals(request)
+        removing = request.POST.get('remove', '')
+        login = normalize_login(removing.removeprefix('user:') or request.POST.get('login', ''))
+        user = principals.get_user(login)
+        role = request.POST.get('role', '')
+        if user is None:
+            values['error'] = _('There is no such user.')
+        elif not removing and role not in roles:
+            values['error'] = _('Choose a role.')
+        if values['error']:
+            values['login'] = login
+            request.response.status_int = 400
+        else:
+            held = set((context.local_roles or {}).get(user.principal, ()))
+            held = set() if removing else held | {role}
+            context.set_local_roles(user.principal, sorted(held))
+            record(request, 'user-edit', resource_path(context),
+                   detail={'user': user.login, 'local_roles': sorted(held)})
+            return HTTPSeeOther(request.resource_url(context, '@@sharing'))
+    values['granted'] = sorted((context.local_roles or {}).items())
+    return values
