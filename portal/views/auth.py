@@ -109,12 +109,12 @@ def logout(context, request):
 
 
 # User administration ----------------------------------------------------------------------------------
-def roles_node(request, title=_('Roles')):
+def roles_node(request):
     roles = [(role.name, role.title) for role in request.registry.roles.values()]
     return colander.SchemaNode(
         colander.Set(),
         name='roles',
-        title=title,
+        title=_('Roles'),
         missing=(),
         validator=colander.ContainsOnly([name for name, _title in roles]),
         widget=deform.widget.CheckboxChoiceWidget(values=roles),
@@ -137,9 +137,11 @@ def password_node(required):
         colander.String(),
         name='password',
         title=_('Password') if required else _('New password'),
-        description=_('At least 12 characters; a few words make a good one. Leave empty to keep the '
-                      'current password.') if not required else _('At least 12 characters; a few words '
-                                                                    'make a good one.'),
+        description=_(
+            'At least 12 characters; a few words make a good one. Leave empty to keep the current password.'
+        )
+        if not required
+        else _('At least 12 characters; a few words make a good one.'),
         missing=colander.required if required else '',
         validator=_password_validator,
         widget=deform.widget.CheckedPasswordWidget(redisplay=False),
@@ -149,21 +151,41 @@ def password_node(required):
 def user_schema(request, new):
     schema = colander.SchemaNode(colander.Mapping())
     if new:
-        schema.add(colander.SchemaNode(
-            colander.String(), name='login', title=_('Login name'),
-            description=_('Lower-case letters, digits and . _ @ -, e.g. anna.virtanen'),
-            preparer=normalize_login,
-            validator=_login_validator,
-        ))
-    schema.add(colander.SchemaNode(colander.String(), name='title', title=_('Full name'), missing='',
-                                   validator=colander.Length(max=200)))
-    schema.add(colander.SchemaNode(colander.String(), name='email', title=_('Email'), missing='',
-                                   validator=colander.Email()))
+        schema.add(
+            colander.SchemaNode(
+                colander.String(),
+                name='login',
+                title=_('Login name'),
+                description=_('Lower-case letters, digits and . _ @ -, e.g. anna.virtanen'),
+                preparer=normalize_login,
+                validator=_login_validator,
+            )
+        )
+    schema.add(
+        colander.SchemaNode(
+            colander.String(),
+            name='title',
+            title=_('Full name'),
+            missing='',
+            validator=colander.Length(max=200),
+        )
+    )
+    schema.add(
+        colander.SchemaNode(
+            colander.String(), name='email', title=_('Email'), missing='', validator=colander.Email()
+        )
+    )
     schema.add(roles_node(request))
     if not new:
-        schema.add(colander.SchemaNode(
-            colander.Boolean(), name='disabled', title=_('Disabled'),
-            description=_('A disabled user cannot log in; their open sessions end at once.'), missing=False))
+        schema.add(
+            colander.SchemaNode(
+                colander.Boolean(),
+                name='disabled',
+                title=_('Disabled'),
+                description=_('A disabled user cannot log in; their open sessions end at once.'),
+                missing=False,
+            )
+        )
     schema.add(password_node(required=new))
     return schema
 
@@ -191,8 +213,13 @@ def users(context, request):
 @view_config(context=Site, name='add-user', renderer=THEME + 'form_page.pt', permission=MANAGE_USERS)
 def add_user(context, request):
     buttons = (deform.Button('save', _('Add')), deform.Button('cancel', _('Cancel')))
-    form = make_form(request, user_schema(request, new=True), buttons,
-                     action=request.resource_url(context, '@@add-user'), formid='user-form')
+    form = make_form(
+        request,
+        user_schema(request, new=True),
+        buttons,
+        action=request.resource_url(context, '@@add-user'),
+        formid='user-form',
+    )
     title = _('Add a user')
     if request.method != 'POST':
         return form_page(request, form, title)
@@ -202,8 +229,9 @@ def add_user(context, request):
         values = validate(form, request)
     except deform.ValidationFailure as failure:
         return form_page(request, failure.render(), title, status=400)
-    user = get_principals(request).add_user(values['login'], roles=sorted(values['roles']),
-                                            title=values['title'])
+    user = get_principals(request).add_user(
+        values['login'], roles=sorted(values['roles']), title=values['title']
+    )
     user.email = values['email']
     user.set_password(values['password'])
     record(request, 'user-add', f'/users/{user.login}', detail={'roles': user.roles})
@@ -221,8 +249,12 @@ def edit_user(context, request):
     form = make_form(request, user_schema(request, new=False), buttons, action=action, formid='user-form')
     title = _('User ${login}', mapping={'login': user.login})
     if request.method != 'POST':
-        current = {'title': user.title, 'email': user.email, 'roles': set(user.roles),
-                   'disabled': user.disabled}
+        current = {
+            'title': user.title,
+            'email': user.email,
+            'roles': set(user.roles),
+            'disabled': user.disabled,
+        }
         return form_page(request, form.render(current), title)
     if 'cancel' in request.POST:
         return HTTPSeeOther(request.resource_url(context, '@@users'))
@@ -244,6 +276,10 @@ def edit_user(context, request):
         user.set_password(values['password'])
         changed.append('password')
     if changed:
-        record(request, 'user-edit', f'/users/{user.login}',
-               detail={'changed': changed, 'roles': user.roles, 'disabled': user.disabled})
+        record(
+            request,
+            'user-edit',
+            f'/users/{user.login}',
+            detail={'changed': changed, 'roles': user.roles, 'disabled': user.disabled},
+        )
     return HTTPSeeOther(request.resource_url(context, '@@users'))

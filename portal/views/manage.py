@@ -504,8 +504,12 @@ def sharing(context, request):
             held = set((context.local_roles or {}).get(user.principal, ()))
             held = set() if removing else held | {role}
             context.set_local_roles(user.principal, sorted(held))
-            record(request, 'user-edit', resource_path(context),
-                   detail={'user': user.login, 'local_roles': sorted(held)})
+            record(
+                request,
+                'user-edit',
+                resource_path(context),
+                detail={'user': user.login, 'local_roles': sorted(held)},
+            )
             return HTTPSeeOther(request.resource_url(context, '@@sharing'))
     values['granted'] = sorted((context.local_roles or {}).items())
     return values
