@@ -40,8 +40,17 @@ def app(tmp_path_factory):
             for state in STATES:
                 _create(registry, folder, state, 'Page', state)
         every = _create(registry, site, 'kaikki', 'Folder', 'published')
-        _create(registry, every, 'venue', 'Venue', 'published', municipality='Turku', region='V-S',
-                card_benefit='x', categories=('museum',))
+        _create(
+            registry,
+            every,
+            'venue',
+            'Venue',
+            'published',
+            municipality='Turku',
+            region='V-S',
+            card_benefit='x',
+            categories=('museum',),
+        )
         _create(registry, every, 'material', 'Material', 'published', kind='brochure', audience=('public',))
         guide = _create(registry, every, 'guide', 'Guide', 'published')
         _create(registry, guide, 'step', 'Step', 'published', who=('culture',))
@@ -58,7 +67,8 @@ def app(tmp_path_factory):
 def clients(app):
     found = {}
     for n, role in enumerate(ROLES):
-        client = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com', 'REMOTE_ADDR': f'10.0.0.{n}'})
+        environ = {'HTTP_HOST': 'example.com', 'REMOTE_ADDR': f'10.0.0.{n}'}
+        client = webtest.TestApp(app, extra_environ=environ)
         if role != 'anonymous':
             log_in(client, role, PASSWORD)
         found[role] = client
@@ -117,8 +127,9 @@ def test_matrix(clients, action, role, town, state):
 
 def test_state_change_post_is_checked_on_the_server(app, clients):
     token = clients['editor'].get('/login').forms[0]['csrf_token'].value
-    clients['editor'].post('/oulu/pending/@@state', {'csrf_token': token, 'transition': 'publish'},
-                           status=403)
+    clients['editor'].post(
+        '/oulu/pending/@@state', {'csrf_token': token, 'transition': 'publish'}, status=403
+    )
     token = clients['local'].get('/login').forms[0]['csrf_token'].value
     clients['local'].post('/oulu/private/@@state', {'csrf_token': token, 'transition': 'submit'}, status=403)
 
@@ -146,8 +157,10 @@ def registered_views(app):
             continue
         context = view['context']
         name = getattr(context, '__name__', None) if context is not None else None
-        if context is None or name == 'IExceptionResponse' or (
-            isinstance(context, type) and issubclass(context, BaseException)
+        if (
+            context is None
+            or name == 'IExceptionResponse'
+            or (isinstance(context, type) and issubclass(context, BaseException))
         ):
             continue
         assert name in CONTEXT_PATHS, f'no test item for views of {context!r}: add one to CONTEXT_PATHS'
@@ -225,8 +238,14 @@ def free_text_fields(schema):
 
 @pytest.mark.parametrize(
     ('type_name', 'path'),
-    [('Page', '/kaikki/venue'), ('Venue', '/kaikki/venue'), ('Material', '/kaikki/material'),
-     ('Guide', '/kaikki/guide'), ('Step', '/kaikki/guide/step'), ('Folder', '/kaikki')],
+    [
+        ('Page', '/kaikki/venue'),
+        ('Venue', '/kaikki/venue'),
+        ('Material', '/kaikki/material'),
+        ('Guide', '/kaikki/guide'),
+        ('Step', '/kaikki/guide/step'),
+        ('Folder', '/kaikki'),
+    ],
 )
 def test_xss_payloads_come_back_escaped(app, clients, type_name, path):
     if type_name == 'Page':
@@ -237,10 +256,17 @@ def test_xss_payloads_come_back_escaped(app, clients, type_name, path):
     for n, name in enumerate(free_text_fields(schema)):
         form[name] = BODY if name == 'body' else PAYLOADS[n % len(PAYLOADS)] + ' teksti'
     res = form.submit('save', expect_errors=True)
-    assert res.status_int == 303, res.text[res.text.find('error-summary') - 100:][:800]
+    assert res.status_int == 303, res.text[res.text.find('error-summary') - 100 :][:800]
     assert dangers(res.text) == []
-    for page in (f'{path}/', f'{path}/@@edit', f'{path}/@@history', f'{path}/@@history?rev=2',
-                 '/@@audit', '/kaikki/@@contents', '/turku/@@contents'):
+    for page in (
+        f'{path}/',
+        f'{path}/@@edit',
+        f'{path}/@@history',
+        f'{path}/@@history?rev=2',
+        '/@@audit',
+        '/kaikki/@@contents',
+        '/turku/@@contents',
+    ):
         html = admin.get(page, expect_errors=True).text
         assert dangers(html) == [], page
     public = admin.get(f'{path}/').text
