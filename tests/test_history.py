@@ -49,6 +49,7 @@ def test_diff_shows_what_changed_escaped(editor):
     assert '&lt;script&gt;' in res.text
     editor.get('/tiedote/@@history', params={'rev': '99'}, status=404)
     editor.get('/tiedote/@@history', params={'rev': 'x'}, status=404)
+    editor.get('/tiedote/@@history', params={'rev': '²'}, status=404)
 
 
 def test_revert_is_itself_a_revision(editor):

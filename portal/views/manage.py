@@ -364,7 +364,7 @@ def history(context, request):
     shown = None
     changes = []
     if number:
-        shown = revisions.get(int(number)) if revisions is not None and number.isdigit() else None
+        shown = revisions.get(int(number)) if revisions is not None and re.fullmatch(r"[0-9]{1,9}", number) else None
         if shown is None:
             raise HTTPNotFound(_('There is no such revision.'))
         previous = revisions.get(shown['number'] - 1)
@@ -381,7 +381,7 @@ def revert(context, request, revisions):
     if not request.has_permission(EDIT, context):
         raise HTTPForbidden(_('You may not edit this item.'))
     number = request.POST.get('revision', '')
-    target = revisions.get(int(number)) if revisions is not None and number.isdigit() else None
+    target = revisions.get(int(number)) if revisions is not None and re.fullmatch(r"[0-9]{1,9}", number) else None
     if target is None:
         raise HTTPBadRequest(_('There is no such revision.'))
     setattr(request, NOTE_ATTRIBUTE, f'revert to {target["number"]}')
