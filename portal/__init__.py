@@ -34,6 +34,7 @@ class PortalSettings:
     backup_dir: str | None
     retry_backoff: float
     zeo_server_sync: bool
+    max_upload_bytes: int
 
     @classmethod
     def from_settings(cls, settings):
@@ -47,6 +48,7 @@ class PortalSettings:
             backup_dir=settings.get('portal.backup_dir') or None,
             retry_backoff=float(settings.get('portal.retry_backoff', 0.004)),
             zeo_server_sync=asbool(settings.get('portal.zeo_server_sync', True)),
+            max_upload_bytes=int(settings.get('portal.max_upload_bytes', 20 * 1024 * 1024)),
         )
 
 
@@ -141,6 +143,7 @@ def includeme(config):
     config.include('portal.i18n')
     config.include('portal.security')
     config.include('portal.audit')
+    config.include('portal.history')
     config.include('portal.resources')
     config.include('portal.forms')
     config.include('kaiku_theme')

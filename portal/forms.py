@@ -10,6 +10,7 @@ request, with the CSRF token as a hidden field, rendered with the theme's deform
 """
 
 import importlib.resources
+import zipfile
 
 import colander
 import deform
@@ -19,6 +20,7 @@ from pyramid.path import AssetResolver
 from pyramid.threadlocal import get_current_request
 
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
+from portal.resources.files import sniff_type
 
 CSRF_FIELD = 'csrf_token'
 
@@ -150,3 +152,71 @@ def validate(form, request):
 
 def includeme(config):
     deform.Form.set_default_renderer(deform.ZPTRendererFactory(search_path(), translator=translate))
+
+
+# Uploads -------------------------------------------------------------------------------------------------
+DOCUMENT_TYPES = frozenset({
+    'application/pdf', 'image/png', 'image/jpeg', 'image/webp',
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    'application/vnd.oasis.opendocument.text',
+})  # fmt: skip
+IMAGE_TYPES = frozenset({'image/png', 'image/jpeg', 'image/webp'})
+#: A member each kind of zip-based document has, so a renamed zip is not taken for a document.
+_ZIP_MEMBERS = {
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'word/document.xml',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xl/workbook.xml',
+    'application/vnd.oasis.opendocument.text': 'mimetype',
+}
+
+
+def uploaded_type(fp, filename):
+    """The media type of an uploaded file found from its bytes, or None when it is not an allowed kind."""
+    fp.seek(0)
+    head = fp.read(16)
+    fp.seek(0)
+    mimetype = sniff_type(head, filename or '')
+    member = _ZIP_MEMBERS.get(mimetype)
+    if member is None:
+        return mimetype
+    try:
+        with zipfile.ZipFile(fp) as archive:
+            names = set(archive.namelist())
+            if member not in names:
+                return None
+            if member == 'mimetype' and archive.read('mimetype').strip() != mimetype.encode('ascii'):
+                return None
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return None
+    finally:
+        fp.seek(0)
+    return mimetype
+
+
+class _MemoryTmpStore(dict):
+    """deform's upload widget needs a store; a browser never refills a file field, so nothing is kept."""
+
+    def preview_url(self, uid):
+        return None
+
+
+def file_node(name, title, allowed, description=None):
+    """An optional upload field whose file must be one of the ``allowed`` media types by its content."""
+
+    def check_type(node, value):
+        if value in (colander.null, None) or not value.get('fp'):
+            return
+        mimetype = uploaded_type(value['fp'], value.get('filename'))
+        if mimetype not in allowed:
+            raise colander.Invalid(node, _('This kind of file cannot be uploaded here.'))
+        value['mimetype'] = mimetype
+
+    return colander.SchemaNode(
+        deform.FileData(),
+        name=name,
+        title=title,
+        description=description,
+        missing=colander.null,
+        validator=check_type,
+        widget=deform.widget.FileUploadWidget(_MemoryTmpStore()),
+    )

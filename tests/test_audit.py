@@ -95,6 +95,7 @@ def test_audit_view_for_administrators_only_and_filters(app):
     rows = res.html.select('table.audit tbody tr')
     assert len(rows) == 1
     assert 'admin' in rows[0].text
+    admin.get('/@@audit', params={'page': '²'}, status=400)
     res = admin.get('/@@audit', params={'since': 'not-a-day'})
     assert 'YYYY-MM-DD' in res.text
     assert admin.get('/@@audit', params={'since': '2999-01-01'}).html.select('table.audit tbody tr') == []

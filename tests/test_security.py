@@ -325,3 +325,50 @@ def test_get_write_guard(method, written, doomed):
     tween = no_write_on_get_tween_factory(lambda r: 'response', None)
     assert tween(request) == 'response'
     assert request.tm.doomed is doomed
+
+
+# Roles, groups, local roles ------------------------------------------------------------------------------
+def _config():
+    from pyramid.config import Configurator
+
+    config = Configurator(settings={'portal.session_secret': 's' * 64})
+    config.include('portal.security')
+    return config
+
+
+def test_plugins_add_roles_and_duplicates_fail_loudly():
+    from pyramid.exceptions import ConfigurationConflictError
+
+    config = _config()
+    config.add_role('Reviewer', 'Reviewer', ('view', 'review'))
+    config.commit()
+    assert config.registry.roles['Reviewer'].permissions == ('view', 'review')
+    config.add_role('Reviewer', 'Again', ('view',))
+    config.add_role('Reviewer', 'Twice', ('view',))
+    with pytest.raises(ConfigurationConflictError):
+        config.commit()
+
+
+def test_group_roles_and_local_roles_give_permissions():
+    from portal.resources.folder import Folder
+    from portal.resources.site import Site
+    from portal.security import Principals, acl_permits, local_roles_of, role_acl
+
+    config = _config()
+    config.commit()
+    principals = Principals()
+    principals.add_group('publishers', roles=('Publisher',))
+    anna = principals.add_user('anna')
+    anna.groups = ('publishers',)
+    assert principals.principals_of(anna) == ['user:anna', 'group:publishers', 'role:Publisher']
+
+    site = Site()
+    site.add('turku', Folder(), send_events=False)
+    site.add('oulu', Folder(), send_events=False)
+    site['turku'].set_local_roles('user:anna', ['Editor'])
+    roles = role_acl(config.registry)
+    base = ['system.Everyone', 'system.Authenticated', 'user:anna']
+    for town, allowed in (('turku', True), ('oulu', False)):
+        context = site[town]
+        effective = base + local_roles_of(context, base)
+        assert bool(acl_permits(context, effective, 'edit', roles)) is allowed

@@ -100,6 +100,8 @@ class Item(Persistent):
 
     #: ACL entries this item grants beyond those of its state.
     local_acl = ()
+    #: The item's revisions (:class:`portal.history.History`), made at its first recorded change.
+    history = None
     #: Roles held on this item and everything below it, by principal: ``{'user:anna': ('Editor',)}``.
     local_roles = None
 

@@ -4,18 +4,27 @@ A successful login starts a fresh session (:func:`portal.security.log_in`) and g
 when that is a page of this site, never elsewhere.  A wrong login name and a wrong password give the same
 message and take the same time.  Too many failures for a login name or from one address within the window
 are refused with 429 before the password is even checked.
+
+Administrators manage users at ``/@@users``: add, change roles, reset a password, disable (which ends the
+user's open sessions at once).  Every change goes to the audit log with the names of what changed, never
+a password.
 """
 
 from urllib.parse import urlsplit
 
-from pyramid.httpexceptions import HTTPSeeOther
+import colander
+import deform
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from portal.audit import record
+from portal.forms import make_form, validate
 from portal.i18n import _
 from portal.resources.site import Site
 from portal.security import (
+    LOGIN_RE,
+    MANAGE_USERS,
     address_key,
     current_user,
     get_principals,
@@ -23,8 +32,10 @@ from portal.security import (
     log_out,
     login_key,
     normalize_login,
+    password_problem,
     spend_time_like_verify,
 )
+from portal.views.manage import form_page
 
 THEME = 'kaiku_theme:templates/'
 
@@ -95,3 +106,180 @@ def logout(context, request):
         record(request, 'logout', actor=user.login)
     log_out(request)
     return HTTPSeeOther(request.application_url + '/')
+
+
+# User administration ----------------------------------------------------------------------------------
+def roles_node(request):
+    roles = [(role.name, role.title) for role in request.registry.roles.values()]
+    return colander.SchemaNode(
+        colander.Set(),
+        name='roles',
+        title=_('Roles'),
+        missing=(),
+        validator=colander.ContainsOnly([name for name, _title in roles]),
+        widget=deform.widget.CheckboxChoiceWidget(values=roles),
+    )
+
+
+@colander.deferred
+def _password_validator(node, kw):
+    def validate(node, value):
+        login = kw['request'].POST.get('login') or kw.get('login')
+        problem = password_problem(value, login)
+        if problem is not None:
+            raise colander.Invalid(node, problem)
+
+    return validate
+
+
+def password_node(required):
+    return colander.SchemaNode(
+        colander.String(),
+        name='password',
+        title=_('Password') if required else _('New password'),
+        description=_(
+            'At least 12 characters; a few words make a good one. Leave empty to keep the current password.'
+        )
+        if not required
+        else _('At least 12 characters; a few words make a good one.'),
+        missing=colander.required if required else '',
+        validator=_password_validator,
+        widget=deform.widget.CheckedPasswordWidget(redisplay=False),
+    )
+
+
+def user_schema(request, new):
+    schema = colander.SchemaNode(colander.Mapping())
+    if new:
+        schema.add(
+            colander.SchemaNode(
+                colander.String(),
+                name='login',
+                title=_('Login name'),
+                description=_('Lower-case letters, digits and . _ @ -, e.g. anna.virtanen'),
+                preparer=normalize_login,
+                validator=_login_validator,
+            )
+        )
+    schema.add(
+        colander.SchemaNode(
+            colander.String(),
+            name='title',
+            title=_('Full name'),
+            missing='',
+            validator=colander.Length(max=200),
+        )
+    )
+    schema.add(
+        colander.SchemaNode(
+            colander.String(), name='email', title=_('Email'), missing='', validator=colander.Email()
+        )
+    )
+    schema.add(roles_node(request))
+    if not new:
+        schema.add(
+            colander.SchemaNode(
+                colander.Boolean(),
+                name='disabled',
+                title=_('Disabled'),
+                description=_('A disabled user cannot log in; their open sessions end at once.'),
+                missing=False,
+            )
+        )
+    schema.add(password_node(required=new))
+    return schema
+
+
+@colander.deferred
+def _login_validator(node, kw):
+    principals = get_principals(kw['request'])
+
+    def login_free(node, value):
+        if principals.get_user(value) is not None:
+            raise colander.Invalid(node, _('This login name is in use.'))
+
+    return colander.All(
+        colander.Regex(LOGIN_RE, msg=_('Use lower-case letters, digits and . _ @ - only.')), login_free
+    )
+
+
+@view_config(context=Site, name='users', renderer=THEME + 'users.pt', permission=MANAGE_USERS)
+def users(context, request):
+    listed = sorted(get_principals(request).list_users(), key=lambda user: user.login)
+    titles = {role.name: role.title for role in request.registry.roles.values()}
+    return {'users': listed, 'role_titles': titles}
+
+
+@view_config(context=Site, name='add-user', renderer=THEME + 'form_page.pt', permission=MANAGE_USERS)
+def add_user(context, request):
+    buttons = (deform.Button('save', _('Add')), deform.Button('cancel', _('Cancel')))
+    form = make_form(
+        request,
+        user_schema(request, new=True),
+        buttons,
+        action=request.resource_url(context, '@@add-user'),
+        formid='user-form',
+    )
+    title = _('Add a user')
+    if request.method != 'POST':
+        return form_page(request, form, title)
+    if 'cancel' in request.POST:
+        return HTTPSeeOther(request.resource_url(context, '@@users'))
+    try:
+        values = validate(form, request)
+    except deform.ValidationFailure as failure:
+        return form_page(request, failure.render(), title, status=400)
+    user = get_principals(request).add_user(
+        values['login'], roles=sorted(values['roles']), title=values['title']
+    )
+    user.email = values['email']
+    user.set_password(values['password'])
+    record(request, 'user-add', f'/users/{user.login}', detail={'roles': user.roles})
+    return HTTPSeeOther(request.resource_url(context, '@@users'))
+
+
+@view_config(context=Site, name='user', renderer=THEME + 'form_page.pt', permission=MANAGE_USERS)
+def edit_user(context, request):
+    """Change a user's name, roles, password, or disable them (which ends their sessions)."""
+    user = get_principals(request).get_user(request.params.get('login', ''))
+    if user is None:
+        raise HTTPNotFound(_('There is no such user.'))
+    buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
+    action = request.resource_url(context, '@@user', query={'login': user.login})
+    form = make_form(request, user_schema(request, new=False), buttons, action=action, formid='user-form')
+    title = _('User ${login}', mapping={'login': user.login})
+    if request.method != 'POST':
+        current = {
+            'title': user.title,
+            'email': user.email,
+            'roles': set(user.roles),
+            'disabled': user.disabled,
+        }
+        return form_page(request, form.render(current), title)
+    if 'cancel' in request.POST:
+        return HTTPSeeOther(request.resource_url(context, '@@users'))
+    try:
+        values = validate(form, request)
+    except deform.ValidationFailure as failure:
+        return form_page(request, failure.render(), title, status=400)
+    changed = [name for name in ('title', 'email') if getattr(user, name) != values[name]]
+    for name in changed:
+        setattr(user, name, values[name])
+    roles = tuple(sorted(values['roles']))
+    if roles != tuple(sorted(user.roles)):
+        user.roles = roles
+        changed.append('roles')
+    if values['disabled'] != user.disabled:
+        user.set_disabled(values['disabled'])
+        changed.append('disabled')
+    if values['password']:
+        user.set_password(values['password'])
+        changed.append('password')
+    if changed:
+        record(
+            request,
+            'user-edit',
+            f'/users/{user.login}',
+            detail={'changed': changed, 'roles': user.roles, 'disabled': user.disabled},
+        )
+    return HTTPSeeOther(request.resource_url(context, '@@users'))

@@ -10,18 +10,39 @@ the fields that changed, so the catalog, the audit log and the history follow ev
 import re
 import unicodedata
 
+import colander
 import deform
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import (
+    HTTPBadRequest,
+    HTTPForbidden,
+    HTTPNotFound,
+    HTTPRequestEntityTooLarge,
+    HTTPSeeOther,
+)
+from pyramid.location import lineage
+from pyramid.traversal import find_resource, resource_path
 from pyramid.view import view_config
 
 from portal.audit import ACTIONS as AUDIT_ACTIONS
-from portal.audit import audit_log, parse_day
+from portal.audit import audit_log, parse_day, record
 from portal.events import ObjectModified, notify
-from portal.forms import make_form, validate
+from portal.forms import DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
+from portal.history import NOTE_ATTRIBUTE, baseline, diff_values, history_of
 from portal.i18n import _
-from portal.resources.base import Container, Item
+from portal.resources.base import Container, Item, check_name
+from portal.resources.files import StoredFile
 from portal.resources.site import Site
-from portal.security import ADD, CONTENTS, DELETE, EDIT, HISTORY, MANAGE_USERS, VIEW_AUDIT
+from portal.security import (
+    ADD,
+    CONTENTS,
+    DELETE,
+    EDIT,
+    HISTORY,
+    MANAGE_USERS,
+    VIEW_AUDIT,
+    get_principals,
+    normalize_login,
+)
 from portal.views.public import page_number
 from portal.workflow import allowed_transitions, state_title, transition
 
@@ -48,6 +69,9 @@ def edit_actions(request, context):
         CONTENTS,
     )
     offer('history', _('History'), HISTORY)
+    offer('rename', _('Rename'), EDIT, context.__parent__ is not None)
+    offer('move', _('Move'), DELETE, context.__parent__ is not None)
+    offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container)
     offer('delete', _('Delete'), DELETE, context.__parent__ is not None)
     if context.__parent__ is None:
         offer('users', _('Users'), MANAGE_USERS)
@@ -85,6 +109,50 @@ def content_type_of(request, item):
     return request.registry.content_types.of(item)
 
 
+FILE_FIELDS = {
+    'file': (_('File'), DOCUMENT_TYPES, _('PDF, PNG, JPEG, WebP, DOCX, XLSX or ODT.')),
+    'picture': (_('Picture'), IMAGE_TYPES, _('PNG, JPEG or WebP.')),
+}
+
+
+def form_schema(content_type, editing=False):
+    """The type's schema, with an upload field for each of its file fields."""
+    schema = content_type.schema()
+    for name in content_type.factory.file_fields:
+        title, allowed, help_text = FILE_FIELDS.get(name, (name, DOCUMENT_TYPES, None))
+        if editing:
+            help_text = _('${types} Leave empty to keep the current file.', mapping={'types': help_text})
+        schema.add(file_node(name, title, allowed, help_text))
+    return schema
+
+
+def check_body_size(request):
+    """Refuse (413) a request body larger than the upload limit before anything reads it."""
+    limit = request.registry.portal_settings.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        raise HTTPRequestEntityTooLarge(
+            _('A file may be at most ${mb} MB.', mapping={'mb': round(limit / 1024 / 1024, 1)})
+        )
+
+
+def store_files(item, values, request):
+    """Move uploaded files out of ``values`` onto ``item``; return the names of the fields set."""
+    limit = request.registry.portal_settings.max_upload_bytes
+    stored = []
+    for name in item.file_fields:
+        upload = values.pop(name, colander.null)
+        if upload in (colander.null, None) or not upload.get('fp'):
+            continue
+        data = upload['fp'].read(limit + 1)
+        if len(data) > limit:
+            raise HTTPRequestEntityTooLarge(
+                _('A file may be at most ${mb} MB.', mapping={'mb': round(limit / 1024 / 1024, 1)})
+            )
+        setattr(item, name, StoredFile(data, upload.get('filename') or name, mimetype=upload['mimetype']))
+        stored.append(name)
+    return stored
+
+
 @view_config(context=Container, name='add', renderer=FORM_PAGE, permission=ADD)
 def add(context, request):
     """The add form of the type named by ``?type=``, when that type may be added here."""
@@ -94,7 +162,8 @@ def add(context, request):
         raise HTTPNotFound(_('That kind of item cannot be added here.'))
     action = request.resource_url(context, '@@add', query={'type': type_name})
     buttons = (deform.Button('save', _('Add')), deform.Button('cancel', _('Cancel')))
-    form = make_form(request, content_type.schema(), buttons, action=action)
+    check_body_size(request)
+    form = make_form(request, form_schema(content_type), buttons, action=action)
     title = _('Add ${type}', mapping={'type': request.localizer.translate(content_type.title)})
     if request.method != 'POST':
         return form_page(request, form, title)
@@ -104,7 +173,9 @@ def add(context, request):
         values = validate(form, request)
     except deform.ValidationFailure as failure:
         return form_page(request, failure.render(), title, status=400)
-    item = content_type.create(values)
+    item = content_type.create()
+    store_files(item, values, request)
+    item.update(values)
     item.creator = request.authenticated_userid
     name = free_name(context, values.get('title'), content_type.name.lower())
     context.add(name, item, registry=request.registry)
@@ -115,7 +186,9 @@ def add(context, request):
 def edit(context, request):
     content_type = content_type_of(request, context)
     buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
-    form = make_form(request, content_type.schema(), buttons, action=request.resource_url(context, '@@edit'))
+    check_body_size(request)
+    schema = form_schema(content_type, editing=True)
+    form = make_form(request, schema, buttons, action=request.resource_url(context, '@@edit'))
     title = _('Edit')
     if request.method != 'POST':
         return form_page(request, form.render(context.field_values(content_type.field_names())), title)
@@ -125,7 +198,9 @@ def edit(context, request):
         values = validate(form, request)
     except deform.ValidationFailure as failure:
         return form_page(request, failure.render(), title, status=400)
-    changed = context.update(values)
+    baseline(context, request.registry)
+    changed = store_files(context, values, request)
+    changed += context.update(values)
     if changed:
         notify(ObjectModified(context, changed), request.registry)
     return HTTPSeeOther(request.resource_url(context))
@@ -165,6 +240,11 @@ def state(context, request):
 def contents(context, request):
     """The folder's items with type, state, modified time and author; bulk state change and delete."""
     registry = request.registry
+    if request.method == 'POST' and ('up' in request.POST or 'down' in request.POST):
+        if not request.has_permission(EDIT, context):
+            raise HTTPForbidden(_('You may not change the order of this folder.'))
+        up = request.POST.get('up')
+        return reorder(context, request, up or request.POST.get('down'), -1 if up else 1)
     if request.method == 'POST':
         result = bulk_action(context, request)
         if result is not None:
@@ -182,7 +262,12 @@ def contents(context, request):
             }
         )
     addable = registry.content_types.addable_to(context) if request.has_permission(ADD, context) else []
-    return {'rows': rows, 'addable': addable, 'transitions': transition_choices()}
+    return {
+        'rows': rows,
+        'addable': addable,
+        'transitions': transition_choices(),
+        'can_reorder': bool(request.has_permission(EDIT, context)),
+    }
 
 
 def transition_choices():
@@ -267,3 +352,166 @@ def audit(context, request):
         'previous_url': newer if page > 1 else None,
         'next_url': older if more else None,
     }
+
+
+@view_config(context=Item, name='history', renderer=THEME + 'history.pt', permission=HISTORY)
+def history(context, request):
+    """The item's revisions; ``?rev=N`` shows what revision N changed; a POST reverts to a revision."""
+    revisions = history_of(context)
+    if request.method == 'POST':
+        return revert(context, request, revisions)
+    number = request.GET.get('rev', '')
+    shown = None
+    changes = []
+    if number:
+        valid = revisions is not None and re.fullmatch(r'[0-9]{1,9}', number)
+        shown = revisions.get(int(number)) if valid else None
+        if shown is None:
+            raise HTTPNotFound(_('There is no such revision.'))
+        previous = revisions.get(shown['number'] - 1)
+        changes = diff_values(previous['values'] if previous else {}, shown['values'])
+    return {
+        'revisions': revisions.newest_first() if revisions is not None else [],
+        'shown': shown,
+        'changes': changes,
+        'can_revert': bool(request.has_permission(EDIT, context)),
+    }
+
+
+def revert(context, request, revisions):
+    if not request.has_permission(EDIT, context):
+        raise HTTPForbidden(_('You may not edit this item.'))
+    number = request.POST.get('revision', '')
+    valid = revisions is not None and re.fullmatch(r'[0-9]{1,9}', number)
+    target = revisions.get(int(number)) if valid else None
+    if target is None:
+        raise HTTPBadRequest(_('There is no such revision.'))
+    setattr(request, NOTE_ATTRIBUTE, f'revert to {target["number"]}')
+    changed = context.update(target['values'])
+    if changed:
+        notify(ObjectModified(context, changed), request.registry)
+        record(request, 'revert', resource_path(context), detail={'revision': target['number']})
+        flash(request, _('Reverted to revision ${n}.', mapping={'n': target['number']}))
+    else:
+        flash(request, _('Revision ${n} is the same as the current one.', mapping={'n': target['number']}))
+    return HTTPSeeOther(request.resource_url(context, '@@history'))
+
+
+# Rename, move, reorder ----------------------------------------------------------------------------------
+@view_config(context=Item, name='rename', renderer=THEME + 'rename.pt', permission=EDIT)
+def rename(context, request):
+    parent = context.__parent__
+    if parent is None:
+        raise HTTPBadRequest(_('The site itself cannot be renamed.'))
+    values = {'name': context.__name__, 'error': None}
+    if request.method != 'POST':
+        return values
+    new_name = request.POST.get('name', '').strip()
+    values['name'] = new_name
+    if new_name == context.__name__:
+        return HTTPSeeOther(request.resource_url(context))
+    try:
+        check_name(new_name)
+    except ValueError:
+        values['error'] = _('Use lower-case letters, digits, dots, dashes and underscores only.')
+    else:
+        if new_name in parent:
+            values['error'] = _('This name is in use in this folder.')
+    if values['error']:
+        request.response.status_int = 400
+        return values
+    old_path = resource_path(context)
+    old_name = context.__name__
+    order = list(parent.order)
+    parent.remove(old_name, registry=request.registry)
+    parent.add(new_name, context, registry=request.registry)
+    if order:
+        parent.set_order([new_name if name == old_name else name for name in order])
+    record(request, 'rename', resource_path(context), detail={'from': old_path})
+    return HTTPSeeOther(request.resource_url(context))
+
+
+@view_config(context=Item, name='move', renderer=THEME + 'move.pt', permission=DELETE)
+def move(context, request):
+    """Move the item into another folder, given by its path, where its type may be added."""
+    parent = context.__parent__
+    if parent is None:
+        raise HTTPBadRequest(_('The site itself cannot be moved.'))
+    values = {'target': resource_path(parent), 'error': None}
+    if request.method != 'POST':
+        return values
+    path = request.POST.get('target', '').strip()
+    values['target'] = path
+    try:
+        target = find_resource(request.root, path) if path.startswith('/') else None
+    except KeyError:
+        target = None
+    content_type = content_type_of(request, context)
+    inside = target is not None and any(location is context for location in lineage(target))
+    if target is None or not getattr(target, 'is_container', False):
+        values['error'] = _('There is no folder at that path.')
+    elif inside:
+        values['error'] = _('An item cannot be moved into itself.')
+    elif not content_type.addable_in(target.type_name):
+        values['error'] = _('This kind of item cannot be put into that folder.')
+    elif not request.has_permission(ADD, target):
+        values['error'] = _('You may not add items to that folder.')
+    elif context.__name__ in target and target is not parent:
+        values['error'] = _('That folder already has an item with this name.')
+    if values['error']:
+        request.response.status_int = 400
+        return values
+    if target is parent:
+        return HTTPSeeOther(request.resource_url(context))
+    old_path = resource_path(context)
+    parent.remove(context.__name__, registry=request.registry)
+    target.add(context.__name__, context, registry=request.registry)
+    record(request, 'move', resource_path(context), detail={'from': old_path})
+    return HTTPSeeOther(request.resource_url(context))
+
+
+def reorder(context, request, name, step):
+    """Move the child ``name`` one place up (``step`` -1) or down (+1) in the folder's order."""
+    names = context.keys()
+    if name not in names:
+        raise HTTPBadRequest(_('There is no such item in this folder.'))
+    index = names.index(name)
+    other = index + step
+    if 0 <= other < len(names):
+        names[index], names[other] = names[other], names[index]
+        context.set_order(names)
+        record(request, 'reorder', resource_path(context), detail={'item': name})
+    return HTTPSeeOther(request.resource_url(context, '@@contents'))
+
+
+@view_config(context=Container, name='sharing', renderer=THEME + 'sharing.pt', permission=MANAGE_USERS)
+def sharing(context, request):
+    """Local roles: give a user a role on this folder and everything in it, or take it away."""
+    roles = request.registry.roles
+    values = {'roles': list(roles.values()), 'error': None, 'login': ''}
+    if request.method == 'POST':
+        principals = get_principals(request)
+        removing = request.POST.get('remove', '')
+        login = normalize_login(removing.removeprefix('user:') or request.POST.get('login', ''))
+        user = principals.get_user(login)
+        role = request.POST.get('role', '')
+        if user is None:
+            values['error'] = _('There is no such user.')
+        elif not removing and role not in roles:
+            values['error'] = _('Choose a role.')
+        if values['error']:
+            values['login'] = login
+            request.response.status_int = 400
+        else:
+            held = set((context.local_roles or {}).get(user.principal, ()))
+            held = set() if removing else held | {role}
+            context.set_local_roles(user.principal, sorted(held))
+            record(
+                request,
+                'user-edit',
+                resource_path(context),
+                detail={'user': user.login, 'local_roles': sorted(held)},
+            )
+            return HTTPSeeOther(request.resource_url(context, '@@sharing'))
+    values['granted'] = sorted((context.local_roles or {}).items())
+    return values

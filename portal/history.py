@@ -1,0 +1,131 @@
+"""Revisions of content items: who changed what and when, the differences, and going back.
+
+Every :class:`portal.events.ObjectModified` (an edit form, a revert, any other change that sends it) adds a
+revision to the item's :class:`History`: the time, the acting login, the names of the fields that changed
+and a snapshot of the values of all of the type's fields after the change.  Before the first recorded
+edit of an item, :func:`baseline` keeps the values it had, so the first edit can be compared too.  A
+revert applies an old snapshot through the item's own ``update`` and so is itself a new revision.
+
+The history is a persistent object of its own hanging from the item (``item.history``), so showing or
+editing an item does not load its past.
+"""
+
+import datetime
+import difflib
+
+from persistent import Persistent
+from persistent.list import PersistentList
+from pyramid.threadlocal import get_current_request
+
+from portal.events import ObjectAdded, ObjectModified
+
+#: A request attribute a view sets to describe the revision its change makes (a revert).
+NOTE_ATTRIBUTE = 'portal_revision_note'
+
+
+class History(Persistent):
+    """The revisions of one item, oldest first, numbered from 1."""
+
+    def __init__(self):
+        self.revisions = PersistentList()
+
+    def __len__(self):
+        return len(self.revisions)
+
+    def add(self, values, fields, actor, note='', when=None):
+        revision = {
+            'number': len(self.revisions) + 1,
+            'time': when or datetime.datetime.now(datetime.UTC),
+            'actor': actor or '',
+            'fields': tuple(fields),
+            'values': dict(values),
+            'note': note,
+        }
+        self.revisions.append(revision)
+        return revision
+
+    def get(self, number):
+        if isinstance(number, int) and 1 <= number <= len(self.revisions):
+            return self.revisions[number - 1]
+        return None
+
+    def newest_first(self):
+        return list(reversed(self.revisions))
+
+
+def snapshot(item, registry):
+    """The values of every field of the item's type, in the item's own language."""
+    names = registry.content_types.of(item).field_names()
+    return item.field_values(names)
+
+
+def history_of(item, create=False):
+    history = getattr(item, 'history', None)
+    if history is None and create:
+        history = item.history = History()
+    return history
+
+
+def baseline(item, registry):
+    """Keep the item's values as revision 1 when it has no history yet (call before changing it)."""
+    history = history_of(item, create=True)
+    if not len(history):
+        history.add(snapshot(item, registry), (), item.creator, note='initial', when=item.modified)
+    return history
+
+
+def item_added(event):
+    request = get_current_request()
+    if request is None:
+        return  # the content files loaded at start-up get their first revision when first edited
+    registry = request.registry
+    if registry.content_types.get(event.item.type_name) is None:
+        return
+    history = history_of(event.item, create=True)
+    if not len(history):
+        history.add(snapshot(event.item, registry), (), request.authenticated_userid, note='created')
+
+
+def item_modified(event):
+    request = get_current_request()
+    registry = request.registry if request is not None else None
+    if registry is None or registry.content_types.get(event.item.type_name) is None:
+        return
+    history = history_of(event.item, create=True)
+    note = getattr(request, NOTE_ATTRIBUTE, '')
+    history.add(snapshot(event.item, registry), event.fields, request.authenticated_userid, note=note)
+
+
+def _as_text(value):
+    if value is None:
+        return ''
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return '\n'.join(str(v) for v in value)
+    return str(value)
+
+
+def diff_values(old, new):
+    """For each field that differs: ``(field, segments)``, a segment being ``(op, text)`` with op one of
+    ``'same'``, ``'del'``, ``'ins'``; words are compared, so a template can mark them up safely."""
+    changes = []
+    for field in new:
+        before, after = _as_text(old.get(field)), _as_text(new.get(field))
+        if before == after:
+            continue
+        a, b = before.split(' '), after.split(' ')
+        segments = []
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+            if op == 'equal':
+                segments.append(('same', ' '.join(a[i1:i2])))
+                continue
+            if op in ('delete', 'replace'):
+                segments.append(('del', ' '.join(a[i1:i2])))
+            if op in ('insert', 'replace'):
+                segments.append(('ins', ' '.join(b[j1:j2])))
+        changes.append((field, segments))
+    return changes
+
+
+def includeme(config):
+    config.add_subscriber(item_added, ObjectAdded)
+    config.add_subscriber(item_modified, ObjectModified)

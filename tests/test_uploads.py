@@ -1,0 +1,116 @@
+"""Uploads: size limit (413), type checked by content, cleaned names, served safely."""
+
+import io
+import zipfile
+
+import pytest
+import webtest
+from webtest import Upload
+
+from portal.testing import add_user, log_in
+
+PASSWORD = 'correct horse battery staple'
+PDF = b'%PDF-1.4\n' + b'0' * 200 + b'\n%%EOF\n'
+PNG = b'\x89PNG\r\n\x1a\n' + b'\x00' * 100
+
+
+def docx():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w') as archive:
+        archive.writestr('[Content_Types].xml', '<Types/>')
+        archive.writestr('word/document.xml', '<document/>')
+    return buffer.getvalue()
+
+
+def plain_zip():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w') as archive:
+        archive.writestr('evil.exe', 'MZ')
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def editor(make_app):
+    app = make_app(**{'portal.load_on_start': 'false', 'portal.max_upload_bytes': '5000'})
+    add_user(app, 'editor', PASSWORD, roles=['Editor'])
+    browser = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com'})
+    log_in(browser, 'editor', PASSWORD)
+    form = browser.get('/@@add', params={'type': 'Folder'}).forms['edit-form']
+    form['title'] = 'Materiaalit'
+    form.submit('save', status=303)
+    return browser
+
+
+def check(form, value):
+    """Tick the first checkbox whose value is ``value`` (deform names every checkbox 'checkbox')."""
+    next(box for box in form.fields['checkbox'] if box._value == value).checked = True
+
+
+def add_material(browser, filename, data, status=303):
+    form = browser.get('/materiaalit/@@add', params={'type': 'Material'}).forms['edit-form']
+    form['title'] = 'Esite'
+    form['kind'] = 'brochure'
+    check(form, 'public')
+    form['upload'] = Upload(filename, data)
+    return form.submit('save', status=status)
+
+
+@pytest.mark.parametrize(
+    ('filename', 'data', 'mimetype', 'disposition'),
+    [
+        ('esite.pdf', PDF, 'application/pdf', 'inline'),
+        ('kuva.png', PNG, 'image/png', 'inline'),
+        (
+            'lomake.docx',
+            None,
+            'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+            'attachment',
+        ),
+    ],
+)
+def test_allowed_files_are_stored_and_served(editor, filename, data, mimetype, disposition):
+    add_material(editor, filename, data if data is not None else docx())
+    res = editor.get('/materiaalit/esite/download')
+    assert res.content_type == mimetype
+    assert res.headers['Content-Disposition'].startswith(disposition)
+    assert res.headers['X-Content-Type-Options'] == 'nosniff'
+
+
+@pytest.mark.parametrize(
+    ('filename', 'data'),
+    [
+        ('esite.pdf', b'<html><script>alert(1)</script></html>'),
+        ('ohjelma.docx', None),
+        ('kuva.png', b'GIF89a' + b'\x00' * 20),
+    ],
+)
+def test_files_of_other_kinds_are_refused(editor, filename, data):
+    res = add_material(editor, filename, data if data is not None else plain_zip(), status=400)
+    assert 'This kind of file cannot be uploaded here.' in res.text
+    assert res.forms['edit-form']['title'].value == 'Esite'
+
+
+def test_too_large_file_is_refused_with_413(editor):
+    res = add_material(editor, 'iso.pdf', PDF + b'0' * 80_000, status=413)
+    assert 'at most' in res.text
+
+
+def test_file_name_is_cleaned(editor):
+    add_material(editor, '../../etc/Pää "lomake".pdf', PDF)
+    disposition = editor.get('/materiaalit/esite/download').headers['Content-Disposition']
+    assert disposition == 'inline; filename="Paa-lomake-.pdf"'
+
+
+def test_picture_accepts_images_only(editor):
+    form = editor.get('/materiaalit/@@add', params={'type': 'Venue'}).forms['edit-form']
+    form['title'] = 'Museo'
+    form['municipality'] = 'Turku'
+    form['region'] = 'Varsinais-Suomi'
+    form['card_benefit'] = 'Ilmainen sisäänpääsy'
+    check(form, 'museum')
+    form['upload'] = Upload('kuva.pdf', PDF)
+    res = form.submit('save', status=400)
+    assert 'This kind of file cannot be uploaded here.' in res.text
+    res.forms['edit-form']['upload'] = Upload('kuva.png', PNG)
+    res.forms['edit-form'].submit('save', status=303)
+    assert editor.get('/materiaalit/museo/picture').content_type == 'image/png'
