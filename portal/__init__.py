@@ -43,9 +43,11 @@ def appmaker(zodb_root, registry):
     """Return the site, creating it (and loading the initial content) when the database is empty."""
     site = zodb_root.get(SITE_KEY)
     if site is None:
+        from portal.catalog import SiteCatalog
         from portal.loader import Loader
 
         site = registry.content_types['Site'].create(state='published')
+        site.catalog = SiteCatalog()
         zodb_root[SITE_KEY] = site
         content_dir = registry.portal_settings.content_dir
         if content_dir and registry.portal_settings.load_on_start:
@@ -86,6 +88,7 @@ def includeme(config):
     config.include('portal.i18n')
     config.include('portal.security')
     config.include('portal.resources')
+    config.include('portal.catalog')
     config.include('kaiku_theme')
     config.include('portal.views')
     config.set_root_factory(root_factory)
