@@ -2,4 +2,5 @@
 
 
 def includeme(config):
+    config.include('portal.views.search')
     config.scan('portal.views')

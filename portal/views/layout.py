@@ -91,8 +91,8 @@ class Layout:
         """(url, title) from the site down to the context's parent; empty on the home page."""
         crumbs = []
         item = self.context
-        if item is None or not hasattr(item, 'text'):
-            return crumbs
+        if item is None or not hasattr(item, 'text') or not hasattr(item, '__parent__'):
+            return crumbs  # no content context: an error page's context is the exception
         item = item.__parent__
         while item is not None:
             crumbs.append((self.url(item), self.title(item)))
