@@ -59,10 +59,12 @@ def appmaker(zodb_root, registry):
     ensure_principals(zodb_root)
     site = zodb_root.get(SITE_KEY)
     if site is None:
+        from portal.catalog import SiteCatalog
         from portal.evolve import mark_current
         from portal.loader import Loader
 
         site = registry.content_types['Site'].create(state='published')
+        site.catalog = SiteCatalog()
         zodb_root[SITE_KEY] = site
         mark_current(zodb_root)
         content_dir = registry.portal_settings.content_dir
@@ -146,6 +148,7 @@ def includeme(config):
     config.include('portal.history')
     config.include('portal.resources')
     config.include('portal.forms')
+    config.include('portal.catalog')
     config.include('kaiku_theme')
     config.include('portal.views')
     config.set_root_factory(root_factory)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import colander
 import yaml
 
+from portal.events import ObjectModified, notify
 from portal.i18n import LANGUAGES
 from portal.resources.base import check_name
 from portal.resources.files import StoredFile
@@ -286,7 +287,9 @@ class Loader:
                 continue
             try:
                 header, body = self._read(path)
-                item.set_texts(lang, self._translation_values(schema, item, header, body))
+                changed = item.set_texts(lang, self._translation_values(schema, item, header, body))
+                if changed:
+                    notify(ObjectModified(item, changed))
             except ContentError as e:
                 report.problems.append(f'{path}: {e}')
 

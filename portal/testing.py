@@ -182,7 +182,15 @@ def add_user(app, login, password, roles=(), local_roles=None, title=''):
 
 def log_in(testapp, login, password, status=303):
     """Log in through the real form, the way a browser does; return the response."""
-    form = testapp.get('/login').forms[0]
+    form = form_with(testapp.get('/login'), 'login')
     form['login'] = login
     form['password'] = password
     return form.submit(status=status)
+
+
+def form_with(res, field):
+    """The form of a page that has a field called ``field`` (pages have a search form too)."""
+    for form in res.forms.values():
+        if field in form.fields:
+            return form
+    raise AssertionError(f'no form with a field {field!r} on {res.request.url}')

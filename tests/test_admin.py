@@ -128,7 +128,8 @@ def test_rename_keeps_order_and_refuses_bad_names(app):
     assert form.submit(status=303).location == 'http://example.com/toinen/'
     admin.get('/kaksi/', status=404)
     rows = admin.get('/@@contents').html.select('table.contents tbody tr')
-    assert [row.select_one('input')['value'] for row in rows] == ['kolme', 'toinen', 'yksi']
+    names = [row.select_one('input')['value'] for row in rows]
+    assert [name for name in names if name != 'registry'] == ['kolme', 'toinen', 'yksi']  # the plugin's
 
 
 def test_move_into_another_folder(app):

@@ -113,7 +113,7 @@ class TestEstimatorPage:
         assert res.html.select_one('.estimate-results .notice') is not None
 
     def test_form_submits_like_a_browser(self, client):
-        form = client.get(ESTIMATOR).forms[0]
+        form = client.get(ESTIMATOR).forms[1]
         form['uses_per_card_expected'] = '10'
         res = form.submit()
         assert res.status_int == 200

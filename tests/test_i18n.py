@@ -41,7 +41,7 @@ def test_translated_content_is_shown_and_untranslated_is_marked(testapp):
     res = testapp.get('/kaikukortti/?lang=sv')
     h1 = res.html.find('h1')
     assert h1.get('lang') is None  # the page has a Swedish translation
-    venue_link = testapp.get('/venues/?lang=sv').html.select_one('ul.listing a')
+    venue_link = testapp.get('/venues/?lang=sv').html.select_one('.listing a')
     assert venue_link['lang'] == 'fi'  # venues are in Finnish only: marked as such
 
 

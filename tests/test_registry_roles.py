@@ -71,7 +71,7 @@ def test_role_by_page_matrix(world, login):
 
 
 def issue_card(app, children='2'):
-    form = app.get('/registry/issue').forms[1]
+    form = app.get('/registry/issue').forms[2]
     form['birth_year'] = '1985'
     form['postcode'] = '33100'
     form['children'] = children
@@ -96,7 +96,7 @@ def test_bad_issue_input_is_shown_beside_the_field_and_nothing_is_stored(world, 
     app = client(world, 'issuer_a')
     with edit_site(world) as site:
         before = len(site['registry'].cards)
-    form = app.get('/registry/issue').forms[1]
+    form = app.get('/registry/issue').forms[2]
     form['birth_year'], form['postcode'], form['children'] = '1985', '33100', '0'
     form[field] = value
     res = form.submit(status=400)
@@ -109,12 +109,12 @@ def test_bad_issue_input_is_shown_beside_the_field_and_nothing_is_stored(world, 
 def test_no_card_is_read_across_sites(world):
     _res, code = issue_card(client(world, 'issuer_a'))
     other = client(world, 'issuer_b')
-    form = other.get('/registry/cards').forms[1]
+    form = other.get('/registry/cards').forms[2]
     form['code'] = code
     res = form.submit(status=200)
     assert res.html.select_one('#card-heading') is None
     own = client(world, 'issuer_a')
-    form = own.get('/registry/cards').forms[1]
+    form = own.get('/registry/cards').forms[2]
     form['code'] = code.lower()
     res = form.submit(status=200)
     assert res.html.select_one('#card-heading') is not None
@@ -125,7 +125,7 @@ def test_no_card_is_read_across_sites(world):
         {
             'card_id': str(card_id),
             'action': 'export',
-            'csrf_token': other.get('/registry/cards').forms[1]['csrf_token'].value,
+            'csrf_token': other.get('/registry/cards').forms[2]['csrf_token'].value,
         },
         status=400,
     )
@@ -135,11 +135,11 @@ def test_no_card_is_read_across_sites(world):
 def test_door_check_record_and_undo(world):
     _res, code = issue_card(client(world, 'issuer_a'), children='1')
     door = client(world, 'venue_a')
-    form = door.get('/registry/door').forms[1]
+    form = door.get('/registry/door').forms[2]
     form['code'] = code
     res = form.submit(status=200)
     assert res.html.select_one('.verdict').text == 'VALID'
-    record = res.forms[1]
+    record = res.forms[2]
     assert [o[0] for o in record['children'].options] == ['0', '1']
     record['children'] = '1'
     record['sector'] = 'sport'
@@ -157,11 +157,11 @@ def test_unknown_codes_are_rate_limited_per_user_and_site(world):
 
     door = client(world, 'venue_a')
     for i in range(20):
-        form = door.get('/registry/door').forms[1]
+        form = door.get('/registry/door').forms[2]
         form['code'] = new_code() if i % 2 else 'NOT-A-CODE'
         res = form.submit(status=200)
         assert res.html.select_one('.verdict') is not None or res.html.select_one('#errors') is not None
-    form = door.get('/registry/door').forms[1]
+    form = door.get('/registry/door').forms[2]
     form['code'] = new_code()
     res = form.submit(status=429)
     assert int(res.headers['Retry-After']) > 0
@@ -172,7 +172,7 @@ def test_card_reads_are_audited_without_the_code(world):
 
     _res, code = issue_card(client(world, 'issuer_a'))
     door = client(world, 'venue_a')
-    form = door.get('/registry/door').forms[1]
+    form = door.get('/registry/door').forms[2]
     form['code'] = code
     form.submit(status=200)
     db = world.registry._zodb_databases['audit']

@@ -187,7 +187,7 @@ def test_idle_session_lifetime(make_app, monkeypatch):
 )
 def test_came_from_stays_on_the_site(site, came_from, expected):
     browser = site[1]
-    form = browser.get('/login', params={'came_from': came_from}).forms[0]
+    form = browser.get('/login', params={'came_from': came_from}).forms[1]
     form['login'] = 'admin'
     form['password'] = PASSWORD
     assert form.submit(status=303).location == expected
@@ -201,7 +201,7 @@ def test_login_without_csrf_token_is_refused(site):
 
 def test_csrf_token_has_at_least_128_bits(site):
     browser = site[1]
-    token = browser.get('/login').forms[0]['csrf_token'].value
+    token = browser.get('/login').forms[1]['csrf_token'].value
     assert len(token) >= 43  # 32 random bytes in URL-safe base64
 
 

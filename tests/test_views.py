@@ -41,7 +41,7 @@ def test_page_types_render(any_app, path, text):
 def first_child_path(testapp, folder, type_name):
     site = testapp.app.registry  # noqa: F841 - the registry is not needed, the listing is
     res = testapp.get(f'/{folder}/')
-    links = [a['href'] for a in res.html.select('ul.listing a')]
+    links = [a['href'] for a in res.html.select('.listing a')]
     assert links, f'no items listed in /{folder}/'
     return links[0].replace('http://example.com', '')
 
@@ -57,7 +57,7 @@ def test_venue_page_shows_terms_and_accessibility(testapp):
 
 def test_material_download_headers(testapp):
     res = testapp.get('/materials/')
-    for link in [a['href'] for a in res.html.select('ul.listing a')]:
+    for link in [a['href'] for a in res.html.select('.listing a')]:
         page = testapp.get(link.replace('http://example.com', ''))
         download = page.html.select_one('a[href$="/download"]')
         if download is None:
@@ -98,7 +98,7 @@ def test_malformed_query_is_a_400_not_a_500(testapp, query):
 
 
 def test_page_beyond_the_last_is_404(testapp):
-    testapp.get('/venues/?page=999', status=404)
+    testapp.get('/materials/?page=999', status=404)
 
 
 def test_private_item_is_forbidden_to_anonymous(make_app):
@@ -122,7 +122,10 @@ def test_sitemap_and_robots(testapp):
 
 def test_sitemap_leaves_out_private_items(make_app):
     app = make_app()
+    from portal.events import StateChanged, notify
+
     with edit_site(app) as site:
         site['tilastot'].state = 'private'
+        notify(StateChanged(site['tilastot'], 'published', 'private'), app.registry)
     client = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com'})
     assert '/tilastot/' not in client.get('/sitemap.xml').text

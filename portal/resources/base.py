@@ -16,6 +16,7 @@ optional explicit order.  Models never see a request.
 """
 
 import datetime
+import html
 import re
 
 import markdown
@@ -79,6 +80,12 @@ class Localized(str):
         self = super().__new__(cls, value)
         self.lang = lang
         return self
+
+    def __html__(self):
+        """Escaped text for templates.  Without it Chameleon would hand a str subclass to the
+        translation machinery, and a content text that equals an interface msgid (or is empty) would be
+        "translated"."""
+        return html.escape(str(self), quote=True)
 
 
 class Item(Persistent):

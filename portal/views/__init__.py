@@ -3,4 +3,5 @@
 
 def includeme(config):
     config.include('portal.views.health')
+    config.include('portal.views.search')
     config.scan('portal.views')

@@ -14,6 +14,7 @@ from portal.resources.material import AUDIENCES, KINDS, Material
 from portal.resources.page import Page
 from portal.resources.site import Site
 from portal.resources.venue import ACCESSIBILITY, CATEGORIES, Venue
+from portal.views.seo import venue_jsonld
 
 BATCH_SIZE = 20
 THEME = 'kaiku_theme:templates/'
@@ -76,6 +77,7 @@ def venue(context, request):
             title for value, title in ACCESSIBILITY if value not in context.accessibility
         ],
         'languages': labels(LANGUAGE_TITLES, context.languages),
+        'jsonld': venue_jsonld(context, request.resource_url(context), request.locale_name),
     }
 
 
