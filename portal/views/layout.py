@@ -91,7 +91,8 @@ class Layout:
         """(url, title) from the site down to the context's parent; empty on the home page."""
         crumbs = []
         item = self.context
-        if item is None or not hasattr(item, 'text'):
+        # An error view's context is the error, which has a ``text`` but no place in the tree.
+        if not hasattr(item, '__parent__') or not hasattr(item, 'text'):
             return crumbs
         item = item.__parent__
         while item is not None:
