@@ -36,6 +36,7 @@ CHROME_OPTIONS = [
     '--no-first-run',
     '--hide-scrollbars',
     '--force-device-scale-factor=1',
+    '--lang=fi-FI',
 ]
 
 
@@ -117,6 +118,8 @@ def driver():
     options.binary_location = CHROMIUM
     for argument in [*CHROME_OPTIONS, f'--user-data-dir={profile}', '--window-size=1280,900']:
         options.add_argument(argument)
+    # A Finnish user's browser: pages without ?lang= are in Finnish, the site's default.
+    options.add_experimental_option('prefs', {'intl.accept_languages': 'fi-FI,fi'})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(60)
@@ -135,7 +138,10 @@ def set_viewport(driver, width, height=900):
 
 @pytest.fixture
 def browser(driver, live_server):
-    """The shared driver, reset to a 1280 px wide viewport and normal text size after each test."""
+    """The shared driver with no cookies (so no remembered language), a 1280 px wide viewport and normal
+    text size."""
+    driver.get(live_server + '/robots.txt')
+    driver.delete_all_cookies()
     set_viewport(driver, 1280)
     yield driver
     driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
