@@ -52,3 +52,10 @@ def test_no_wcag_violations(name, browser, live_server, page_paths, axe_source):
     browser.get(live_server + path)
     violations = run_axe(browser, axe_source)
     assert not violations, describe(name, path, violations)
+
+
+def test_axe_finds_a_known_violation(browser, axe_source):
+    """The checker itself works: a page with an unlabelled image and no language fails."""
+    browser.get('data:text/html,<!DOCTYPE html><title>x</title><main><img src="x.png"></main>')
+    found = {violation['id'] for violation in run_axe(browser, axe_source)}
+    assert {'image-alt', 'html-has-lang'} <= found

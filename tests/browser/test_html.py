@@ -16,6 +16,9 @@ from .pages import EXPECTED_STATUS, PAGES
 
 pytestmark = pytest.mark.browser
 
+#: A page with known errors, checked in the same run, to show the checker really reports.
+SELF_TEST = '(self-test)'
+
 
 @pytest.fixture(scope='session')
 def vnu_messages(pages, live_server, tmp_path_factory):
@@ -28,6 +31,9 @@ def vnu_messages(pages, live_server, tmp_path_factory):
         statuses[name], html = fetch(live_server + path)
         files[name] = directory / f'{name}.html'
         files[name].write_text(html, encoding='utf-8')
+    files[SELF_TEST] = directory / 'self-test.html'
+    broken = '<!DOCTYPE html><html lang="fi"><title>x</title><p><div></p>'
+    files[SELF_TEST].write_text(broken, encoding='utf-8')
     result = subprocess.run(
         [
             'java',
@@ -65,3 +71,8 @@ def test_valid_html(name, vnu_messages, page_paths):
     )
     assert not errors, f'{len(errors)} HTML error(s) on {name} ({page_paths[name]}):\n{details}'
     assert None not in messages, f'messages that match no page: {messages[None]}'
+
+
+def test_checker_reports_known_errors(vnu_messages):
+    _, messages = vnu_messages
+    assert messages[SELF_TEST], 'the Nu HTML Checker found no error in a page that has them'
