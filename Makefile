@@ -66,4 +66,4 @@ dump: $(STAMP)
 	$(BIN)/portal-dump development.ini var/dump
 
 clean:
-	rm -rf $(VENV) var/screenshots *.egg-info
+	rm -rf $(VENV) node_modules var/screenshots *.egg-info
