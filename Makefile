@@ -10,7 +10,7 @@ PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po) \
 	$(foreach l,$(LOCALES),plugins/kaiku_registry/locale/$(l)/LC_MESSAGES/kaiku_registry.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: serve test lint check-lint i18n catalogs load dump evolve backup restore zeo bench clean
+.PHONY: node_modules serve test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -29,7 +29,16 @@ serve: $(STAMP) catalogs
 	$(BIN)/kaiku-registry development.ini keygen
 	$(BIN)/pserve development.ini http_port=$(PORT)
 
-test: $(STAMP) catalogs check-lint
+# axe-core and the Nu HTML Checker for the browser tests, pinned in package-lock.json.
+# Without npm the browser tests skip (and say so loudly); CI requires them.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --no-audit --no-fund --ignore-scripts && touch $@; \
+	else echo '*** npm is missing: axe-core and vnu-jar are not installed, browser checks will skip ***'; fi
+
+node_modules: node_modules/.installed
+
+test: $(STAMP) catalogs check-lint node_modules
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check-lint: $(STAMP)
@@ -39,6 +48,11 @@ check-lint: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Known vulnerabilities in the installed Python packages (not part of `make test`: it needs the network).
+audit: $(STAMP)
+	test -x $(BIN)/pip-audit || $(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --local --skip-editable
 
 # Extract translatable strings from Python and templates, then merge them into every language's catalog.
 i18n: $(STAMP)
@@ -76,4 +90,4 @@ bench: $(STAMP) catalogs
 	$(BIN)/python bench/scale.py
 
 clean:
-	rm -rf $(VENV) var/screenshots *.egg-info
+	rm -rf $(VENV) node_modules var/screenshots *.egg-info

@@ -29,7 +29,7 @@ def page_number(request):
     if not values:
         return 1
     value = values[-1]
-    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 100_000:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 100_000:  # not '²' or '١'
         raise HTTPBadRequest(_('The page number must be a whole number from 1 upwards.'))
     return int(value)
 

@@ -1,0 +1,148 @@
+"""A live portal and a headless Chromium for the browser tests.
+
+The site runs under waitress in a thread on a free loopback port, on a fresh temporary database filled from
+``content/``.  Chromium and chromedriver are Debian's (``chromium``, ``chromium-driver``); axe-core and the Nu
+HTML Checker come from ``node_modules`` (``make node_modules``).  When any of them is missing the tests skip,
+and ``tests/conftest.py`` says so loudly at the end of the run; with ``KAIKU_REQUIRE_BROWSER=1`` (as CI sets)
+a missing tool fails the tests instead.
+"""
+
+import os
+import shutil
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from portal.testing import REPO, build_app, close_app
+
+from .pages import PAGES
+
+CHROMIUM = '/usr/bin/chromium'
+CHROMEDRIVER = '/usr/bin/chromedriver'
+AXE_JS = os.path.join(REPO, 'node_modules', 'axe-core', 'axe.min.js')
+VNU_JAR = os.path.join(REPO, 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar')
+SCREENSHOTS = os.path.join(REPO, 'var', 'screenshots')
+CHROME_OPTIONS = [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--hide-scrollbars',
+    '--force-device-scale-factor=1',
+    '--lang=fi-FI',
+]
+
+
+def require(condition, reason):
+    """Skip when a tool is missing, or fail when the environment says the browser tests must run."""
+    if condition:
+        return
+    if os.environ.get('KAIKU_REQUIRE_BROWSER') == '1':
+        pytest.fail(f'{reason} (KAIKU_REQUIRE_BROWSER=1: browser tests must run here)', pytrace=False)
+    pytest.skip(f'browser tests skipped: {reason}')
+
+
+@pytest.fixture(scope='session')
+def live_server(tmp_path_factory):
+    """The base URL of the portal served by waitress on 127.0.0.1 and a free port."""
+    from waitress import create_server
+
+    app = build_app(str(tmp_path_factory.mktemp('live-db')))
+    server = create_server(app, host='127.0.0.1', port=0, threads=4, clear_untrusted_proxy_headers=True)
+    thread = threading.Thread(target=server.run, name='waitress', daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{server.effective_port}'
+    server.close()
+    thread.join(timeout=5)
+    close_app(app)
+
+
+def fetch(url):
+    """(status, text) of a GET, without raising on 4xx."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode('utf-8')
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode('utf-8')
+
+
+def first_link(base, listing):
+    """The first item's address on a folder listing (``<a>`` inside ``main`` under the listing's path)."""
+    import re
+
+    status, html = fetch(base + listing)
+    assert status == 200, f'{listing} answered {status}'
+    main = html.split('<main', 1)[1]
+    for href in re.findall(r'href="([^"?#]+)"', main):
+        path = href.removeprefix(base)
+        if path.startswith(listing) and path.rstrip('/') != listing.rstrip('/'):
+            return path
+    raise AssertionError(f'no item found on {listing}')
+
+
+@pytest.fixture(scope='session')
+def pages(live_server):
+    """The page table with placeholders filled: a list of (name, path)."""
+    guide = '/guides/kaikukortti-jyvaskyla/'
+    known = {
+        'first_venue': first_link(live_server, '/venues/'),
+        'first_material': first_link(live_server, '/materials/'),
+        'first_step': first_link(live_server, guide),
+    }
+    return [(name, path.format(**known)) for name, path in PAGES]
+
+
+@pytest.fixture(scope='session')
+def page_paths(pages):
+    return dict(pages)
+
+
+@pytest.fixture(scope='session')
+def driver():
+    require(os.path.exists(CHROMIUM), f'{CHROMIUM} is missing (apt-get install chromium)')
+    require(os.path.exists(CHROMEDRIVER), f'{CHROMEDRIVER} is missing (apt-get install chromium-driver)')
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        require(False, 'selenium is not installed (pip install -e .[testing])')
+    profile = tempfile.mkdtemp(prefix='kaiku-chromium-')
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in [*CHROME_OPTIONS, f'--user-data-dir={profile}', '--window-size=1280,900']:
+        options.add_argument(argument)
+    # A Finnish user's browser: pages without ?lang= are in Finnish, the site's default.
+    options.add_experimental_option('prefs', {'intl.accept_languages': 'fi-FI,fi'})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def set_viewport(driver, width, height=900):
+    """Emulate a viewport ``width`` CSS pixels wide (device scale factor 1)."""
+    driver.execute_cdp_cmd(
+        'Emulation.setDeviceMetricsOverride',
+        {'width': width, 'height': height, 'deviceScaleFactor': 1, 'mobile': False},
+    )
+
+
+@pytest.fixture
+def browser(driver, live_server):
+    """The shared driver with no cookies (so no remembered language), a 1280 px wide viewport and normal
+    text size."""
+    driver.get(live_server + '/robots.txt')
+    driver.delete_all_cookies()
+    set_viewport(driver, 1280)
+    yield driver
+    driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
+    driver.execute_cdp_cmd('Page.setFontSizes', {'fontSizes': {'standard': 16, 'fixed': 13}})

@@ -1,0 +1,50 @@
+"""The one table of pages that every quality gate visits.
+
+Each row is ``(name, path)``.  A path may carry a query string; ``{first_venue}``, ``{first_material}`` and
+``{first_step}`` are replaced by the address of the first item of that kind in the loaded content, so the
+table does not depend on which venues the content happens to hold.  To put a new page type under every
+check (axe, the Nu HTML Checker, reflow, text resize, screenshots), add one line here.
+"""
+
+PAGES = [
+    ('home', '/'),
+    ('home-sv', '/?lang=sv'),
+    ('home-en', '/?lang=en'),
+    ('venues-listing', '/venues/'),
+    ('materials-listing', '/materials/'),
+    ('guides-listing', '/guides/'),
+    ('page', '/kaikukortti/'),
+    ('page-sv', '/kaikukortti/?lang=sv'),
+    ('venue', '{first_venue}'),
+    ('venue-en', '{first_venue}?lang=en'),
+    ('material', '{first_material}'),
+    ('guide', '/guides/kaikukortti-jyvaskyla/'),
+    ('guide-step', '{first_step}'),
+    ('not-found', '/no-such-page'),
+    ('bad-request', '/venues/?page=abc'),
+    ('accessibility-statement', '/saavutettavuusseloste/'),
+    ('accessibility-statement-sv', '/saavutettavuusseloste/?lang=sv'),
+    ('privacy-notice', '/tietosuojaseloste/'),
+    ('catalogue-results', '/venues/?q=uimahalli'),
+    ('catalogue-facets', '/venues/?region=Pirkanmaa&category=museum'),
+    ('catalogue-no-results', '/venues/?q=zzzyyyxxx'),
+    ('catalogue-bad-input', '/venues/?category=spaceship'),
+    ('site-search', '/search?q=kortti'),
+    ('login', '/login'),
+    ('estimator', '/estimator/'),
+    ('estimator-errors', '/estimator/?residents_expected=-5'),
+    ('decision-brief', '/guides/kaikukortti-jyvaskyla-hyodyt-ja-kustannukset/'),
+    ('registry-impact', '/registry/impact'),
+]
+
+#: Pages whose status is not 200 on purpose.
+EXPECTED_STATUS = {'not-found': 404, 'bad-request': 400}
+
+#: Pages holding a form that, submitted empty, must answer with an error summary that takes focus.
+#: The test skips a page that does not exist yet or has no form.
+FORMS_WITH_ERRORS = [
+    ('login', '/login'),
+]
+
+#: The venue catalogue's search form: ``form[role=search]`` with a field ``#q`` and a submit button.
+CATALOGUE_PATH = '/venues/'
