@@ -38,7 +38,7 @@ PAGES = [
 ]
 
 #: Pages whose status is not 200 on purpose.
-EXPECTED_STATUS = {'not-found': 404, 'bad-request': 400}
+EXPECTED_STATUS = {'not-found': 404, 'bad-request': 400, 'catalogue-bad-input': 400}
 
 #: Pages holding a form that, submitted empty, must answer with an error summary that takes focus.
 #: The test skips a page that does not exist yet or has no form.
