@@ -97,11 +97,9 @@ def test_language_switcher_by_keyboard(browser, live_server):
 def test_catalogue_search_by_keyboard(browser, live_server):
     """Fill the catalogue's search, choose a filter and submit, with the keyboard alone."""
     browser.get(live_server + CATALOGUE_PATH)
-    if not browser.execute_script("return !!document.querySelector('form[role=search] #q')"):
-        pytest.skip(
-            f'no venue catalogue search (form[role=search] with #q) on {CATALOGUE_PATH} in this build yet'
-        )
-    tab_until(browser, lambda e: e['id'] == 'q', 'the search field #q')
+    if not browser.execute_script("return !!document.querySelector('main form[role=search] #catalogue-q')"):
+        pytest.skip(f'no venue catalogue search (form[role=search] with #catalogue-q) on {CATALOGUE_PATH}')
+    tab_until(browser, lambda e: e['id'] == 'catalogue-q', 'the search field #catalogue-q')
     press(browser, 'museo')
     chose_filter = False
     for _ in range(MAX_TABS):
@@ -120,7 +118,7 @@ def test_catalogue_search_by_keyboard(browser, live_server):
     press(browser, Keys.ENTER)
     WebDriverWait(browser, 10).until(lambda d: 'q=museo' in d.current_url)
     assert chose_filter, 'the search form offers no filter reachable by keyboard'
-    assert browser.execute_script("return document.querySelector('#q').value") == 'museo'
+    assert browser.execute_script("return document.querySelector('#catalogue-q').value") == 'museo'
 
 
 @pytest.mark.parametrize(('name', 'path'), FORMS_WITH_ERRORS)
