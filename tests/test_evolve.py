@@ -151,3 +151,24 @@ def test_evolve_script(tmp_path, capsys):
     assert 'ran evolve step 1' in out
     assert main([str(ini)]) == 0
     assert 'ran evolve step' not in capsys.readouterr().out
+
+
+def test_a_site_from_before_the_catalog_gets_one_with_everything_indexed(make_app):
+    from portal.catalog import SiteCatalog
+    from portal.evolve import GENERATION_KEY, evolve
+
+    app = make_app()
+    db, tm, conn = _open(app)
+    with tm:
+        root = conn.root()
+        root[GENERATION_KEY] = 1
+        del root['site'].catalog
+        items = sum(1 for _ in walk(root['site'])) - 1
+    conn.close()
+    assert evolve(db, app.registry) == [2]
+    _, tm, conn = _open(app)
+    with tm:
+        catalog = conn.root()['site'].catalog
+        assert isinstance(catalog, SiteCatalog)
+        assert len(catalog.objects) == items
+    conn.close()
