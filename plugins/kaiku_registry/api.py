@@ -81,19 +81,12 @@ def json_body(request, schema):
         raise ApiError(400, 'bad_request', _('Some values are not valid.'), fields) from e
 
 
-def read_code(request, registry, text):
-    """The card code from a typed code or a scanned QR payload; a bad QR signature is a 400."""
-    text = text.strip()
-    if text.startswith(codes.PAYLOAD_PREFIX + '.'):
-        public = request.registry.registry_public_key
-        try:
-            code, _until, _children = (
-                codes.verify_payload(public, text) if public else (text.split('.')[1], 0, 0)
-            )
-        except codes.PayloadError as e:
-            raise ApiError(400, 'bad_request', _('The QR code has been altered or is not a card.')) from e
-        return codes.parse(code)
-    return codes.parse(text)
+def read_code(request, text):
+    """The card code from a typed code or a scanned QR payload; a forged QR is a 400."""
+    try:
+        return codes.read(text, request.registry.registry_public_key)
+    except codes.PayloadError as e:
+        raise ApiError(400, 'bad_request', _('The QR code has been altered or is not a card.')) from e
 
 
 def guard(site):
@@ -136,7 +129,7 @@ def verify(context, request):
     site = api_site(request)
     guard(site)
     values = json_body(request, CodeSchema())
-    code = read_code(request, context, values['code'])
+    code = read_code(request, values['code'])
     result = context.verify(code, today())
     if result.status == 'unknown':
         LOOKUP_FAILURES.failed([f'site:{site.id}'])
@@ -163,21 +156,12 @@ def record_visit(context, request):
     site = api_site(request)
     guard(site)
     values = json_body(request, VisitRequestSchema())
-    card = context.card_by_code(read_code(request, context, values['code']) or '')
+    card = context.card_by_code(read_code(request, values.pop('code')) or '')
     if card is None:
         LOOKUP_FAILURES.failed([f'site:{site.id}'])
         raise ApiError(409, 'unknown', _('No card has this code.'))
     try:
-        visit = context.record_visit(
-            card,
-            site,
-            today(),
-            values['sector'],
-            children=values['children'],
-            assistant=values['assistant'],
-            event=values['event'],
-            course=values['course'],
-        )
+        visit = context.record_visit(card, site, today(), **values)
     except RuleError as e:
         raise _rule_error(e) from e
     request.response.status_int = 201

@@ -130,6 +130,17 @@ def verify_payload(public_raw, payload):
         raise PayloadError('not a Kaikukortti code') from e
 
 
+def read(text, public_raw):
+    """The card code in what was typed or scanned: a printed code, or a QR payload whose signature is
+    checked when the public key is known.  None when it is no code; PayloadError for a forged QR."""
+    text = text.strip()
+    if text.startswith(PAYLOAD_PREFIX + '.'):
+        if public_raw:
+            return verify_payload(public_raw, text)[0]
+        return parse(text.split('.')[1])
+    return parse(text)
+
+
 # Pictures of the code -----------------------------------------------------------------------------
 def qr_svg(payload, title):
     """The payload as an SVG QR code (segno: a maintained, pure-Python QR encoder)."""

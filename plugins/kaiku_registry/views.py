@@ -96,15 +96,10 @@ def lookup(context, request, site, why):
         CodeSchema().deserialize({'code': text})
     except colander.Invalid as e:
         return None, None, errors_of(e)
-    payload = text if text.startswith(codes.PAYLOAD_PREFIX + '.') else None
-    if payload:
-        public = request.registry.registry_public_key
-        try:
-            code = codes.verify_payload(public, payload)[0] if public else codes.parse(payload.split('.')[1])
-        except codes.PayloadError:
-            return None, None, {'code': _('The QR code has been altered or is not a card.')}
-    else:
-        code = codes.parse(text)
+    try:
+        code = codes.read(text, request.registry.registry_public_key)
+    except codes.PayloadError:
+        return None, None, {'code': _('The QR code has been altered or is not a card.')}
     if code is None:
         LOOKUP_FAILURES.failed(throttle_keys(request, site))
         return None, None, {'code': _('This is not a card code: check the letters and numbers.')}
@@ -220,16 +215,7 @@ def door_record(context, request):
         cstruct = {name: post(request, name) for name in ('sector', 'children', 'event')}
         cstruct.update({name: post(request, name, 'false') for name in ('course', 'assistant')})
         values = VisitSchema().deserialize(cstruct)
-        visit = context.record_visit(
-            card,
-            site,
-            today(),
-            values['sector'],
-            children=values['children'],
-            assistant=values['assistant'],
-            event=values['event'],
-            course=values['course'],
-        )
+        visit = context.record_visit(card, site, today(), **values)
     except colander.Invalid as e:
         return door_page(context, request, site, result=result, errors=errors_of(e))
     except RuleError as e:
