@@ -55,8 +55,12 @@ def site(config):
     config.include('portal.catalog')
     site = _make_site()
     venues = _folder('venues', site)
-    _venue(venues, 'uimahalli', 'Hietasarkan uimahalli', categories=('swimming',), accessibility=('step_free',))
-    _venue(venues, 'museo', 'Tervaväylän museo', categories=('museum',), municipality='Kajaani', region='Kainuu')
+    _venue(
+        venues, 'uimahalli', 'Hietasarkan uimahalli', categories=('swimming',), accessibility=('step_free',)
+    )
+    _venue(
+        venues, 'museo', 'Tervaväylän museo', categories=('museum',), municipality='Kajaani', region='Kainuu'
+    )
     _venue(
         venues,
         'simhall',
@@ -91,7 +95,8 @@ class TestStemming:
         return make_lexicon(language).parseTerms(text)
 
     def test_finnish_inflections_share_a_stem(self):
-        stems = {self._words('fi', word)[0] for word in ('uimahalliin', 'uimahallit', 'uimahalli', 'Uimahallissa')}
+        forms = ('uimahalliin', 'uimahallit', 'uimahalli', 'Uimahallissa')
+        stems = {self._words('fi', word)[0] for word in forms}
         assert len(stems) == 1
 
     def test_finnish_plural_illative_is_museum(self):
@@ -168,7 +173,7 @@ class TestSearch:
         assert len(query_words('sana ' * 50)) == MAX_QUERY_WORDS
 
     def test_punctuation_only_is_no_text(self, site):
-        paths, result = _search(site, text='"()*!', types=('Venue',))
+        result = _search(site, text='"()*!', types=('Venue',))[1]
         assert result.total == 4
 
 
