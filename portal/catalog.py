@@ -60,6 +60,8 @@ TEXT_FIELDS = (
     'course_limits',
     'checklist',
 )
+#: How many (language, word) stems are remembered.
+STEM_CACHE_SIZE = 200_000
 #: Result counts over which facet counting intersects sets instead of reading each result's values.
 FACET_SCAN_LIMIT = 5000
 
@@ -154,6 +156,13 @@ def _stemmer(language):
     return snowballstemmer.stemmer(STEMMERS[language])
 
 
+@functools.lru_cache(maxsize=STEM_CACHE_SIZE)
+def stem(language, word):
+    """``word`` stemmed for ``language``; remembered, since the pure-Python stemmers are slow and texts
+    repeat their words."""
+    return _stemmer(language).stemWord(word)
+
+
 class Stemmer:
     """Lexicon pipeline element: Snowball stemming for one language.  Only the language is stored."""
 
@@ -161,7 +170,8 @@ class Stemmer:
         self.language = language
 
     def process(self, lst):
-        return _stemmer(self.language).stemWords(lst)
+        language = self.language
+        return [stem(language, word) for word in lst]
 
 
 def make_lexicon(language):
