@@ -220,9 +220,10 @@ def ms(seconds):
     return f'{seconds * 1000:.2f} ms'
 
 
-def run(n, seconds, profile):
+def run(n, seconds, profile, cache_size):
     with tempfile.TemporaryDirectory() as directory:
-        app = build_app(directory, **{'portal.load_on_start': 'false', 'pyramid.includes': ''})
+        uri = f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size={cache_size}'
+        app = build_app(directory, **{'portal.load_on_start': 'false', 'pyramid.includes': '', 'zodbconn.uri': uri})
         try:
             indexing, municipalities = make_venues(app, n)
             print(f'\n== N = {n:,} venues')
@@ -267,9 +268,12 @@ def main(argv=None):
     parser.add_argument('sizes', nargs='*', type=int, default=[10_000, 100_000], help='numbers of venues')
     parser.add_argument('--seconds', type=float, default=5.0, help='seconds per throughput measurement')
     parser.add_argument('--profile', action='store_true', help='profile the catalogue page')
+    parser.add_argument(
+        '--cache-size', type=int, default=20_000, help='ZODB connection cache size (development.ini: 20,000)'
+    )
     args = parser.parse_args(argv)
     for n in args.sizes:
-        run(n, args.seconds, args.profile)
+        run(n, args.seconds, args.profile, args.cache_size)
     return 0
 
 

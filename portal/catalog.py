@@ -62,8 +62,10 @@ TEXT_FIELDS = (
 )
 #: How many (language, word) stems are remembered.
 STEM_CACHE_SIZE = 200_000
-#: Result counts over which facet counting intersects sets instead of reading each result's values.
+#: Facet counting reads each hit's values, unless there are more hits than this and the index has at
+#: most ``FACET_INTERSECT_MAX_VALUES`` values: then one set intersection a value is cheaper.
 FACET_SCAN_LIMIT = 5000
+FACET_INTERSECT_MAX_VALUES = 40
 
 #: Every index: name and kind.  Text indexes get a lexicon for their language.
 INDEXES = {
@@ -513,7 +515,7 @@ def facet_counts(catalog, name, hits):
     """``{value: count}`` of the values of index ``name`` among ``hits``."""
     index = catalog[name]
     counts = {}
-    if len(hits) <= FACET_SCAN_LIMIT:
+    if len(hits) <= FACET_SCAN_LIMIT or len(index._fwd_index) > FACET_INTERSECT_MAX_VALUES:
         rev = index._rev_index
         keyword = isinstance(index, KeywordIndex)
         for docid in hits:
