@@ -222,8 +222,11 @@ def ms(seconds):
 
 def run(n, seconds, profile, cache_size):
     with tempfile.TemporaryDirectory() as directory:
-        uri = f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size={cache_size}'
-        app = build_app(directory, **{'portal.load_on_start': 'false', 'pyramid.includes': '', 'zodbconn.uri': uri})
+        uri = (
+            f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size={cache_size}'
+        )
+        settings = {'portal.load_on_start': 'false', 'pyramid.includes': '', 'zodbconn.uri': uri}
+        app = build_app(directory, **settings)
         try:
             indexing, municipalities = make_venues(app, n)
             print(f'\n== N = {n:,} venues')

@@ -254,3 +254,16 @@ class TestAllowedIndex:
         assert Everyone in published
         assert Everyone not in private
         assert {'role:Administrator', 'role:Editor', 'role:Publisher'} <= set(private)
+
+
+class TestFacetLimits:
+    def test_many_valued_facet_is_not_counted_over_the_scan_limit(self, site, monkeypatch):
+        from portal import catalog
+
+        _, result = _search(site, types=('Venue',))
+        monkeypatch.setattr(catalog, 'FACET_SCAN_LIMIT', 1)
+        monkeypatch.setattr(catalog, 'FACET_INTERSECT_MAX_VALUES', 1)
+        assert catalog.facet_counts(site.catalog, 'municipality', result.hits) is None
+        monkeypatch.setattr(catalog, 'FACET_SCAN_LIMIT', 100)
+        counts = catalog.facet_counts(site.catalog, 'municipality', result.hits)
+        assert counts == {'Jyväskylä': 3, 'Kajaani': 1}

@@ -248,11 +248,13 @@ SORT_TITLES = (('relevance', _('Relevance')), ('name', _('Name')), ('newest', _(
 
 
 def facets_of(catalog, hits):
-    """``{index: [(value, count)]}``, most frequent first, ties by value."""
+    """``{index: [(value, count)]}``, most frequent first, ties by value; a facet too costly to count
+    for this many hits is left out."""
     facets = {}
     for index, _param, _vocabulary in FACETS:
         counts = facet_counts(catalog, index, hits)
-        facets[index] = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+        if counts is not None:
+            facets[index] = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
     return facets
 
 
@@ -282,8 +284,11 @@ def catalogue(context, request):
         return request.resource_url(context, name) + (f'?{query}' if query else '')
 
     facet_lists = []
-    counted = facets_of(catalog, result.hits).values()
-    for (index, param, vocabulary), values in zip(FACETS, counted, strict=True):
+    counted = facets_of(catalog, result.hits)
+    for index, param, vocabulary in FACETS:
+        if index not in counted:
+            continue
+        values = counted[index]
         selected = getattr(params, {'category': 'categories'}.get(param, param))
         entries = []
         for value, count in values[:MAX_FACET_VALUES]:
