@@ -279,9 +279,11 @@ def catalogue(context, request):
         pairs = params.pairs(**changes) + ([('page', page)] if page > 1 else [])
         return f'{base}?{urlencode(pairs)}' if pairs else base
 
+    query = urlencode(params.pairs())
+    folder_url = f'{request.application_url}/{context.__name__}/'
+
     def data_url(name):
-        query = urlencode(params.pairs())
-        return request.resource_url(context, name) + (f'?{query}' if query else '')
+        return f'{folder_url}{name}?{query}' if query else folder_url + name
 
     facet_lists = []
     counted = facets_of(catalog, result.hits)
