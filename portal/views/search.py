@@ -197,8 +197,8 @@ def catalogue_params(request):
         q=search_text(request),
         region=_place(request, 'region'),
         municipality=_place(request, 'municipality'),
-        categories=_choices(request, 'category', CATEGORIES, 'Unknown category: ${value}'),
-        access=_choices(request, 'access', ACCESSIBILITY, 'Unknown accessibility feature: ${value}'),
+        categories=_choices(request, 'category', CATEGORIES, _('Unknown category: ${value}')),
+        access=_choices(request, 'access', ACCESSIBILITY, _('Unknown accessibility feature: ${value}')),
         lang=lang,
         sort=sort,
         page=page_param(request),
@@ -408,7 +408,7 @@ def site_search(context, request):
     for name in ('q', 'page', 'lang'):
         _single(request, name)
     q = search_text(request)
-    chosen = _choices(request, 'type', SEARCH_TYPE_TITLES, 'Unknown type: ${value}')
+    chosen = _choices(request, 'type', SEARCH_TYPE_TITLES, _('Unknown type: ${value}'))
     page = page_param(request)
     catalog = context.catalog
     types = [t for key in (chosen or SEARCH_TYPES) for t in SEARCH_TYPES[key]]
