@@ -60,8 +60,12 @@ TEXT_FIELDS = (
     'course_limits',
     'checklist',
 )
-#: Result counts over which facet counting intersects sets instead of reading each result's values.
+#: How many (language, word) stems are remembered.
+STEM_CACHE_SIZE = 200_000
+#: Facet counting reads each hit's values, unless there are more hits than this and the index has at
+#: most ``FACET_INTERSECT_MAX_VALUES`` values: then one set intersection a value is cheaper.
 FACET_SCAN_LIMIT = 5000
+FACET_INTERSECT_MAX_VALUES = 40
 
 #: Every index: name and kind.  Text indexes get a lexicon for their language.
 INDEXES = {
@@ -154,6 +158,13 @@ def _stemmer(language):
     return snowballstemmer.stemmer(STEMMERS[language])
 
 
+@functools.lru_cache(maxsize=STEM_CACHE_SIZE)
+def stem(language, word):
+    """``word`` stemmed for ``language``; remembered, since the pure-Python stemmers are slow and texts
+    repeat their words."""
+    return _stemmer(language).stemWord(word)
+
+
 class Stemmer:
     """Lexicon pipeline element: Snowball stemming for one language.  Only the language is stored."""
 
@@ -161,7 +172,8 @@ class Stemmer:
         self.language = language
 
     def process(self, lst):
-        return _stemmer(self.language).stemWords(lst)
+        language = self.language
+        return [stem(language, word) for word in lst]
 
 
 def make_lexicon(language):
@@ -445,30 +457,33 @@ def _text_scores(catalog, text):
     return scores
 
 
-def _apply_filter(catalog, name, values):
-    index = catalog[name]
-    if isinstance(index, KeywordIndex):
-        return index.applyAll(list(values))
+def _any(index, values):
+    """Documents with any of ``values``: the index's own set when there is one value (no copy)."""
+    if len(values) == 1:
+        return index._fwd_index.get(values[0]) or IF.TreeSet()
     return index.applyAny(list(values))
 
 
 def candidates(catalog, principals, query):
     """The set of documents the principals may view that pass the query's filters (text aside)."""
-    sets = [catalog['allowed'].applyAny(list(principals))]
+    sets = [_any(catalog['allowed'], list(principals))]
     if query.types:
-        sets.append(catalog['content_type'].applyAny(list(query.types)))
+        sets.append(_any(catalog['content_type'], list(query.types)))
     if query.path:
-        sets.append(catalog['path'].applyEq(query.path))
+        sets.append(_any(catalog['path'], [query.path]))
     for name, values in query.filters.items():
-        if values:
-            sets.append(_apply_filter(catalog, name, values))
+        index = catalog[name]
+        if isinstance(index, KeywordIndex):
+            sets.extend(_any(index, [value]) for value in values)  # every value must match
+        elif values:
+            sets.append(_any(index, list(values)))
     sets.sort(key=len)
     result = sets[0]
     for more in sets[1:]:
         if not result:
             break
         result = IF.intersection(result, more)
-    return result
+    return result if len(sets) > 1 else IF.TreeSet(result)
 
 
 def search(catalog, principals, query):
@@ -483,7 +498,7 @@ def search(catalog, principals, query):
         scores = IF.weightedIntersection(scores, allowed)[1] if allowed else IF.Bucket()
         hits = IF.TreeSet(scores.keys())
     else:
-        hits = allowed if isinstance(allowed, IF.TreeSet) else IF.TreeSet(allowed)
+        hits = allowed
     total = len(hits)
     end = query.start + query.limit
     if not total or query.start >= total:
@@ -500,9 +515,14 @@ def search(catalog, principals, query):
 
 
 def facet_counts(catalog, name, hits):
-    """``{value: count}`` of the values of index ``name`` among ``hits``."""
+    """``{value: count}`` of the values of index ``name`` among ``hits``, or None when counting would
+    take too long: more than ``FACET_SCAN_LIMIT`` hits and more than ``FACET_INTERSECT_MAX_VALUES``
+    values (municipalities before a region is chosen)."""
     index = catalog[name]
     counts = {}
+    many_values = len(index._fwd_index) > FACET_INTERSECT_MAX_VALUES
+    if many_values and len(hits) > FACET_SCAN_LIMIT:
+        return None
     if len(hits) <= FACET_SCAN_LIMIT:
         rev = index._rev_index
         keyword = isinstance(index, KeywordIndex)

@@ -95,9 +95,8 @@ class TestStemming:
         return make_lexicon(language).parseTerms(text)
 
     def test_finnish_inflections_share_a_stem(self):
-        stems = {
-            self._words('fi', word)[0] for word in ('uimahalliin', 'uimahallit', 'uimahalli', 'Uimahallissa')
-        }
+        forms = ('uimahalliin', 'uimahallit', 'uimahalli', 'Uimahallissa')
+        stems = {self._words('fi', word)[0] for word in forms}
         assert len(stems) == 1
 
     def test_finnish_plural_illative_is_museum(self):
@@ -174,7 +173,7 @@ class TestSearch:
         assert len(query_words('sana ' * 50)) == MAX_QUERY_WORDS
 
     def test_punctuation_only_is_no_text(self, site):
-        _paths, result = _search(site, text='"()*!', types=('Venue',))
+        result = _search(site, text='"()*!', types=('Venue',))[1]
         assert result.total == 4
 
 
@@ -255,3 +254,16 @@ class TestAllowedIndex:
         assert Everyone in published
         assert Everyone not in private
         assert {'role:Administrator', 'role:Editor', 'role:Publisher'} <= set(private)
+
+
+class TestFacetLimits:
+    def test_many_valued_facet_is_not_counted_over_the_scan_limit(self, site, monkeypatch):
+        from portal import catalog
+
+        _, result = _search(site, types=('Venue',))
+        monkeypatch.setattr(catalog, 'FACET_SCAN_LIMIT', 1)
+        monkeypatch.setattr(catalog, 'FACET_INTERSECT_MAX_VALUES', 1)
+        assert catalog.facet_counts(site.catalog, 'municipality', result.hits) is None
+        monkeypatch.setattr(catalog, 'FACET_SCAN_LIMIT', 100)
+        counts = catalog.facet_counts(site.catalog, 'municipality', result.hits)
+        assert counts == {'Jyväskylä': 3, 'Kajaani': 1}

@@ -197,8 +197,8 @@ def catalogue_params(request):
         q=search_text(request),
         region=_place(request, 'region'),
         municipality=_place(request, 'municipality'),
-        categories=_choices(request, 'category', CATEGORIES, 'Unknown category: ${value}'),
-        access=_choices(request, 'access', ACCESSIBILITY, 'Unknown accessibility feature: ${value}'),
+        categories=_choices(request, 'category', CATEGORIES, _('Unknown category: ${value}')),
+        access=_choices(request, 'access', ACCESSIBILITY, _('Unknown accessibility feature: ${value}')),
         lang=lang,
         sort=sort,
         page=page_param(request),
@@ -248,11 +248,13 @@ SORT_TITLES = (('relevance', _('Relevance')), ('name', _('Name')), ('newest', _(
 
 
 def facets_of(catalog, hits):
-    """``{index: [(value, count)]}``, most frequent first, ties by value."""
+    """``{index: [(value, count)]}``, most frequent first, ties by value; a facet too costly to count
+    for this many hits is left out."""
     facets = {}
     for index, _param, _vocabulary in FACETS:
         counts = facet_counts(catalog, index, hits)
-        facets[index] = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+        if counts is not None:
+            facets[index] = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
     return facets
 
 
@@ -277,13 +279,18 @@ def catalogue(context, request):
         pairs = params.pairs(**changes) + ([('page', page)] if page > 1 else [])
         return f'{base}?{urlencode(pairs)}' if pairs else base
 
+    query = urlencode(params.pairs())
+    folder_url = f'{request.application_url}/{context.__name__}/'
+
     def data_url(name):
-        query = urlencode(params.pairs())
-        return request.resource_url(context, name) + (f'?{query}' if query else '')
+        return f'{folder_url}{name}?{query}' if query else folder_url + name
 
     facet_lists = []
-    counted = facets_of(catalog, result.hits).values()
-    for (index, param, vocabulary), values in zip(FACETS, counted, strict=True):
+    counted = facets_of(catalog, result.hits)
+    for index, param, vocabulary in FACETS:
+        if index not in counted:
+            continue
+        values = counted[index]
         selected = getattr(params, {'category': 'categories'}.get(param, param))
         entries = []
         for value, count in values[:MAX_FACET_VALUES]:
@@ -401,7 +408,7 @@ def site_search(context, request):
     for name in ('q', 'page', 'lang'):
         _single(request, name)
     q = search_text(request)
-    chosen = _choices(request, 'type', SEARCH_TYPE_TITLES, 'Unknown type: ${value}')
+    chosen = _choices(request, 'type', SEARCH_TYPE_TITLES, _('Unknown type: ${value}'))
     page = page_param(request)
     catalog = context.catalog
     types = [t for key in (chosen or SEARCH_TYPES) for t in SEARCH_TYPES[key]]

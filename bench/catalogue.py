@@ -1,0 +1,284 @@
+"""Benchmark of the venue catalogue: indexing, in-process queries and catalogue page throughput.
+
+    .venv/bin/python bench/catalogue.py            # N = 10,000 and 100,000
+    .venv/bin/python bench/catalogue.py 2000       # any N given on the command line
+
+For each N the script builds a site in a temporary database with N synthetic venues (added through the
+folder, so the catalog subscribers index them), then prints:
+
+* indexing time (adding the venues, indexing included, and committing);
+* median and p95 in-process query time for text + two facet filters + sort + first page, and the same
+  with the four facet lists counted as the catalogue page does;
+* catalogue page throughput against a Pyramid hello-world measured in the same run, and their ratio:
+  first served by waitress (4 threads, as in ``development.ini``) to four keep-alive clients in another
+  process, which is the comparison the target is set for; then with both WSGI applications called
+  directly in this process, one request at a time, which compares only the work of the application.
+
+``--profile`` prints where a catalogue page spends its time.
+"""
+
+import argparse
+import cProfile
+import pstats
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from urllib.parse import urlencode
+
+warnings.filterwarnings('ignore', category=UserWarning)
+
+import transaction  # noqa: E402
+from pyramid.authorization import Everyone  # noqa: E402
+from pyramid.config import Configurator  # noqa: E402
+from pyramid.response import Response  # noqa: E402
+from waitress.server import create_server  # noqa: E402
+from webob import Request  # noqa: E402
+
+from portal.catalog import Query, facet_counts, search  # noqa: E402
+from portal.testing import build_app, close_app  # noqa: E402
+
+KINDS = [
+    ('uimahalli', 'swimming'),
+    ('museo', 'museum'),
+    ('taidemuseo', 'museum'),
+    ('teatteri', 'theatre'),
+    ('kirjasto', 'library'),
+    ('konserttisali', 'music'),
+    ('elokuvateatteri', 'cinema'),
+    ('liikuntakeskus', 'sport'),
+    ('kansalaisopisto', 'course'),
+    ('festivaali', 'festival'),
+]
+REGIONS = [
+    'Uusimaa', 'Varsinais-Suomi', 'Satakunta', 'Kanta-Häme', 'Pirkanmaa', 'Päijät-Häme', 'Kymenlaakso',
+    'Etelä-Karjala', 'Etelä-Savo', 'Pohjois-Savo', 'Pohjois-Karjala', 'Keski-Suomi', 'Etelä-Pohjanmaa',
+    'Pohjanmaa', 'Keski-Pohjanmaa', 'Pohjois-Pohjanmaa', 'Kainuu', 'Lappi', 'Ahvenanmaa',
+]  # fmt: skip
+ACCESS = [
+    'step_free', 'accessible_toilet', 'induction_loop', 'sign_language', 'easy_language', 'assistance_dogs',
+]  # fmt: skip
+SYLLABLES = [
+    'kal', 'lio', 'ran', 'ta', 'hie', 'sar', 'kan', 'ter', 'va', 'väy', 'län', 'jo', 'ki', 'suu',
+    'mä', 'en', 'pu', 'ro', 'lah', 'ti', 'nie', 'mi', 'kos', 'ken', 'har', 'jun', 'met', 'sän',
+]  # fmt: skip
+QUERIES = ['uimahalliin', 'museoihin', 'teatteri', 'kirjastossa', 'konserttisali', 'liikuntakeskukseen']
+
+
+def synthetic_word(rng, parts=3):
+    return ''.join(rng.choice(SYLLABLES) for _ in range(parts))
+
+
+def make_venues(app, n, seed=1):
+    """Add ``n`` venues to a new ``venues`` folder; return the seconds it took, commits included."""
+    rng = random.Random(seed)
+    registry = app.registry
+    types = registry.content_types
+    municipalities = [(synthetic_word(rng).capitalize(), REGIONS[i % len(REGIONS)]) for i in range(300)]
+    vocabulary = [synthetic_word(rng, rng.randint(2, 4)) for _ in range(3000)]
+    db = registry._zodb_databases['']
+    conn = db.open()
+    site = conn.root()['site']
+    started = time.perf_counter()
+    venues = types['Folder'].create({'title': 'Kohteet'}, state='published')
+    site.add('venues', venues, registry=registry)
+    for i in range(n):
+        kind, category = rng.choice(KINDS)
+        municipality, region = rng.choice(municipalities)
+        place = synthetic_word(rng).capitalize()
+        values = {
+            'title': f'{place}n {kind}',
+            'description': f'{municipality}n {kind}, jonne pääsee Kaikukortilla.',
+            'body': ' '.join(rng.choice(vocabulary) for _ in range(25)),
+            'card_benefit': 'Maksuton pääsylippu.',
+            'categories': (category,) if rng.random() < 0.8 else (category, rng.choice(KINDS)[1]),
+            'municipality': municipality,
+            'region': region,
+            'accessibility': tuple(a for a in ACCESS if rng.random() < 0.4),
+        }
+        state = 'published' if rng.random() < 0.95 else 'private'
+        venues.add(f'kohde-{i}', types['Venue'].create(values, state=state), registry=registry)
+        if i % 5000 == 4999:
+            transaction.commit()
+    transaction.commit()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed, municipalities
+
+
+def query_times(app, municipalities, rounds=300, seed=2):
+    rng = random.Random(seed)
+    db = app.registry._zodb_databases['']
+    conn = db.open()
+    catalog = conn.root()['site'].catalog
+    plain, with_facets, totals = [], [], []
+    for _ in range(rounds):
+        query = Query(
+            text=rng.choice(QUERIES),
+            filters={'region': [rng.choice(REGIONS)], 'accessibility': [rng.choice(ACCESS)]},
+            types=('Venue',),
+            path='/venues',
+            sort='relevance',
+            limit=20,
+        )
+        started = time.perf_counter()
+        result = search(catalog, [Everyone], query)
+        plain.append(time.perf_counter() - started)
+        for name in ('region', 'municipality', 'categories', 'accessibility'):
+            facet_counts(catalog, name, result.hits)
+        with_facets.append(time.perf_counter() - started)
+        totals.append(result.total)
+    conn.close()
+    return plain, with_facets, totals
+
+
+def hello_world_app():
+    with Configurator() as config:
+        config.add_route('hello', '/')
+        config.add_view(lambda request: Response('Hello world!'), route_name='hello')
+    return config.make_wsgi_app()
+
+
+def catalogue_urls(seed=3, count=50):
+    rng = random.Random(seed)
+    urls = []
+    for _ in range(count):
+        query = {
+            'q': rng.choice(QUERIES),
+            'region': rng.choice(REGIONS),
+            'access': rng.choice(ACCESS),
+            'sort': rng.choice(['relevance', 'name']),
+        }
+        urls.append(f'/venues/?{urlencode(query)}')
+    urls.append('/venues/')
+    return urls
+
+
+def throughput(app, urls, seconds):
+    """Requests a second, calling ``app`` as a WSGI application one request at a time."""
+    count = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        request = Request.blank(urls[count % len(urls)], environ={'HTTP_HOST': 'example.com'})
+        response = request.get_response(app)
+        if response.status_int != 200:
+            raise SystemExit(f'{request.url}: {response.status}')
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+CLIENT = """
+import http.client, sys, threading, time
+port, seconds, clients = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+urls = sys.stdin.read().split()
+counts = [0] * clients
+def work(k):
+    conn = http.client.HTTPConnection('127.0.0.1', port)
+    deadline = time.perf_counter() + seconds
+    n = k
+    while time.perf_counter() < deadline:
+        conn.request('GET', urls[n % len(urls)], headers={'Host': 'example.com'})
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f'{urls[n % len(urls)]}: {response.status}')
+        counts[k] += 1
+        n += clients
+threads = [threading.Thread(target=work, args=(k,)) for k in range(clients)]
+started = time.perf_counter()
+for t in threads: t.start()
+for t in threads: t.join()
+print(sum(counts) / (time.perf_counter() - started))
+"""
+
+
+def http_throughput(app, urls, seconds, clients=4):
+    """Requests a second with ``app`` served by waitress (4 threads) and ``clients`` keep-alive clients
+    in another process, as ``development.ini`` serves the site."""
+    server = create_server(app, host='127.0.0.1', port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, '-c', CLIENT, str(server.effective_port), str(seconds), str(clients)],
+            input='\n'.join(urls),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        server.close()
+    return float(done.stdout)
+
+
+def ms(seconds):
+    return f'{seconds * 1000:.2f} ms'
+
+
+def run(n, seconds, profile, cache_size):
+    with tempfile.TemporaryDirectory() as directory:
+        uri = (
+            f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size={cache_size}'
+        )
+        settings = {'portal.load_on_start': 'false', 'pyramid.includes': '', 'zodbconn.uri': uri}
+        app = build_app(directory, **settings)
+        try:
+            indexing, municipalities = make_venues(app, n)
+            print(f'\n== N = {n:,} venues')
+            print(f'indexing (add + index + commit): {indexing:.1f} s, {indexing / n * 1000:.2f} ms a venue')
+            plain, with_facets, totals = query_times(app, municipalities)
+            quantiles = statistics.quantiles(plain, n=20)
+            print(
+                f'query (text + 2 facet filters + relevance sort + first page): '
+                f'median {ms(statistics.median(plain))}, p95 {ms(quantiles[18])}'
+                f'  (hits: median {statistics.median(totals):.0f}, max {max(totals)})'
+            )
+            quantiles = statistics.quantiles(with_facets, n=20)
+            print(
+                f'query + 4 facet lists counted: median {ms(statistics.median(with_facets))}, '
+                f'p95 {ms(quantiles[18])}'
+            )
+            urls = catalogue_urls()
+            hello = hello_world_app()
+            throughput(app, urls, 1)  # warm the ZODB cache and the templates
+            hello_rate = http_throughput(hello, ['/'], seconds)
+            page_rate = http_throughput(app, urls, seconds)
+            print(f'over HTTP (waitress): hello-world {hello_rate:,.0f} req/s, catalogue {page_rate:,.0f}')
+            print(f'ratio catalogue / hello-world: {page_rate / hello_rate:.2f} (target >= 0.35)')
+            hello_rate = throughput(hello, ['/'], seconds)
+            page_rate = throughput(app, urls, seconds)
+            print(f'WSGI called directly: hello-world {hello_rate:,.0f} req/s, catalogue {page_rate:,.0f}')
+            print(f'ratio catalogue / hello-world without a server: {page_rate / hello_rate:.3f}')
+            if profile:
+                profiler = cProfile.Profile()
+                profiler.enable()
+                throughput(app, urls, seconds)
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats('cumulative').print_stats(35)
+        finally:
+            close_app(app)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument('sizes', nargs='*', type=int, default=[10_000, 100_000], help='numbers of venues')
+    parser.add_argument('--seconds', type=float, default=5.0, help='seconds per throughput measurement')
+    parser.add_argument('--profile', action='store_true', help='profile the catalogue page')
+    parser.add_argument(
+        '--cache-size', type=int, default=20_000, help='ZODB connection cache size (development.ini: 20,000)'
+    )
+    args = parser.parse_args(argv)
+    for n in args.sizes:
+        run(n, args.seconds, args.profile, args.cache_size)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
