@@ -80,13 +80,27 @@ def tm():
         tm.abort()
 
 
+class DoomedTestApp(webtest.TestApp):
+    """A WebTest client whose every request runs in a transaction of its own that is begun and doomed,
+    so nothing it does is ever committed, however many requests a test makes."""
+
+    def do_request(self, req, status=None, expect_errors=None):
+        tm = transaction.TransactionManager(explicit=True)
+        tm.begin()
+        tm.doom()
+        req.environ['tm.active'] = True
+        req.environ['tm.manager'] = tm
+        try:
+            return super().do_request(req, status=status, expect_errors=expect_errors)
+        finally:
+            with contextlib.suppress(NoTransaction):  # the request's connection may have ended it
+                tm.abort()
+
+
 @pytest.fixture
-def testapp(app, tm):
-    """A WebTest client whose requests share one doomed transaction."""
-    return webtest.TestApp(
-        app,
-        extra_environ={'HTTP_HOST': 'example.com', 'tm.active': True, 'tm.manager': tm},
-    )
+def testapp(app):
+    """A WebTest client on the session's application whose requests never commit."""
+    return DoomedTestApp(app, extra_environ={'HTTP_HOST': 'example.com'})
 
 
 @pytest.fixture

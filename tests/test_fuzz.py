@@ -13,11 +13,11 @@ import contextlib
 import urllib.parse
 
 import pytest
-import transaction
 import webtest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from transaction.interfaces import NoTransaction
+
+from portal.testing import DoomedTestApp
 
 #: (name, path, parameters of its own).  ``{venue}``, ``{material}`` and ``{step}`` are the first such
 #: item in the loaded content.
@@ -114,17 +114,8 @@ def pairs_for(own):
 
 @contextlib.contextmanager
 def client(app):
-    """A WebTest client whose requests share one doomed transaction, fresh for each example."""
-    tm = transaction.TransactionManager(explicit=True)
-    tm.begin()
-    tm.doom()
-    try:
-        yield webtest.TestApp(
-            app, extra_environ={'HTTP_HOST': 'example.com', 'tm.active': True, 'tm.manager': tm}
-        )
-    finally:
-        with contextlib.suppress(NoTransaction):
-            tm.abort()
+    """A WebTest client whose requests never commit, fresh for each example."""
+    yield DoomedTestApp(app, extra_environ={'HTTP_HOST': 'example.com'})
 
 
 def check(res, what):
