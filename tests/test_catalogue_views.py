@@ -16,6 +16,13 @@ import webtest
 
 from portal.testing import build_app, close_app
 
+
+@pytest.fixture(autouse=True)
+def english_interface(monkeypatch):
+    """These tests read the interface's messages in English, the msgids; Finnish is the site's default."""
+    monkeypatch.setattr('portal.i18n.DEFAULT_LANGUAGE', 'en')
+
+
 VENUES = [
     # name, title, state, categories, municipality, region, accessibility
     ('hietasarkan-uimahalli', 'Hietasarkan uimahalli', 'published', ('swimming',), 'Jyväskylä', 'Keski-Suomi',

@@ -76,8 +76,16 @@ def any_client(request, tmp_path_factory):
     close_app(client.app)
 
 
+def translated(msgid, lang):
+    """``msgid`` as a page in ``lang`` shows it."""
+    import gettext
+
+    return gettext.translation('kaiku', os.path.join(REPO, 'portal', 'locale'), [lang]).gettext(msgid)
+
+
 def result_cells(res, label):
-    """The low, expected and high cells of a results-table row."""
+    """The low, expected and high cells of a results-table row (``label`` is the English msgid)."""
+    label = translated(label, res.html.find('html')['lang'])
     for row in res.html.select('table.results tbody tr'):
         if row.th.get_text(strip=True) == label:
             return [td.get_text(strip=True) for td in row.select('td')]
@@ -141,7 +149,7 @@ class TestValidation:
     BAD = '?residents_low=abc&tight_share_high=150&reach_share_low=-3&activation_low=50&sectors_sport=50'
 
     def test_errors_beside_fields_and_a_summary_with_links(self, client):
-        res = client.get(ESTIMATOR + self.BAD, status=200)
+        res = client.get(ESTIMATOR + self.BAD + '&lang=en', status=200)
         html = res.html
         assert html.find('title').get_text().startswith('Error:')
         summary = html.select_one('.error-summary')

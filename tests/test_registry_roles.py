@@ -138,7 +138,7 @@ def test_door_check_record_and_undo(world):
     form = door.get('/registry/door').forms[2]
     form['code'] = code
     res = form.submit(status=200)
-    assert res.html.select_one('.verdict').text == 'VALID'
+    assert res.html.select_one('.verdict').text == 'VOIMASSA'
     record = res.forms[2]
     assert [o[0] for o in record['children'].options] == ['0', '1']
     record['children'] = '1'

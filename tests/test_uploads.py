@@ -9,6 +9,13 @@ from webtest import Upload
 
 from portal.testing import add_user, log_in
 
+
+@pytest.fixture(autouse=True)
+def english_interface(monkeypatch):
+    """These tests read the interface's messages in English, the msgids; Finnish is the site's default."""
+    monkeypatch.setattr('portal.i18n.DEFAULT_LANGUAGE', 'en')
+
+
 PASSWORD = 'correct horse battery staple'
 PDF = b'%PDF-1.4\n' + b'0' * 200 + b'\n%%EOF\n'
 PNG = b'\x89PNG\r\n\x1a\n' + b'\x00' * 100

@@ -25,7 +25,7 @@ from BTrees.Length import Length
 from BTrees.LLBTree import LLTreeSet
 from BTrees.LOBTree import LOBTree
 from BTrees.OLBTree import OLBTree
-from BTrees.OOBTree import OOBTree
+from BTrees.OOBTree import OOBTree, OOTreeSet
 from persistent import Persistent
 from pyramid.authorization import Allow, Everyone
 
@@ -222,6 +222,9 @@ class Registry(Item):
 
     type_name = 'Registry'
     exclude_from_nav = True
+    #: (site id, time recorded, visit id) of every visit, so a site's latest visits are a range read.
+    #: Registries made before it existed get it with their next recorded visit.
+    visits_by_site_time = None
     #: Anyone may read the public impact figures (aggregates with small counts hidden).
     local_acl = ((Allow, Everyone, 'view_impact'),)
 
@@ -475,6 +478,9 @@ class Registry(Item):
             now or datetime.datetime.now(datetime.UTC),
         )
         self.visits[visit.id] = visit
+        if self.visits_by_site_time is None:
+            self.visits_by_site_time = OOTreeSet()
+        self.visits_by_site_time.add((site.id, visit.recorded_at, visit.id))
         ids = self.visit_ids_by_card.get(card.id)
         if ids is None:
             ids = self.visit_ids_by_card[card.id] = LLTreeSet()
@@ -486,6 +492,17 @@ class Registry(Item):
             self._count(self._activation_key(card, day), 1)
         self._count_visit(visit, site, 1)
         return visit
+
+    def recent_visits(self, site, since):
+        """The site's visits recorded at or after ``since`` (an aware datetime), newest first."""
+        if self.visits_by_site_time is None:
+            return []
+        keys = self.visits_by_site_time.keys(
+            (site.id, since), (site.id, datetime.datetime.max.replace(tzinfo=datetime.UTC))
+        )
+        return [
+            self.visits[visit_id] for _site, _at, visit_id in reversed(list(keys)) if visit_id in self.visits
+        ]
 
     def undo_visit(self, visit, site, now=None):
         """Take back a visit recorded by the same site within :data:`UNDO_WINDOW`."""
@@ -597,6 +614,8 @@ class Registry(Item):
 
     def _forget_visit(self, visit):
         del self.visits[visit.id]
+        if self.visits_by_site_time is not None:
+            self.visits_by_site_time.discard((visit.site_id, visit.recorded_at, visit.id))
         ids = self.visit_ids_by_card.get(visit.card_id)
         if ids is not None and visit.id in ids:
             ids.remove(visit.id)

@@ -192,7 +192,10 @@ def fill_demo(registry, today, seed=2026, cards_per_issuer=40):
                         course = venue.name.startswith('Kansalaisopisto')
                         sector = 'education' if course else rng.choice(SECTORS)
                         children = 0 if course else rng.randrange(0, card.children + 1)
-                        registry.record_visit(card, venue, day, sector, children=children, course=course)
+                        at = datetime.datetime.combine(day, datetime.time(12), datetime.UTC)
+                        registry.record_visit(
+                            card, venue, day, sector, children=children, course=course, now=at
+                        )
     return registry
 
 

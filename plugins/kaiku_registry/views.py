@@ -7,6 +7,7 @@ lookups are limited per site and per user.  Views stay thin: the rules are the m
 """
 
 import csv
+import datetime
 import io
 import json
 import math
@@ -16,10 +17,10 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPTooManyReq
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from kaiku_registry import codes, today
+from kaiku_registry import HELSINKI, codes, today
 from kaiku_registry.api import LOOKUP_FAILURES
 from kaiku_registry.i18n import _
-from kaiku_registry.models import Registry, RuleError
+from kaiku_registry.models import UNDO_WINDOW, Registry, RuleError
 from kaiku_registry.reports import (
     bar_chart_svg,
     breakdown,
@@ -146,6 +147,7 @@ def door_page(context, request, site, **extra):
         'site': site,
         'recent': recent,
         'sectors': SECTOR_TITLES,
+        'helsinki': HELSINKI,
         'result': None,
         'errors': {},
         'recorded': None,
@@ -156,16 +158,8 @@ def door_page(context, request, site, **extra):
 
 def recent_visits(context, site, limit=10):
     """This site's visits of the last 30 minutes that can still be undone, newest first."""
-    import datetime
-
-    since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=30)
-    found = []
-    for visit_id in reversed(list(context.visits.keys())[-2000:]):
-        visit = context.visits[visit_id]
-        if visit.site_id == site.id and not visit.undone and visit.recorded_at >= since:
-            found.append(visit)
-    found.sort(key=lambda v: v.recorded_at, reverse=True)
-    return found[:limit]
+    since = datetime.datetime.now(datetime.UTC) - UNDO_WINDOW
+    return [visit for visit in context.recent_visits(site, since) if not visit.undone][:limit]
 
 
 @view_config(
