@@ -145,6 +145,7 @@ def includeme(config):
     config.include('portal.i18n')
     config.include('portal.security')
     config.include('portal.audit')
+    config.include('portal.feedback')
     config.include('portal.history')
     config.include('portal.resources')
     config.include('portal.forms')

@@ -50,6 +50,8 @@ ACTIONS = (
     ('move', _('Moved')),
     ('reorder', _('Reordered')),
     ('revert', _('Reverted')),
+    ('feedback.sent', _('Accessibility feedback sent')),
+    ('feedback.answered', _('Accessibility feedback answered')),
 )
 SECRET_WORDS = ('password', 'token', 'secret', 'hash', 'sid', 'session')
 

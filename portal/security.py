@@ -72,6 +72,8 @@ PUBLISH = 'publish'  # publish, reject, retract
 HISTORY = 'history'  # see and revert revisions
 MANAGE_USERS = 'manage_users'
 VIEW_AUDIT = 'view_audit'
+SEND_FEEDBACK = 'send_feedback'  # the accessibility feedback form, open to everyone
+MANAGE = 'manage'
 
 _hasher = PasswordHasher()
 _dummy_hash = None

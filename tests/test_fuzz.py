@@ -50,7 +50,7 @@ PUBLIC_VIEWS = [
 COMMON_PARAMS = ('lang', 'page', 'q')
 
 #: Pages holding forms to fill with hostile values; a page not in this build yet is skipped.
-FORM_PAGES = ['/login', '/venues/', '/estimator/']
+FORM_PAGES = ['/login', '/venues/', '/estimator/', '/@@accessibility-feedback']
 
 EXAMPLES = 40
 MARKERS = [

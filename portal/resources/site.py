@@ -1,8 +1,11 @@
 """The site root: a container whose own texts are the home page."""
 
+from pyramid.authorization import Allow, Everyone
+
 from portal.forms import ItemSchema, body_node
 from portal.i18n import _
 from portal.resources.base import Container
+from portal.security import SEND_FEEDBACK
 from portal.workflow import ROOT_ACL, state_acl
 
 
@@ -14,7 +17,7 @@ class Site(Container):
 
     @property
     def __acl__(self):
-        return [*ROOT_ACL, *self.local_acl, *state_acl(self.state)]
+        return [*ROOT_ACL, (Allow, Everyone, SEND_FEEDBACK), *self.local_acl, *state_acl(self.state)]
 
 
 class SiteSchema(ItemSchema):

@@ -25,6 +25,7 @@ PAGES = [
     ('accessibility-statement', '/saavutettavuusseloste/'),
     ('accessibility-statement-sv', '/saavutettavuusseloste/?lang=sv'),
     ('privacy-notice', '/tietosuojaseloste/'),
+    ('accessibility-feedback', '/@@accessibility-feedback'),
     ('catalogue-results', '/venues/?q=uimahalli'),
     ('catalogue-facets', '/venues/?region=Pirkanmaa&category=museum'),
     ('catalogue-no-results', '/venues/?q=zzzyyyxxx'),
@@ -44,6 +45,7 @@ EXPECTED_STATUS = {'not-found': 404, 'bad-request': 400, 'catalogue-bad-input': 
 #: The test skips a page that does not exist yet or has no form.
 FORMS_WITH_ERRORS = [
     ('login', '/login'),
+    ('accessibility-feedback', '/@@accessibility-feedback'),
 ]
 
 #: The venue catalogue's search form: ``form[role=search]`` with a field ``#q`` and a submit button.
