@@ -7,6 +7,13 @@ import webtest
 
 from portal.testing import add_user, form_with, log_in
 
+
+@pytest.fixture(autouse=True)
+def english_interface(monkeypatch):
+    """These tests read the interface's messages in English, the msgids; Finnish is the site's default."""
+    monkeypatch.setattr('portal.i18n.DEFAULT_LANGUAGE', 'en')
+
+
 PASSWORD = 'correct horse battery staple'
 FORM = '/@@accessibility-feedback'
 
