@@ -202,6 +202,23 @@ def log_in(testapp, login, password, status=303):
     return form.submit(status=status)
 
 
+TEST_PASSWORD = 'correct horse battery staple'  # noqa: S105 - a test fixture's password
+
+
+def browser(app, login=None, password=TEST_PASSWORD, addr='198.51.100.7'):
+    """A WebTest client on ``app`` whose requests commit, logged in as ``login`` when one is given."""
+    client = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com', 'REMOTE_ADDR': addr})
+    if login:
+        log_in(client, login, password)
+    return client
+
+
+@pytest.fixture
+def english_interface(monkeypatch):
+    """For tests that read the interface's messages in English (the msgids): Finnish is the default."""
+    monkeypatch.setattr('portal.i18n.FALLBACK_LANGUAGE', 'en')
+
+
 def form_with(res, field):
     """The form of a page that has a field called ``field`` (pages have a search form too)."""
     for form in res.forms.values():

@@ -1,18 +1,13 @@
 """The audit log: entries for each action, kept in its own database, never holding secrets."""
 
 import pytest
-import webtest
 
-from portal.testing import add_user, log_in
+from portal.testing import TEST_PASSWORD, add_user, browser, log_in
 
-
-@pytest.fixture(autouse=True)
-def english_interface(monkeypatch):
-    """These tests read the interface's messages in English, the msgids; Finnish is the site's default."""
-    monkeypatch.setattr('portal.i18n.DEFAULT_LANGUAGE', 'en')
+pytestmark = pytest.mark.usefixtures('english_interface')
 
 
-PASSWORD = 'correct horse battery staple'
+PASSWORD = TEST_PASSWORD
 
 
 @pytest.fixture
@@ -23,11 +18,7 @@ def app(make_app):
     return app
 
 
-def client(app, login=None, addr='198.51.100.7'):
-    browser = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com', 'REMOTE_ADDR': addr})
-    if login:
-        log_in(browser, login, PASSWORD)
-    return browser
+client = browser
 
 
 def entries(app):

@@ -16,11 +16,7 @@ import webtest
 
 from portal.testing import build_app, close_app
 
-
-@pytest.fixture(autouse=True)
-def english_interface(monkeypatch):
-    """These tests read the interface's messages in English, the msgids; Finnish is the site's default."""
-    monkeypatch.setattr('portal.i18n.DEFAULT_LANGUAGE', 'en')
+pytestmark = pytest.mark.usefixtures('english_interface')
 
 
 VENUES = [

@@ -9,11 +9,7 @@ from webtest import Upload
 
 from portal.testing import add_user, log_in
 
-
-@pytest.fixture(autouse=True)
-def english_interface(monkeypatch):
-    """These tests read the interface's messages in English, the msgids; Finnish is the site's default."""
-    monkeypatch.setattr('portal.i18n.DEFAULT_LANGUAGE', 'en')
+pytestmark = pytest.mark.usefixtures('english_interface')
 
 
 PASSWORD = 'correct horse battery staple'
