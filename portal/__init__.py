@@ -106,13 +106,13 @@ def ensure_site(registry):
         for each in registry._zodb_databases.values():
             sync_with_zeo_server(each)
     tm = transaction.TransactionManager()
-    for attempt in tm.attempts(3):
-        with attempt:
-            conn = db.open(transaction_manager=tm)
-            try:
+    conn = db.open(transaction_manager=tm)
+    try:
+        for attempt in tm.attempts(3):
+            with attempt:
                 appmaker(conn.root(), registry)
-            finally:
-                tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
+    finally:
+        conn.close()
     if registry.portal_settings.evolve_on_start:
         from portal.evolve import evolve
 

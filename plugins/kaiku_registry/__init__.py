@@ -65,18 +65,20 @@ def ensure_registry(event):
     app_registry = event.app.registry
     db = app_registry._zodb_databases['']
     tm = transaction.TransactionManager()
-    for attempt in tm.attempts(3):
-        with attempt:
-            conn = db.open(transaction_manager=tm)
-            tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
-            site = conn.root().get(SITE_KEY)
-            if site is not None and REGISTRY_NAME not in site:
-                registry = Registry()
-                registry.update({'title': 'Kaikukortti-rekisteri'}, 'fi')
-                registry.set_texts('sv', {'title': 'Kaikukortsregistret'})
-                registry.set_texts('en', {'title': 'Kaikukortti registry'})
-                site.add(REGISTRY_NAME, registry, registry=app_registry)
-                log.info('card registry created at /%s', REGISTRY_NAME)
+    conn = db.open(transaction_manager=tm)
+    try:
+        for attempt in tm.attempts(3):
+            with attempt:
+                site = conn.root().get(SITE_KEY)
+                if site is not None and REGISTRY_NAME not in site:
+                    registry = Registry()
+                    registry.update({'title': 'Kaikukortti-rekisteri'}, 'fi')
+                    registry.set_texts('sv', {'title': 'Kaikukortsregistret'})
+                    registry.set_texts('en', {'title': 'Kaikukortti registry'})
+                    site.add(REGISTRY_NAME, registry, registry=app_registry)
+                    log.info('card registry created at /%s', REGISTRY_NAME)
+    finally:
+        conn.close()
 
 
 def includeme(config):
