@@ -112,12 +112,17 @@ def lookup(context, request, site, why):
     return code, card, {}
 
 
+def by_form_id(request, records, field):
+    """The record whose internal id the form gives in ``field``, or None."""
+    try:
+        return records.get(int(post(request, field)))
+    except ValueError:
+        return None
+
+
 def card_by_id(context, request, site):
     """A card of the requester's own issuing site, by the internal id in the form; 404 for any other."""
-    try:
-        card = context.cards.get(int(post(request, 'card_id')))
-    except ValueError:
-        card = None
+    card = by_form_id(request, context.cards, 'card_id')
     if card is None or card.site_id != site.id:
         raise HTTPBadRequest(_('No such card at your site.'))
     return card
@@ -198,10 +203,7 @@ def door_check(context, request):
 )
 def door_record(context, request):
     site = my_site(context, request, 'venue')
-    try:
-        card = context.cards.get(int(post(request, 'card_id')))
-    except ValueError:
-        card = None
+    card = by_form_id(request, context.cards, 'card_id')
     if card is None:
         raise HTTPBadRequest(_('Check the card again before recording the visit.'))
     result = context.verify(card.code, today())
@@ -229,10 +231,7 @@ def door_record(context, request):
 )
 def door_undo(context, request):
     site = my_site(context, request, 'venue')
-    try:
-        visit = context.visits.get(int(post(request, 'visit_id')))
-    except ValueError:
-        visit = None
+    visit = by_form_id(request, context.visits, 'visit_id')
     if visit is None or visit.site_id != site.id:
         raise HTTPBadRequest(_('No such visit at your site.'))
     try:
