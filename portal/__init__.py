@@ -155,6 +155,27 @@ def includeme(config):
     config.set_root_factory(root_factory)
 
 
+#: Templates every error path uses; compiled at start so that threads never compile them at once.
+WARM_TEMPLATES = (
+    'kaiku_theme:templates/layout.pt',
+    'kaiku_theme:templates/macros.pt',
+    'kaiku_theme:templates/error.pt',
+)
+
+
+def warm_templates():
+    """Compile the templates of the page frame and the error page before any request.
+
+    Chameleon compiles a template on its first use; two waitress threads compiling the same template at
+    once (the first conflict-storm error page, say) can fail inside Python's compiler with a SystemError,
+    which turned a retried conflict into a 500.
+    """
+    from pyramid.renderers import get_renderer
+
+    for name in WARM_TEMPLATES:
+        get_renderer(name).implementation().cook_check()
+
+
 def main(global_config, **settings):
     """The WSGI application: ``paste.app_factory`` entry point.
 
@@ -168,5 +189,6 @@ def main(global_config, **settings):
         for name in includes:
             config.include(name)
         config.commit()
+        warm_templates()
         ensure_site(config.registry)
     return config.make_wsgi_app()
