@@ -14,11 +14,15 @@ folder, so the catalog subscribers index them), then prints:
   process, which is the comparison the target is set for; then with both WSGI applications called
   directly in this process, one request at a time, which compares only the work of the application.
 
-``--profile`` prints where a catalogue page spends its time.
+``--profile`` prints where a catalogue page spends its time.  ``--db DIR`` keeps the database in ``DIR``
+and reuses it when it already holds N venues (then no indexing time is printed).  Each run prints the
+load average, since the machine may be shared.
 """
 
 import argparse
 import cProfile
+import logging
+import os
 import pstats
 import random
 import statistics
@@ -28,9 +32,11 @@ import tempfile
 import threading
 import time
 import warnings
+from pathlib import Path
 from urllib.parse import urlencode
 
 warnings.filterwarnings('ignore', category=UserWarning)
+logging.getLogger('waitress.queue').setLevel(logging.ERROR)
 
 import transaction  # noqa: E402
 from pyramid.authorization import Everyone  # noqa: E402
@@ -80,6 +86,8 @@ def make_venues(app, n, seed=1):
     types = registry.content_types
     municipalities = [(synthetic_word(rng).capitalize(), REGIONS[i % len(REGIONS)]) for i in range(300)]
     vocabulary = [synthetic_word(rng, rng.randint(2, 4)) for _ in range(3000)]
+    if n == 0:
+        return 0.0, municipalities
     db = registry._zodb_databases['']
     conn = db.open()
     site = conn.root()['site']
@@ -220,17 +228,50 @@ def ms(seconds):
     return f'{seconds * 1000:.2f} ms'
 
 
-def run(n, seconds, profile, cache_size):
-    with tempfile.TemporaryDirectory() as directory:
+def load():
+    return 'load average ' + ', '.join(f'{value:.2f}' for value in os.getloadavg())
+
+
+def page_times(app, urls, rounds=3):
+    """Median milliseconds of each page in ``urls``, called directly."""
+    times = {}
+    for url in urls:
+        runs = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            Request.blank(url, environ={'HTTP_HOST': 'example.com'}).get_response(app)
+            runs.append(time.perf_counter() - started)
+        times[url] = statistics.median(runs)
+    return times
+
+
+def run(n, seconds, profile, cache_size, keep=None):
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = keep or scratch
+        os.makedirs(directory, exist_ok=True)
+        marker = os.path.join(directory, 'venues.count')
+        reuse = keep and os.path.exists(marker) and Path(marker).read_text().strip() == str(n)
+        if keep and not reuse:
+            for name in os.listdir(directory):
+                if name.startswith('Data.fs'):
+                    os.remove(os.path.join(directory, name))
         uri = (
             f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size={cache_size}'
         )
         settings = {'portal.load_on_start': 'false', 'pyramid.includes': '', 'zodbconn.uri': uri}
+        print(f'\n== N = {n:,} venues ({load()})', flush=True)
         app = build_app(directory, **settings)
         try:
-            indexing, municipalities = make_venues(app, n)
-            print(f'\n== N = {n:,} venues')
-            print(f'indexing (add + index + commit): {indexing:.1f} s, {indexing / n * 1000:.2f} ms a venue')
+            indexing, municipalities = make_venues(app, 0 if reuse else n)
+            if reuse:
+                print(f'indexing: database reused from {directory}')
+            else:
+                if keep:
+                    with open(marker, 'w') as out:
+                        out.write(str(n))
+                print(
+                    f'indexing (add + index + commit): {indexing:.1f} s, {indexing / n * 1000:.2f} ms a venue'
+                )
             plain, with_facets, totals = query_times(app, municipalities)
             quantiles = statistics.quantiles(plain, n=20)
             print(
@@ -254,6 +295,9 @@ def run(n, seconds, profile, cache_size):
             page_rate = throughput(app, urls, seconds)
             print(f'WSGI called directly: hello-world {hello_rate:,.0f} req/s, catalogue {page_rate:,.0f}')
             print(f'ratio catalogue / hello-world without a server: {page_rate / hello_rate:.3f}')
+            times = page_times(app, [urls[0], urls[1], '/venues/', '/venues/?page=3&sort=newest'])
+            print('single pages, median of 3: ' + ', '.join(f'{url} {ms(t)}' for url, t in times.items()))
+            print(load())
             if profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -271,12 +315,13 @@ def main(argv=None):
     parser.add_argument('sizes', nargs='*', type=int, default=[10_000, 100_000], help='numbers of venues')
     parser.add_argument('--seconds', type=float, default=5.0, help='seconds per throughput measurement')
     parser.add_argument('--profile', action='store_true', help='profile the catalogue page')
+    parser.add_argument('--db', help='keep the database in this directory and reuse it')
     parser.add_argument(
         '--cache-size', type=int, default=20_000, help='ZODB connection cache size (development.ini: 20,000)'
     )
     args = parser.parse_args(argv)
     for n in args.sizes:
-        run(n, args.seconds, args.profile, args.cache_size)
+        run(n, args.seconds, args.profile, args.cache_size, args.db and f'{args.db}-{n}')
     return 0
 
 

@@ -26,16 +26,21 @@ import functools
 import heapq
 import re
 import secrets
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from BTrees import family64
+from BTrees.Length import Length
 from hypatia.catalog import Catalog
 from hypatia.field import FieldIndex
 from hypatia.keyword import KeywordIndex
 from hypatia.text import TextIndex
+from hypatia.text.baseindex import inverse_doc_frequency
 from hypatia.text.lexicon import Lexicon
-from pyramid.authorization import ACLHelper
+from hypatia.text.okapiindex import score as okapi_score
+from pyramid.authorization import ACLHelper, Everyone
 from pyramid.traversal import find_root, resource_path
 
 from portal.events import ObjectAdded, ObjectModified, ObjectRemoved, StateChanged
@@ -66,6 +71,13 @@ STEM_CACHE_SIZE = 200_000
 #: most ``FACET_INTERSECT_MAX_VALUES`` values: then one set intersection a value is cheaper.
 FACET_SCAN_LIMIT = 5000
 FACET_INTERSECT_MAX_VALUES = 40
+#: How many facet counts of queries without text are remembered per process.
+FACET_CACHE_SIZE = 512
+#: An intersection probes the larger set for each member of the smaller one when the larger is at least
+#: this many times bigger; otherwise it merges the two.
+PROBE_RATIO = 16
+#: A sort by title reads the titles in order when there are more hits than this (see :func:`_by_title`).
+TITLE_SCAN_MIN = 2000
 
 #: Every index: name and kind.  Text indexes get a lexicon for their language.
 INDEXES = {
@@ -84,6 +96,7 @@ INDEXES = {
     'accessibility': 'keyword',
     'language': 'keyword',
     'modified': 'field',
+    'public': 'keyword',
 }
 
 _INDEX_VIEWS = {}
@@ -197,7 +210,46 @@ class SiteCatalog(Catalog):
         self.docids = family64.OI.BTree()
         self.objects = IO.BTree()
         self.paths = IO.BTree()
+        self.ensure_counter()
         self.ensure_indexes()
+
+    def ensure_counter(self):
+        """Give the catalog its change counter (:meth:`generation`) if it lacks one."""
+        if getattr(self, 'changes', None) is None:
+            #: Bumped by every change to the indexes.  A Length, so that concurrent writers do not
+            #: conflict on it: ZODB adds up their increments.
+            self.changes = Length()
+            #: Tells this catalog apart from any other in the process's caches.
+            self.token = secrets.token_hex(8)
+
+    def generation(self):
+        """A key that changes whenever the indexes change: (token, counter), or None when it cannot be
+        trusted (no counter, or a change made in this very transaction, which may still be aborted)."""
+        changes = getattr(self, 'changes', None)
+        if changes is None or changes._p_changed:
+            return None
+        return (self.token, changes())
+
+    def _changed(self):
+        changes = getattr(self, 'changes', None)
+        if changes is not None:
+            changes.change(1)
+
+    def index_doc(self, docid, obj):
+        self._changed()
+        super().index_doc(docid, obj)
+
+    def reindex_doc(self, docid, obj):
+        self._changed()
+        super().reindex_doc(docid, obj)
+
+    def unindex_doc(self, docid):
+        self._changed()
+        super().unindex_doc(docid)
+
+    def reset(self):
+        self._changed()
+        super().reset()
 
     def ensure_indexes(self):
         """Add the declared indexes this catalog lacks; return their names."""
@@ -301,6 +353,21 @@ def state_view(item, default):
 def allowed_view(item, default):
     """The principals that the ACLs of the item and its parents let view it."""
     return sorted(_acl_helper.principals_allowed_by_permission(item, 'view'))
+
+
+@index_view('public')
+def public_view(item, default):
+    """For an item that anyone may view: its content type, and its content type with the top-level
+    section it is in (``Venue:/venues``).  A query by an anonymous visitor for a type (in a section) reads
+    one set of this index instead of intersecting ``allowed``, ``content_type`` and ``path``."""
+    if Everyone not in _acl_helper.principals_allowed_by_permission(item, 'view'):
+        return default
+    return [item.type_name, f'{item.type_name}:{_section(item)}']
+
+
+def _section(item):
+    path = resource_path(item)
+    return '/' + path.strip('/').split('/', 1)[0]
 
 
 @index_view('title')
@@ -427,8 +494,11 @@ class Query:
 class Result:
     total: int
     docids: list
-    #: The set of every hit, for facet counting.
+    #: The set of every hit, for facet counting.  It may be an index's own set: never change it.
     hits: object
+    #: The key under which the facet counts of ``hits`` may be remembered (:func:`facet_counts`), or
+    #: None: only a query without text whose catalog state is known gets one.
+    facet_key: object = None
 
 
 def query_words(text):
@@ -436,24 +506,62 @@ def query_words(text):
     return words(text)[:MAX_QUERY_WORDS]
 
 
-def _text_scores(catalog, text):
-    """Scores by document for ``text`` (every word must match, in any language), or None for no text."""
-    terms = query_words(text)
-    if not terms:
-        return None
-    per_word = []
-    for term in terms:
-        found = None
-        for language in LANGUAGES:
-            hits = catalog[f'text_{language}'].index.search(term)
-            if hits:
-                found = hits if found is None else IF.weightedUnion(found, hits)[1]
-        if not found:
-            return IF.Bucket()
-        per_word.append(found)
-    scores = per_word[0]
-    for more in per_word[1:]:
-        scores = IF.weightedIntersection(scores, more)[1]
+def intersect(sets):
+    """The documents in every one of ``sets``, smallest set first.  When the result so far is much
+    smaller than the next set, its members are looked up one by one instead of merging the two sets
+    (a merge reads every member of both)."""
+    sets = sorted(sets, key=len)
+    result = sets[0]
+    for more in sets[1:]:
+        if not result:
+            break
+        if len(result) * PROBE_RATIO < len(more):
+            result = IF.Set([docid for docid in result if docid in more])
+        else:
+            result = IF.intersection(result, more)
+    return result
+
+
+def _postings(catalog, term):
+    """For each language whose text index knows ``term``: (text index, docid → frequency)."""
+    found = []
+    for language in LANGUAGES:
+        index = catalog[f'text_{language}'].index
+        for wid in index._lexicon.termToWordIds(term):
+            docs = index._wordinfo.get(wid)
+            if docs:
+                found.append((index, IF.Bucket(docs) if isinstance(docs, dict) else docs))
+    return found
+
+
+def _okapi(index, docs, hits):
+    """Okapi BM25 scores of the documents among ``hits`` that hold a word whose postings are ``docs``,
+    computed as hypatia's :class:`OkapiIndex` computes them for every document of the word."""
+    count = float(index.indexed_count())
+    mean_length = index._totaldoclen() / count
+    idf = inverse_doc_frequency(len(docs), count)
+    found = IF.weightedIntersection(docs, hits, 1, 0)[1]  # the frequencies of the hits
+    scores = IF.Bucket()
+    if okapi_score is not None:
+        okapi_score(scores, list(found.items()), index._docweight, idf, mean_length)
+        return scores
+    lengths = index._docweight  # pragma: no cover (hypatia without its C extension)
+    for docid, frequency in found.items():  # pragma: no cover
+        weight = 1.0 - index.B + index.B * lengths[docid] / mean_length
+        scores[docid] = frequency * (index.K1 + 1.0) / (frequency + index.K1 * weight) * idf
+    return scores  # pragma: no cover
+
+
+def _text_scores(postings, hits):
+    """Scores of ``hits`` for the words whose postings are ``postings``: each word's scores summed over
+    the languages, then over the words."""
+    scores = None
+    for word in postings:
+        word_scores = None
+        for index, docs in word:
+            part = _okapi(index, docs, hits)
+            word_scores = part if word_scores is None else IF.weightedUnion(word_scores, part)[1]
+        scores = word_scores if scores is None else IF.weightedIntersection(scores, word_scores)[1]
     return scores
 
 
@@ -464,61 +572,152 @@ def _any(index, values):
     return index.applyAny(list(values))
 
 
-def candidates(catalog, principals, query):
-    """The set of documents the principals may view that pass the query's filters (text aside)."""
-    sets = [_any(catalog['allowed'], list(principals))]
-    if query.types:
-        sets.append(_any(catalog['content_type'], list(query.types)))
-    if query.path:
-        sets.append(_any(catalog['path'], [query.path]))
+def _is_section(path):
+    """Whether ``path`` is a top-level section of the site (``/venues``)."""
+    return len(path) > 1 and path.count('/') == 1
+
+
+def _filter_sets(catalog, principals, query):
+    """The sets whose intersection is the documents the principals may view that pass the query's
+    filters (text aside).  An anonymous query for content types reads the ``public`` index: one set
+    instead of ``allowed`` ∩ ``content_type`` (∩ ``path`` for a section)."""
+    sets = []
+    path = query.path
+    public = catalog.get('public')
+    if public is not None and query.types and set(principals) == {Everyone}:
+        if _is_section(path):
+            sets.append(_any(public, [f'{name}:{path}' for name in query.types]))
+            path = ''
+        else:
+            sets.append(_any(public, list(query.types)))
+    else:
+        sets.append(_any(catalog['allowed'], list(principals)))
+        if query.types:
+            sets.append(_any(catalog['content_type'], list(query.types)))
+    if path:
+        sets.append(_any(catalog['path'], [path]))
     for name, values in query.filters.items():
         index = catalog[name]
         if isinstance(index, KeywordIndex):
             sets.extend(_any(index, [value]) for value in values)  # every value must match
         elif values:
             sets.append(_any(index, list(values)))
-    sets.sort(key=len)
-    result = sets[0]
-    for more in sets[1:]:
-        if not result:
-            break
-        result = IF.intersection(result, more)
-    return result if len(sets) > 1 else IF.TreeSet(result)
+    return sets
+
+
+def candidates(catalog, principals, query):
+    """The set of documents the principals may view that pass the query's filters (text aside).  It
+    may be an index's own set: never change it."""
+    return intersect(_filter_sets(catalog, principals, query))
+
+
+def _by_title(catalog, hits, end):
+    """The first ``end`` of ``hits`` by title (ties by docid), as hypatia's field sort orders them.
+    For many hits the titles are read in order until ``end`` hits are found, without copying ``hits``;
+    documents without a title are left out, as hypatia leaves them out."""
+    index = catalog['title']
+    if len(hits) <= TITLE_SCAN_MIN:
+        return list(index.sort(hits, limit=end, raise_unsortable=False))
+    docids = []
+    for docs in index._fwd_index.values():
+        for docid in docs:
+            if docid in hits:
+                docids.append(docid)
+                if len(docids) >= end:
+                    return docids
+    return docids
+
+
+def _facet_key(catalog, principals, query):
+    generation = catalog.generation() if isinstance(catalog, SiteCatalog) else None
+    if generation is None:
+        return None
+    filters = tuple(sorted((name, tuple(values)) for name, values in query.filters.items() if values))
+    return (generation, tuple(sorted(set(principals))), tuple(query.types), query.path, filters)
 
 
 def search(catalog, principals, query):
     """Answer ``query`` for a requester holding ``principals``.
 
-    Relevance ranks by text score, ties by title; ``name`` sorts by title; ``newest`` by modification
-    time, newest first.  Without text, relevance means name.
+    The filters and the words' postings are intersected first, smallest set first; only the documents
+    left are scored, and only the first page's worth is sorted.  Relevance ranks by text score, ties by
+    title; ``name`` sorts by title; ``newest`` by modification time, newest first.  Without text,
+    relevance means name.
     """
-    allowed = candidates(catalog, principals, query)
-    scores = _text_scores(catalog, query.text)
-    if scores is not None:
-        scores = IF.weightedIntersection(scores, allowed)[1] if allowed else IF.Bucket()
-        hits = IF.TreeSet(scores.keys())
+    sets = _filter_sets(catalog, principals, query)
+    terms = query_words(query.text)
+    postings = [_postings(catalog, term) for term in terms]
+    facet_key = None
+    if not terms:
+        hits = intersect(sets)
+        facet_key = _facet_key(catalog, principals, query)
+    elif all(postings):
+        word_sets = [IF.multiunion([docs for _index, docs in word]) for word in postings]
+        hits = intersect(sets + word_sets)
     else:
-        hits = allowed
+        hits = IF.Set()
     total = len(hits)
     end = query.start + query.limit
     if not total or query.start >= total:
-        return Result(total, [], hits)
-    titles = catalog['title']._rev_index
-    if query.sort == 'relevance' and scores is not None:
+        return Result(total, [], hits, facet_key)
+    if query.sort == 'relevance' and terms:
+        titles = catalog['title']._rev_index
+        scores = _text_scores(postings, hits)
         ranked = heapq.nsmallest(end, scores.items(), key=lambda pair: (-pair[1], titles.get(pair[0], '')))
         docids = [docid for docid, _score in ranked]
     elif query.sort == 'newest':
         docids = list(catalog['modified'].sort(hits, reverse=True, limit=end, raise_unsortable=False))
     else:
-        docids = list(catalog['title'].sort(hits, limit=end, raise_unsortable=False))
-    return Result(total, docids[query.start : end], hits)
+        docids = _by_title(catalog, hits, end)
+    return Result(total, docids[query.start : end], hits, facet_key)
 
 
-def facet_counts(catalog, name, hits):
+class _FacetCache:
+    """Facet counts remembered per process, least recently used out first.  Keys hold the catalog's
+    generation, so a change anywhere (in any process) makes the old entries unreachable."""
+
+    def __init__(self, size):
+        self.size = size
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            counts = self.entries.get(key)
+            if counts is not None:
+                self.entries.move_to_end(key)
+            return counts
+
+    def put(self, key, counts):
+        with self.lock:
+            self.entries[key] = counts
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+
+
+facet_cache = _FacetCache(FACET_CACHE_SIZE)
+
+
+def facet_counts(catalog, name, hits, key=None):
     """``{value: count}`` of the values of index ``name`` among ``hits``, or None when counting would
     take too long: more than ``FACET_SCAN_LIMIT`` hits and more than ``FACET_INTERSECT_MAX_VALUES``
-    values (municipalities before a region is chosen)."""
-    index = catalog[name]
+    values (municipalities before a region is chosen).  With ``key`` (a result's ``facet_key``) the
+    counts are remembered and reused until the catalog changes; the caller must not change them."""
+    if key is not None:
+        cached = facet_cache.get((key, name))
+        if cached is not None:
+            return cached
+    counts = _count_facet(catalog[name], hits)
+    if key is not None and counts is not None:
+        facet_cache.put((key, name), counts)
+    return counts
+
+
+def _count_facet(index, hits):
     counts = {}
     many_values = len(index._fwd_index) > FACET_INTERSECT_MAX_VALUES
     if many_values and len(hits) > FACET_SCAN_LIMIT:

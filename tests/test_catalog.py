@@ -267,3 +267,265 @@ class TestFacetLimits:
         monkeypatch.setattr(catalog, 'FACET_SCAN_LIMIT', 100)
         counts = catalog.facet_counts(site.catalog, 'municipality', result.hits)
         assert counts == {'Jyväskylä': 3, 'Kajaani': 1}
+
+
+class TestPublicIndex:
+    """The ``public`` index that anonymous queries for content types read instead of intersecting
+    ``allowed``, ``content_type`` and ``path``: its answer must always equal the general one."""
+
+    def test_anonymous_venue_query_reads_the_public_index(self, site, monkeypatch):
+        from portal import catalog
+
+        sets = catalog._filter_sets(site.catalog, [Everyone], catalog.Query(types=('Venue',), path='/venues'))
+        assert sets == [site.catalog['public']._fwd_index['Venue:/venues']]
+        editor = catalog._filter_sets(
+            site.catalog, [Everyone, 'role:Editor'], catalog.Query(types=('Venue',), path='/venues')
+        )
+        assert len(editor) == 3
+
+    def test_private_venue_is_not_public(self, site):
+        public = site.catalog['public']
+        docid = site.catalog.docids['/venues/luonnos']
+        assert public._rev_index.get(docid) is None
+        assert set(public._rev_index[site.catalog.docids['/venues/museo']]) == {'Venue', 'Venue:/venues'}
+
+    def test_state_and_acl_changes_reindex_it(self, site):
+        from pyramid.authorization import Allow
+
+        from portal.events import ObjectModified, StateChanged, notify
+
+        venue = site['venues']['museo']
+        assert '/venues/museo' in _search(site, types=('Venue',), path='/venues')[0]
+        venue.state = 'draft'
+        notify(StateChanged(venue, 'published', 'draft'))
+        assert '/venues/museo' not in _search(site, types=('Venue',), path='/venues')[0]
+        assert _search(site, types=('Venue',), path='/venues')[1].total == 3
+        venue.local_acl = ((Allow, Everyone, 'view'),)
+        notify(ObjectModified(venue, ['local_acl']))
+        assert '/venues/museo' in _search(site, types=('Venue',), path='/venues')[0]
+        venue.local_acl = ()
+        notify(ObjectModified(venue, ['local_acl']))
+        assert '/venues/museo' not in _search(site, types=('Venue',), path='/venues')[0]
+        venue.state = 'published'
+        notify(StateChanged(venue, 'draft', 'published'))
+        assert _search(site, types=('Venue',), path='/venues')[1].total == 4
+
+    def test_a_catalog_without_it_answers_through_the_general_indexes(self, site):
+        expected = _search(site, types=('Venue',), path='/venues')[0]
+        del site.catalog['public']
+        assert _search(site, types=('Venue',), path='/venues')[0] == expected
+
+
+def _anonymous_truth(site, types, path):
+    """Paths of the items of ``types`` below ``path`` that an anonymous visitor may view, from the tree."""
+    from pyramid.authorization import ACLHelper
+    from pyramid.traversal import resource_path
+
+    from portal.resources.base import walk
+
+    helper = ACLHelper()
+    found = set()
+    for item in walk(site):
+        item_path = resource_path(item)
+        if item is site or item.type_name not in types:
+            continue
+        if path and not (item_path == path or item_path.startswith(path + '/')):
+            continue
+        if Everyone in helper.principals_allowed_by_permission(item, 'view'):
+            found.add(item_path)
+    return found
+
+
+STATES = ('published', 'private', 'draft')
+TITLES = ('Alfa uimahalli', 'Beta museo', 'Gamma teatteri', 'Delta uimahalli museo')
+
+
+class TestPublicIndexProperty:
+    """After any sequence of adds, edits, state and ACL changes, moves and deletes, the anonymous answer
+    through the ``public`` index equals the general query's and what the tree says."""
+
+    OPS = ('add_venue', 'add_page', 'add_folder', 'state', 'edit', 'acl', 'move', 'delete')
+
+    def _apply(self, site, op, a, b):
+        from pyramid.authorization import Allow
+
+        from portal.events import ObjectModified, StateChanged, notify
+        from portal.resources.base import walk
+        from portal.resources.page import Page
+
+        folders = sorted(
+            (item for item in walk(site) if item.is_container), key=lambda item: str(item.__name__ or '')
+        )
+        items = sorted((item for item in walk(site) if item is not site), key=lambda item: id(item) % 997)
+        folder = folders[a % len(folders)]
+        if op == 'add_venue':
+            _venue(folder, f'v{len(items)}-{a}-{b}', TITLES[b % len(TITLES)], state=STATES[b % 3])
+        elif op == 'add_page':
+            page = Page()
+            page.state = STATES[b % 3]
+            page.update({'title': TITLES[b % len(TITLES)]})
+            folder.add(f'p{len(items)}-{a}-{b}', page)
+        elif op == 'add_folder':
+            _folder(f'f{len(items)}-{a}-{b}', folder, state=STATES[b % 3])
+        elif not items:
+            return
+        else:
+            item = items[b % len(items)]
+            if op == 'state':
+                old, item.state = item.state, STATES[a % 3]
+                notify(StateChanged(item, old, item.state))
+            elif op == 'edit':
+                changed = item.update({'title': TITLES[a % len(TITLES)]})
+                notify(ObjectModified(item, changed))
+            elif op == 'acl' and item.is_container:
+                item.local_acl = ((Allow, Everyone, 'view'),) if a % 2 else ()
+                notify(ObjectModified(item, ['local_acl']))
+            elif op == 'move':
+                target = folders[a % len(folders)]
+                below = target
+                while below is not None and below is not item:
+                    below = below.__parent__
+                if below is None and target is not item.__parent__ and item.__name__ not in target:
+                    name = item.__name__
+                    target.add(name, item.__parent__.remove(name))
+            elif op == 'delete':
+                item.__parent__.remove(item.__name__)
+
+    def test_public_answers_equal_general_answers(self, config):
+        from hypothesis import HealthCheck, given, settings
+        from hypothesis import strategies as st
+
+        config.include('portal.catalog')
+        ops = st.lists(
+            st.tuples(st.sampled_from(self.OPS), st.integers(0, 50), st.integers(0, 50)), max_size=30
+        )
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(ops)
+        def check(steps):
+            site = _make_site()
+            _folder('venues', site)
+            _folder('archive', site, state='private')
+            for op, a, b in steps:
+                self._apply(site, op, a, b)
+                for types, path in (
+                    (('Venue',), '/venues'),
+                    (('Venue',), ''),
+                    (('Page', 'Folder'), ''),
+                    (('Venue', 'Page'), '/archive'),
+                    (('Venue',), '/venues/' + 'x'),
+                ):
+                    public = _search(site, types=types, path=path, limit=1000)
+                    general = _search(
+                        site, principals=[Everyone, 'nobody:general'], types=types, path=path, limit=1000
+                    )
+                    assert public[0] == general[0], (op, types, path)
+                    assert list(public[1].hits) == list(general[1].hits), (op, types, path)
+                    found = {site.catalog.paths[docid] for docid in public[1].hits}
+                    assert found == _anonymous_truth(site, types, path), (op, types, path)
+                    for text in ('uimahalli', 'museo teatteri'):
+                        with_text = _search(site, types=types, path=path, text=text, limit=1000)[0]
+                        assert (
+                            with_text
+                            == _search(
+                                site,
+                                principals=[Everyone, 'nobody:general'],
+                                types=types,
+                                path=path,
+                                text=text,
+                                limit=1000,
+                            )[0]
+                        )
+
+        check()
+
+
+class TestFilterFirst:
+    def test_relevance_ranking_equals_scoring_every_hit(self, site):
+        """The scores of the hits left after filtering are those hypatia's own search gives."""
+        from BTrees import family64
+
+        from portal.catalog import LANGUAGES, Query, _postings, _text_scores, candidates
+
+        catalog = site.catalog
+        for text in ('uimahalli', 'uimala', 'hietasarkan uimahalli', 'stranden simhall'):
+            words = text.split()
+            allowed = candidates(catalog, [Everyone], Query(types=('Venue',)))
+            expected = None
+            for word in words:
+                found = None
+                for language in LANGUAGES:
+                    hits = catalog[f'text_{language}'].index.search(word)
+                    if hits:
+                        found = hits if found is None else family64.IF.weightedUnion(found, hits)[1]
+                expected = found if expected is None else family64.IF.weightedIntersection(expected, found)[1]
+            expected = family64.IF.weightedIntersection(expected, allowed, 1, 0)[1]
+            scores = _text_scores([_postings(catalog, word) for word in words], allowed)
+            assert dict(scores.items()) == pytest.approx(dict(expected.items())), text
+
+    def test_probing_and_merging_intersect_alike(self, site, monkeypatch):
+        from portal import catalog
+
+        merged = _search(site, types=('Venue',), filters={'categories': ['swimming']}, text='uimahalli')
+        monkeypatch.setattr(catalog, 'PROBE_RATIO', 0)
+        probed = _search(site, types=('Venue',), filters={'categories': ['swimming']}, text='uimahalli')
+        assert merged[0] == probed[0] and merged[1].total == probed[1].total
+
+    def test_title_scan_sorts_as_hypatia_does(self, site, monkeypatch):
+        from portal import catalog
+
+        for name, title in (('x', 'Hietasarkan uimahalli'), ('y', 'Aakkoset')):  # a tie and a first
+            _venue(site['venues'], name, title)
+        expected = _search(site, types=('Venue',), sort='name', limit=10)[0]
+        monkeypatch.setattr(catalog, 'TITLE_SCAN_MIN', 0)
+        assert _search(site, types=('Venue',), sort='name', limit=10)[0] == expected
+        assert _search(site, types=('Venue',), sort='name', start=2, limit=3)[0] == expected[2:5]
+
+
+class TestFacetCache:
+    def test_counts_are_remembered_until_the_catalog_changes(self, site):
+        from portal.catalog import facet_counts
+        from portal.events import ObjectModified, notify
+
+        _, result = _search(site, types=('Venue',))
+        assert result.facet_key is not None
+        first = facet_counts(site.catalog, 'categories', result.hits, result.facet_key)
+        assert facet_counts(site.catalog, 'categories', result.hits, result.facet_key) is first
+        venue = site['venues']['museo']
+        notify(ObjectModified(venue, venue.update({'categories': ('music',)})))
+        _, changed = _search(site, types=('Venue',))
+        assert changed.facet_key != result.facet_key
+        counts = facet_counts(site.catalog, 'categories', changed.hits, changed.facet_key)
+        assert counts['music'] == first['music'] + 1 and 'museum' not in counts
+
+    def test_text_queries_and_other_principals_get_their_own_key(self, site):
+        assert _search(site, types=('Venue',), text='uimahalli')[1].facet_key is None
+        anonymous = _search(site, types=('Venue',))[1].facet_key
+        assert _search(site, principals=[Everyone, 'role:Editor'], types=('Venue',))[1].facet_key != anonymous
+        assert _search(site, types=('Venue',), filters={'region': ['Kainuu']})[1].facet_key != anonymous
+
+    def test_a_change_in_this_transaction_or_an_aborted_one_is_never_cached(self, config):
+        import transaction
+        from ZODB import DB
+        from ZODB.MappingStorage import MappingStorage
+
+        config.include('portal.catalog')
+        db = DB(MappingStorage())
+        tm = transaction.TransactionManager()
+        conn = db.open(tm)
+        try:
+            site = conn.root()['site'] = _make_site()
+            _folder('venues', site)
+            tm.commit()
+            committed = site.catalog.generation()
+            assert committed is not None
+            _venue(site['venues'], 'uusi', 'Uusi museo')
+            assert site.catalog.generation() is None  # changed here and not yet committed
+            tm.abort()
+            assert site.catalog.generation() == committed
+            _venue(site['venues'], 'uusi', 'Uusi museo')
+            tm.commit()
+            assert site.catalog.generation() not in (None, committed)
+        finally:
+            conn.close()
+            db.close()

@@ -155,7 +155,7 @@ def test_evolve_script(tmp_path, capsys):
 
 def test_a_site_from_before_the_catalog_gets_one_with_everything_indexed(make_app):
     from portal.catalog import SiteCatalog
-    from portal.evolve import GENERATION_KEY, evolve
+    from portal.evolve import GENERATION_KEY, evolve, latest_generation
 
     app = make_app()
     db, tm, conn = _open(app)
@@ -165,10 +165,41 @@ def test_a_site_from_before_the_catalog_gets_one_with_everything_indexed(make_ap
         del root['site'].catalog
         items = sum(1 for _ in walk(root['site'])) - 1
     conn.close()
-    assert evolve(db, app.registry) == [2]
+    assert evolve(db, app.registry) == list(range(2, latest_generation() + 1))
     _, tm, conn = _open(app)
     with tm:
         catalog = conn.root()['site'].catalog
         assert isinstance(catalog, SiteCatalog)
         assert len(catalog.objects) == items
+    conn.close()
+
+
+def test_a_catalog_from_before_the_public_index_gets_it_filled_and_a_change_counter(make_app):
+    from pyramid.authorization import Everyone
+
+    from portal.catalog import Query, search
+    from portal.evolve import GENERATION_KEY, evolve
+
+    app = make_app()
+    db, tm, conn = _open(app)
+    with tm:
+        root = conn.root()
+        root[GENERATION_KEY] = 2
+        catalog = root['site'].catalog
+        del catalog['public']
+        del catalog.changes
+        del catalog.token
+        query = Query(types=('Page', 'Folder', 'Venue'), limit=1000)
+        general = search(catalog, [Everyone], query)
+        assert catalog.generation() is None
+    conn.close()
+    assert evolve(db, app.registry) == [3]
+    _, tm, conn = _open(app)
+    with tm:
+        catalog = conn.root()['site'].catalog
+        assert 'public' in catalog
+        assert catalog.generation() is not None
+        fast = search(catalog, [Everyone], query)
+        assert general.total > 0
+        assert (fast.total, fast.docids) == (general.total, general.docids)
     conn.close()

@@ -247,12 +247,12 @@ FACET_TITLES = {
 SORT_TITLES = (('relevance', _('Relevance')), ('name', _('Name')), ('newest', _('Newest')))
 
 
-def facets_of(catalog, hits):
-    """``{index: [(value, count)]}``, most frequent first, ties by value; a facet too costly to count
-    for this many hits is left out."""
+def facets_of(catalog, result):
+    """``{index: [(value, count)]}`` of a result's hits, most frequent first, ties by value; a facet too
+    costly to count for this many hits is left out."""
     facets = {}
     for index, _param, _vocabulary in FACETS:
-        counts = facet_counts(catalog, index, hits)
+        counts = facet_counts(catalog, index, result.hits, result.facet_key)
         if counts is not None:
             facets[index] = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
     return facets
@@ -286,7 +286,7 @@ def catalogue(context, request):
         return f'{folder_url}{name}?{query}' if query else folder_url + name
 
     facet_lists = []
-    counted = facets_of(catalog, result.hits)
+    counted = facets_of(catalog, result)
     for index, param, vocabulary in FACETS:
         if index not in counted:
             continue
@@ -358,7 +358,7 @@ def open_data(context, request):
 @view_config(context=Folder, name='search.json', permission='view', request_method='GET', is_venues=True)
 def catalogue_json(context, request):
     params, result, pages, records = open_data(context, request)
-    facets = facets_of(request.root.catalog, result.hits)
+    facets = facets_of(request.root.catalog, result)
     body = {
         'total': result.total,
         'page': params.page,
