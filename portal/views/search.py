@@ -7,12 +7,14 @@ the CSV always carry the same venues.  Input that cannot be understood is a 400 
 """
 
 import csv
+import functools
 import io
 import json
 import math
 import unicodedata
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from types import SimpleNamespace
+from urllib.parse import quote_plus, urlencode
 
 from pyramid.authorization import Authenticated, Everyone
 from pyramid.httpexceptions import HTTPBadRequest
@@ -21,7 +23,6 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from portal.catalog import MAX_QUERY_LENGTH, Query, facet_counts, search
-from portal.forms import vocabulary_title
 from portal.i18n import LANGUAGES, _
 from portal.resources.folder import Folder
 from portal.resources.site import Site
@@ -163,9 +164,9 @@ class CatalogueParams:
     def effective_sort(self):
         return self.sort or ('relevance' if self.q else 'name')
 
-    def pairs(self, **changes):
-        """The parameters as (name, value) pairs, with ``changes`` applied; the page is dropped."""
-        values = {
+    def values(self):
+        """Parameter name → value (a list for the repeatable ones), in the order links carry them."""
+        return {
             'q': self.q,
             'region': self.region,
             'municipality': self.municipality,
@@ -174,6 +175,10 @@ class CatalogueParams:
             'lang': self.lang,
             'sort': self.sort,
         }
+
+    def pairs(self, **changes):
+        """The parameters as (name, value) pairs, with ``changes`` applied; the page is dropped."""
+        values = self.values()
         values.update(changes)
         pairs = []
         for name, value in values.items():
@@ -262,6 +267,81 @@ def is_venues_folder(context, request):
     return context.__name__ == VENUES_FOLDER and isinstance(context.__parent__, Site)
 
 
+class Record(SimpleNamespace):
+    """What a template shows of one thing, as attributes: Chameleon reads an attribute directly, while
+    a dict key costs it a failed attribute lookup first."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(value):
+    return quote_plus(value)
+
+
+def query_string(pairs):
+    """``urlencode(pairs)``, with each name and value quoted once per process rather than per link."""
+    return '&'.join(f'{_quoted(str(name))}={_quoted(str(value))}' for name, value in pairs)
+
+
+def _encoded(name, value):
+    """``name=value`` url-encoded for each value (of a list) that is not empty."""
+    return [
+        f'{_quoted(name)}={_quoted(str(each))}'
+        for each in (value if isinstance(value, list) else [value])
+        if each
+    ]
+
+
+_LABELS = {}
+
+
+def labels(request):
+    """The catalogue's vocabulary titles translated into the request's language, as plain strings
+    (category, accessibility, sort and facet titles), translated once per process and language."""
+    lang = request.locale_name
+    found = _LABELS.get(lang)
+    if found is None:
+        translate = request.localizer.translate
+        found = {
+            'categories': [(value, translate(title)) for value, title in CATEGORIES],
+            'accessibility': [(value, translate(title)) for value, title in ACCESSIBILITY],
+            'sorts': [(value, translate(title)) for value, title in SORT_TITLES],
+            'facets': {name: translate(title) for name, title in FACET_TITLES.items()},
+        }
+        found['values'] = {
+            'categories': dict(found['categories']),
+            'accessibility': dict(found['accessibility']),
+        }
+        _LABELS[lang] = found
+    return found
+
+
+def venue_rows(request, catalog, docids, category_labels):
+    """What the catalogue lists of each venue: url, title, description (each with the language it is
+    in when that differs from the page's), the place and categories line, and the sample flag."""
+    lang = request.locale_name
+    application_url = request.application_url
+    rows = []
+    for docid in docids:
+        venue = catalog.item_for(docid)
+        title = venue.text('title', lang)
+        description = venue.text('description', lang)
+        meta = (venue.municipality or '') + ''.join(
+            f' · {category_labels.get(c, c)}' for c in venue.categories
+        )
+        rows.append(
+            Record(
+                url=f'{application_url}{catalog.paths[docid]}/',
+                title=title,
+                title_lang=title.lang if title.lang != lang else None,
+                description=description,
+                description_lang=description.lang if description and description.lang != lang else None,
+                meta=meta,
+                sample=venue.sample,
+            )
+        )
+    return rows
+
+
 @view_config(
     context=Folder,
     renderer=THEME + 'catalogue.pt',
@@ -274,12 +354,21 @@ def catalogue(context, request):
     result, pages = run_catalogue(context, request, params)
     catalog = request.root.catalog
     base = request.path_url
+    translated = labels(request)
+
+    encoded = {name: _encoded(name, value) for name, value in params.values().items()}
 
     def link(page=1, **changes):
-        pairs = params.pairs(**changes) + ([('page', page)] if page > 1 else [])
-        return f'{base}?{urlencode(pairs)}' if pairs else base
+        """The catalogue with ``changes`` to the parameters (the same as ``params.pairs(**changes)``
+        url-encoded), at ``page``."""
+        parts = []
+        for name, value in encoded.items():
+            parts += _encoded(name, changes[name]) if name in changes else value
+        if page > 1:
+            parts.append(f'page={page}')
+        return f'{base}?{"&".join(parts)}' if parts else base
 
-    query = urlencode(params.pairs())
+    query = query_string(params.pairs())
     folder_url = f'{request.application_url}/{context.__name__}/'
 
     def data_url(name):
@@ -287,35 +376,34 @@ def catalogue(context, request):
 
     facet_lists = []
     counted = facets_of(catalog, result)
-    for index, param, vocabulary in FACETS:
+    for index, param, _vocabulary in FACETS:
         if index not in counted:
             continue
         values = counted[index]
         selected = getattr(params, {'category': 'categories'}.get(param, param))
+        titles = translated['values'].get(index)
         entries = []
         for value, count in values[:MAX_FACET_VALUES]:
-            label = vocabulary_title(vocabulary, value) if vocabulary else value
+            label = titles.get(value, value) if titles is not None else value
             chosen = value in selected if isinstance(selected, list) else value == selected
             if isinstance(selected, list):
                 url = link(**{param: [v for v in selected if v != value] if chosen else [*selected, value]})
             else:
                 url = link(**{param: '' if chosen else value})
-            entries.append({'label': label, 'count': count, 'url': url, 'selected': chosen})
-        facet_lists.append({'name': index, 'title': FACET_TITLES[index], 'entries': entries})
+            entries.append(Record(label=label, count=count, url=url, selected=chosen))
+        facet_lists.append(Record(name=index, title=translated['facets'][index], entries=entries))
     return {
         'params': params,
-        'items': [catalog.item_for(docid) for docid in result.docids],
-        'urls': [item_url(request, catalog, docid) for docid in result.docids],
+        'rows': venue_rows(request, catalog, result.docids, translated['values']['categories']),
         'total': result.total,
         'page': params.page,
         'pages': pages,
         'page_links': page_links(params.page, pages, lambda n: link(page=n)),
         'facets': facet_lists,
-        'sorts': SORT_TITLES,
+        'sorts': translated['sorts'],
         'reset_url': base,
-        'categories': CATEGORIES,
-        'accessibility': ACCESSIBILITY,
-        'labels': dict(CATEGORIES),
+        'categories': translated['categories'],
+        'accessibility': translated['accessibility'],
         'json_url': data_url('search.json'),
         'csv_url': data_url('search.csv'),
     }
