@@ -230,25 +230,26 @@ class SiteCatalog(Catalog):
             return None
         return (self.token, changes())
 
-    def _changed(self):
+    def note_change(self):
+        """Move the change counter on: something that pages show, indexed or not, changed."""
         changes = getattr(self, 'changes', None)
         if changes is not None:
             changes.change(1)
 
     def index_doc(self, docid, obj):
-        self._changed()
+        self.note_change()
         super().index_doc(docid, obj)
 
     def reindex_doc(self, docid, obj):
-        self._changed()
+        self.note_change()
         super().reindex_doc(docid, obj)
 
     def unindex_doc(self, docid):
-        self._changed()
+        self.note_change()
         super().unindex_doc(docid)
 
     def reset(self):
-        self._changed()
+        self.note_change()
         super().reset()
 
     def ensure_indexes(self):
@@ -458,7 +459,9 @@ def item_modified(event):
     catalog = catalog_of(item)
     if catalog is None:
         return
-    if not _is_site(item):
+    if _is_site(item):
+        catalog.note_change()  # the site is not indexed, but its title and settings are on every page
+    else:
         catalog.index(item)
     if item.is_container and 'local_acl' in getattr(event, 'fields', ()):
         catalog.reindex_below(resource_path(item))
@@ -718,13 +721,17 @@ def facet_counts(catalog, name, hits, key=None):
 
 
 def _count_facet(index, hits):
+    """Counts by value among ``hits``.  A few hits of a field index are counted through its reverse map
+    (docid → value).  A keyword index keeps each document's values as a persistent set of their own,
+    which would load one object a hit, so its values are counted through its value sets instead, as
+    are many hits."""
     counts = {}
     many_values = len(index._fwd_index) > FACET_INTERSECT_MAX_VALUES
     if many_values and len(hits) > FACET_SCAN_LIMIT:
         return None
-    if len(hits) <= FACET_SCAN_LIMIT:
+    keyword = isinstance(index, KeywordIndex)
+    if len(hits) <= FACET_SCAN_LIMIT and (many_values or not keyword):
         rev = index._rev_index
-        keyword = isinstance(index, KeywordIndex)
         for docid in hits:
             value = rev.get(docid)
             if value is None:
@@ -732,10 +739,14 @@ def _count_facet(index, hits):
             for each in value if keyword else (value,):
                 counts[each] = counts.get(each, 0) + 1
         return counts
+    size = len(hits)
     for value, docids in index._fwd_index.items():
-        count = IF.intersection(hits, docids)
+        if size * PROBE_RATIO < len(docids):
+            count = sum(1 for docid in hits if docid in docids)
+        else:
+            count = len(IF.intersection(hits, docids))
         if count:
-            counts[value] = len(count)
+            counts[value] = count
     return counts
 
 

@@ -256,6 +256,24 @@ class TestAllowedIndex:
         assert {'role:Administrator', 'role:Editor', 'role:Publisher'} <= set(private)
 
 
+class TestFacetPaths:
+    def test_value_sets_probing_and_reverse_map_count_alike(self, site, monkeypatch):
+        from portal import catalog
+
+        _, result = _search(site, types=('Venue',))
+        expected = {name: catalog._count_facet(site.catalog[name], result.hits) for name in FACET_INDEXES}
+        monkeypatch.setattr(catalog, 'FACET_INTERSECT_MAX_VALUES', 0)  # every index counted by reverse map
+        assert {
+            name: catalog._count_facet(site.catalog[name], result.hits) for name in FACET_INDEXES
+        } == expected
+        monkeypatch.setattr(catalog, 'FACET_INTERSECT_MAX_VALUES', 40)
+        monkeypatch.setattr(catalog, 'PROBE_RATIO', 0)  # value sets merged instead of probed
+        assert {
+            name: catalog._count_facet(site.catalog[name], result.hits) for name in FACET_INDEXES
+        } == expected
+        assert expected['categories'] == {'swimming': 2, 'museum': 1, 'sport': 1, 'music': 1}
+
+
 class TestFacetLimits:
     def test_many_valued_facet_is_not_counted_over_the_scan_limit(self, site, monkeypatch):
         from portal import catalog
@@ -336,6 +354,7 @@ def _anonymous_truth(site, types, path):
     return found
 
 
+FACET_INDEXES = ('categories', 'accessibility', 'region', 'municipality')
 STATES = ('published', 'private', 'draft')
 TITLES = ('Alfa uimahalli', 'Beta museo', 'Gamma teatteri', 'Delta uimahalli museo')
 
@@ -348,25 +367,25 @@ class TestPublicIndexProperty:
 
     def _apply(self, site, op, a, b):
         from pyramid.authorization import Allow
+        from pyramid.traversal import resource_path
 
         from portal.events import ObjectModified, StateChanged, notify
         from portal.resources.base import walk
         from portal.resources.page import Page
 
-        folders = sorted(
-            (item for item in walk(site) if item.is_container), key=lambda item: str(item.__name__ or '')
-        )
-        items = sorted((item for item in walk(site) if item is not site), key=lambda item: id(item) % 997)
+        folders = sorted((item for item in walk(site) if item.is_container), key=resource_path)
+        items = sorted((item for item in walk(site) if item is not site), key=resource_path)
         folder = folders[a % len(folders)]
+        site.made = made = getattr(site, 'made', 0) + 1  # a name never used before
         if op == 'add_venue':
-            _venue(folder, f'v{len(items)}-{a}-{b}', TITLES[b % len(TITLES)], state=STATES[b % 3])
+            _venue(folder, f'v{made}', TITLES[b % len(TITLES)], state=STATES[b % 3])
         elif op == 'add_page':
             page = Page()
             page.state = STATES[b % 3]
             page.update({'title': TITLES[b % len(TITLES)]})
-            folder.add(f'p{len(items)}-{a}-{b}', page)
+            folder.add(f'p{made}', page)
         elif op == 'add_folder':
-            _folder(f'f{len(items)}-{a}-{b}', folder, state=STATES[b % 3])
+            _folder(f'f{made}', folder, state=STATES[b % 3])
         elif not items:
             return
         else:

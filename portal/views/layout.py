@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 MAIN_TEMPLATE = 'kaiku_theme:templates/layout.pt'
 MACROS = 'kaiku_theme:templates/macros.pt'
+#: How many (application URL, file) pairs :meth:`Layout.static` remembers.
+STATIC_URLS_KEPT = 200
+#: How many anonymous navigations (per generation, language and application URL) are remembered.
+NAVIGATIONS_KEPT = 50
 
 
 class Layout:
@@ -74,12 +78,32 @@ class Layout:
         if site is None:
             return []
         current = self._lineage_names()
-        entries = []
+        return [(url, title, name in current) for name, url, title in self._sections()]
+
+    def _sections(self):
+        """(name, url, title) of the top-level sections the requester may view.  For an anonymous
+        visitor they are remembered per catalog generation (every change to an item reindexes it),
+        language and application URL."""
+        site = self.site
+        catalog = getattr(site, 'catalog', None)
+        generation = catalog.generation() if hasattr(catalog, 'generation') else None
+        key = None
+        if generation is not None and self.user is None:
+            key = (generation, self.lang, self.request.application_url)
+            remembered = self.request.registry.__dict__.setdefault('_kaiku_navigation', {})
+            found = remembered.get(key)
+            if found is not None:
+                return found
+        sections = []
         for name, child in site.items():
             if child.exclude_from_nav or not self.can_view(child):
                 continue
-            entries.append((self.url(child), self.title(child), name in current))
-        return entries
+            sections.append((name, self.url(child), self.title(child)))
+        if key is not None:
+            if len(remembered) >= NAVIGATIONS_KEPT:
+                remembered.clear()
+            remembered[key] = sections
+        return sections
 
     def _lineage_names(self):
         names = set()
@@ -110,9 +134,11 @@ class Layout:
         except UnicodeDecodeError:
             params = []
         links = []
+        path_url = self.request.path_url
+        kept = urlencode(params)
         for code in LANGUAGES:
-            query = urlencode([*params, ('lang', code)])
-            links.append((code, LANGUAGE_NAMES[code], f'{self.request.path_url}?{query}', code == self.lang))
+            query = f'{kept}&lang={code}' if kept else f'lang={code}'
+            links.append((code, LANGUAGE_NAMES[code], f'{path_url}?{query}', code == self.lang))
         return links
 
     def _page(self, name):
@@ -155,7 +181,17 @@ class Layout:
         return edit_actions(self.request, self.context)
 
     def static(self, path):
-        return self.request.static_url(f'kaiku_theme:static/{path}')
+        """The URL of a theme file, remembered per application URL (a registry holds at most
+        ``STATIC_URLS_KEPT`` of them)."""
+        request = self.request
+        urls = request.registry.__dict__.setdefault('_kaiku_static_urls', {})
+        key = (request.application_url, path)
+        url = urls.get(key)
+        if url is None:
+            url = request.static_url(f'kaiku_theme:static/{path}')
+            if len(urls) < STATIC_URLS_KEPT:
+                urls[key] = url
+        return url
 
 
 @subscriber(BeforeRender)
