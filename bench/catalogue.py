@@ -9,7 +9,8 @@ folder, so the catalog subscribers index them), then prints:
 * indexing time (adding the venues, indexing included, and committing);
 * median and p95 in-process query time for text + two facet filters + sort + first page, and the same
   with the four facet lists counted as the catalogue page does;
-* catalogue page throughput against a Pyramid hello-world measured in the same run, and their ratio:
+* catalogue page throughput against a Pyramid hello-world measured in the same run, and their ratio,
+  without and then with the anonymous page cache (:data:`portal.views.search.page_cache`):
   first served by waitress (4 threads, as in ``development.ini``) to four keep-alive clients in another
   process, which is the comparison the target is set for; then with both WSGI applications called
   directly in this process, one request at a time, which compares only the work of the application.
@@ -47,6 +48,7 @@ from webob import Request  # noqa: E402
 
 from portal.catalog import Query, facet_counts, search  # noqa: E402
 from portal.testing import build_app, close_app  # noqa: E402
+from portal.views import search as search_views  # noqa: E402
 
 KINDS = [
     ('uimahalli', 'swimming'),
@@ -164,6 +166,16 @@ def catalogue_urls(seed=3, count=50):
         urls.append(f'/venues/?{urlencode(query)}')
     urls.append('/venues/')
     return urls
+
+
+def cpu_per_request(app, urls, rounds=3):
+    """Seconds of this process's CPU time a request, calling ``app`` directly: less sensitive than
+    requests a second to other work on a shared machine."""
+    started = time.process_time()
+    for _ in range(rounds):
+        for url in urls:
+            Request.blank(url, environ={'HTTP_HOST': 'example.com'}).get_response(app)
+    return (time.process_time() - started) / (rounds * len(urls))
 
 
 def throughput(app, urls, seconds):
@@ -286,17 +298,35 @@ def run(n, seconds, profile, cache_size, keep=None):
             )
             urls = catalogue_urls()
             hello = hello_world_app()
-            throughput(app, urls, 1)  # warm the ZODB cache and the templates
-            hello_rate = http_throughput(hello, ['/'], seconds)
-            page_rate = http_throughput(app, urls, seconds)
-            print(f'over HTTP (waitress): hello-world {hello_rate:,.0f} req/s, catalogue {page_rate:,.0f}')
-            print(f'ratio catalogue / hello-world: {page_rate / hello_rate:.2f} (target >= 0.35)')
-            hello_rate = throughput(hello, ['/'], seconds)
-            page_rate = throughput(app, urls, seconds)
-            print(f'WSGI called directly: hello-world {hello_rate:,.0f} req/s, catalogue {page_rate:,.0f}')
-            print(f'ratio catalogue / hello-world without a server: {page_rate / hello_rate:.3f}')
-            times = page_times(app, [urls[0], urls[1], '/venues/', '/venues/?page=3&sort=newest'])
-            print('single pages, median of 3: ' + ', '.join(f'{url} {ms(t)}' for url, t in times.items()))
+            hello_http = http_throughput(hello, ['/'], seconds)
+            hello_direct = throughput(hello, ['/'], seconds)
+            hello_cpu = cpu_per_request(hello, ['/'] * 200)
+            for cached in (False, True):
+                search_views.page_cache.clear()
+                search_views.page_cache.size = search_views.PAGE_CACHE_SIZE if cached else 0
+                print(f'-- catalogue pages {"with" if cached else "without"} the anonymous page cache')
+                http_throughput(app, urls, seconds)  # warm each server thread's ZODB cache and the templates
+                page_rate = http_throughput(app, urls, seconds)
+                print(
+                    f'over HTTP (waitress): hello-world {hello_http:,.0f} req/s, catalogue {page_rate:,.0f}'
+                )
+                print(f'ratio catalogue / hello-world: {page_rate / hello_http:.2f} (target >= 0.35)')
+                page_rate = throughput(app, urls, seconds)
+                print(
+                    f'WSGI called directly: hello-world {hello_direct:,.0f} req/s, catalogue {page_rate:,.0f}'
+                )
+                print(f'ratio catalogue / hello-world without a server: {page_rate / hello_direct:.3f}')
+                page_cpu = cpu_per_request(app, urls)
+                print(
+                    f'CPU a request, called directly: hello-world {ms(hello_cpu)}, catalogue {ms(page_cpu)}'
+                )
+                if not cached:
+                    times = page_times(app, [urls[0], urls[1], '/venues/', '/venues/?page=3&sort=newest'])
+                    print(
+                        'single pages, median of 3: '
+                        + ', '.join(f'{url} {ms(t)}' for url, t in times.items())
+                    )
+            search_views.page_cache.size = 0  # the profile shows rendering
             print(load())
             if profile:
                 profiler = cProfile.Profile()

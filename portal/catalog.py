@@ -519,7 +519,7 @@ def intersect(sets):
         if not result:
             break
         if len(result) * PROBE_RATIO < len(more):
-            result = IF.Set([docid for docid in result if docid in more])
+            result = IF.Set(filter(more.__contains__, result))
         else:
             result = IF.intersection(result, more)
     return result
@@ -675,9 +675,10 @@ def search(catalog, principals, query):
     return Result(total, docids[query.start : end], hits, facet_key)
 
 
-class _FacetCache:
-    """Facet counts remembered per process, least recently used out first.  Keys hold the catalog's
-    generation, so a change anywhere (in any process) makes the old entries unreachable."""
+class LRUCache:
+    """Values remembered per process, least recently used out first, safe to share between threads.
+    Keys that hold the catalog's generation (:meth:`SiteCatalog.generation`) become unreachable when
+    anything changes, in any process.  A size of 0 remembers nothing."""
 
     def __init__(self, size):
         self.size = size
@@ -686,14 +687,16 @@ class _FacetCache:
 
     def get(self, key):
         with self.lock:
-            counts = self.entries.get(key)
-            if counts is not None:
+            value = self.entries.get(key)
+            if value is not None:
                 self.entries.move_to_end(key)
-            return counts
+            return value
 
-    def put(self, key, counts):
+    def put(self, key, value):
+        if not self.size:
+            return
         with self.lock:
-            self.entries[key] = counts
+            self.entries[key] = value
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
@@ -702,7 +705,7 @@ class _FacetCache:
             self.entries.clear()
 
 
-facet_cache = _FacetCache(FACET_CACHE_SIZE)
+facet_cache = LRUCache(FACET_CACHE_SIZE)
 
 
 def facet_counts(catalog, name, hits, key=None):
@@ -742,7 +745,7 @@ def _count_facet(index, hits):
     size = len(hits)
     for value, docids in index._fwd_index.items():
         if size * PROBE_RATIO < len(docids):
-            count = sum(1 for docid in hits if docid in docids)
+            count = sum(map(docids.__contains__, hits))
         else:
             count = len(IF.intersection(hits, docids))
         if count:
