@@ -190,3 +190,12 @@ class TestStoredFile:
         from portal.resources.files import clean_filename
 
         assert clean_filename(given) == expected
+
+
+def test_markdown_conversions_share_no_state():
+    """The converter is reused between conversions: a link reference defined in one text must not
+    resolve in the next."""
+    from portal.resources.base import render_markdown
+
+    assert 'href="https://example.fi"' in render_markdown('[museo][m]\n\n[m]: https://example.fi')
+    assert 'href' not in render_markdown('[museo][m]')

@@ -18,6 +18,7 @@ optional explicit order.  Models never see a request.
 import datetime
 import html
 import re
+import threading
 
 import markdown
 import nh3
@@ -50,11 +51,25 @@ def utcnow():
     return datetime.datetime.now(datetime.UTC)
 
 
+_converters = threading.local()
+
+
+def _markdown():
+    """This thread's Markdown converter: making one builds its whole parser, which costs more than most
+    conversions, so each thread keeps one and resets it before every use."""
+    converter = getattr(_converters, 'markdown', None)
+    if converter is None:
+        converter = _converters.markdown = markdown.Markdown(
+            extensions=['tables', 'sane_lists'], output_format='html'
+        )
+    return converter.reset()
+
+
 def render_markdown(source):
     """Markdown to safe HTML: tables allowed, raw HTML and scripts removed, links made safe."""
     if not source:
         return ''
-    html = markdown.markdown(source, extensions=['tables', 'sane_lists'], output_format='html')
+    html = _markdown().convert(source)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
