@@ -20,6 +20,12 @@ that language's Snowball stemmer, so that *uimahalliin*, *uimahallit* and *uimah
 stemmer is made when first used and is never stored: hypatia pickles the pipeline elements.
 
 :func:`search` answers a query (text, filters, sort, a page) for a set of principals, and counts facets.
+It intersects the filters' sets and the words' postings first, smallest first, and scores only the
+documents left.  An anonymous query for content types reads the ``public`` index (the types, and
+type:section, of what anyone may view) instead of intersecting ``allowed``, ``content_type`` and ``path``;
+it is kept by the same events, and :class:`SiteCatalog` counts every change in a conflict-free counter,
+whose value (:meth:`SiteCatalog.generation`) keys what a process remembers: the facet counts of queries
+without text here, and the anonymous catalogue pages in :mod:`portal.views.search`.
 """
 
 import functools
