@@ -30,6 +30,7 @@ without text here, and the anonymous catalogue pages in :mod:`portal.views.searc
 
 import functools
 import heapq
+import math
 import re
 import secrets
 import threading
@@ -82,6 +83,9 @@ FACET_CACHE_SIZE = 512
 #: An intersection probes the larger set for each member of the smaller one when the larger is at least
 #: this many times bigger; otherwise it merges the two.
 PROBE_RATIO = 16
+#: hypatia sorts newest first by n-best (ties by docid, highest first) below this limit, by timsort
+#: (ties lowest first) from it on: :func:`_newest` reads the times in order only below it.
+NBEST_LIMIT = 300
 #: A sort by title reads the titles in order when there are more hits than this (see :func:`_by_title`).
 TITLE_SCAN_MIN = 2000
 
@@ -637,6 +641,28 @@ def _by_title(catalog, hits, end):
     return docids
 
 
+def _newest(catalog, hits, end):
+    """The first ``end`` of ``hits`` by modification time, newest first, as hypatia's field sort orders
+    them for fewer than ``NBEST_LIMIT`` (ties by docid, highest first).  For many hits the times are read
+    from the newest down until ``end`` hits are found; documents without a time are left out."""
+    index = catalog['modified']
+    if len(hits) <= TITLE_SCAN_MIN or end >= NBEST_LIMIT:
+        return list(index.sort(hits, reverse=True, limit=end, raise_unsortable=False))
+    fwd = index._fwd_index
+    docids = []
+    try:
+        value = fwd.maxKey()
+        while True:
+            for docid in reversed(list(fwd[value])):
+                if docid in hits:
+                    docids.append(docid)
+                    if len(docids) >= end:
+                        return docids
+            value = fwd.maxKey(math.nextafter(value, -math.inf))
+    except ValueError:  # no older time
+        return docids
+
+
 def _facet_key(catalog, principals, query):
     generation = catalog.generation() if isinstance(catalog, SiteCatalog) else None
     if generation is None:
@@ -675,7 +701,7 @@ def search(catalog, principals, query):
         ranked = heapq.nsmallest(end, scores.items(), key=lambda pair: (-pair[1], titles.get(pair[0], '')))
         docids = [docid for docid, _score in ranked]
     elif query.sort == 'newest':
-        docids = list(catalog['modified'].sort(hits, reverse=True, limit=end, raise_unsortable=False))
+        docids = _newest(catalog, hits, end)
     else:
         docids = _by_title(catalog, hits, end)
     return Result(total, docids[query.start : end], hits, facet_key)

@@ -548,3 +548,26 @@ class TestFacetCache:
         finally:
             conn.close()
             db.close()
+
+
+class TestNewestScan:
+    def test_reading_times_in_order_sorts_as_hypatia_does(self, site, monkeypatch):
+        import datetime
+
+        from portal import catalog
+        from portal.events import ObjectModified, notify
+
+        base = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+        for n in range(8):
+            _venue(site['venues'], f'uusi-{n}', f'Uusi {n}')
+        for n, name in enumerate(sorted(site['venues'].keys())):
+            venue = site['venues'][name]
+            venue.modified = base + datetime.timedelta(days=n // 2)  # pairs share a time: ties
+            notify(ObjectModified(venue, ['modified']))
+        expected = _search(site, types=('Venue',), sort='newest', limit=10)[0]
+        assert len(expected) == 10
+        monkeypatch.setattr(catalog, 'TITLE_SCAN_MIN', 0)
+        assert _search(site, types=('Venue',), sort='newest', limit=10)[0] == expected
+        assert _search(site, types=('Venue',), sort='newest', start=3, limit=4)[0] == expected[3:7]
+        assert _search(site, types=('Venue',), sort='newest', limit=100)[1].total == 12
+        assert len(_search(site, types=('Venue',), sort='newest', limit=100)[0]) == 12
