@@ -419,7 +419,12 @@ class TestPublicIndexProperty:
             st.tuples(st.sampled_from(self.OPS), st.integers(0, 50), st.integers(0, 50)), max_size=30
         )
 
-        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @settings(
+            max_examples=60,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture],
+        )
         @given(ops)
         def check(steps):
             site = _make_site()
