@@ -687,7 +687,10 @@ def search(catalog, principals, query):
         hits = intersect(sets)
         facet_key = _facet_key(catalog, principals, query)
     elif all(postings):
-        word_sets = [IF.multiunion([docs for _index, docs in word]) for word in postings]
+        # a word found in one language is intersected through its postings as they are (no copy)
+        word_sets = [
+            word[0][1] if len(word) == 1 else IF.multiunion([docs for _i, docs in word]) for word in postings
+        ]
         hits = intersect(sets + word_sets)
     else:
         hits = IF.Set()
