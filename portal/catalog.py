@@ -72,8 +72,6 @@ TEXT_FIELDS = (
     'course_limits',
     'checklist',
 )
-#: How many document ids a process takes at a time (see :class:`_DocidRun`).
-DOCID_BLOCK = 2**24
 #: How many (language, word) stems are remembered.
 STEM_CACHE_SIZE = 200_000
 #: Facet counting reads each hit's values, unless there are more hits than this and the index has at
@@ -214,29 +212,6 @@ def _make_index(name, kind):
 
 
 # the catalog --------------------------------------------------------------------------------------
-class _DocidRun:
-    """Document ids in runs: a process takes a random block of ``DOCID_BLOCK`` ids and counts up inside
-    it.  Documents added together then sit side by side in every BTree keyed by docid, so that a commit
-    writes a few buckets of each rather than nearly all of them (random ids scatter every addition),
-    while two processes adding at once still take ids far apart."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.next = self.end = 0
-
-    def take(self):
-        with self.lock:
-            if self.next >= self.end:
-                self.next = (secrets.randbelow(2**62 // DOCID_BLOCK - 1) + 1) * DOCID_BLOCK
-                self.end = self.next + DOCID_BLOCK
-            docid = self.next
-            self.next += 1
-            return docid
-
-
-_docid_run = _DocidRun()
-
-
 class SiteCatalog(Catalog):
     """The hypatia catalog of a site, with the map from document ids to items and their paths."""
 
@@ -298,7 +273,7 @@ class SiteCatalog(Catalog):
 
     def _new_docid(self):
         while True:
-            docid = _docid_run.take()
+            docid = secrets.randbelow(2**62) + 1
             if docid not in self.objects:
                 return docid
 

@@ -576,26 +576,3 @@ class TestNewestScan:
         assert _search(site, types=('Venue',), sort='newest', start=3, limit=4)[0] == expected[3:7]
         assert _search(site, types=('Venue',), sort='newest', limit=100)[1].total == 12
         assert len(_search(site, types=('Venue',), sort='newest', limit=100)[0]) == 12
-
-
-class TestDocids:
-    def test_documents_added_together_get_neighbouring_ids(self, site):
-        before = set(site.catalog.objects.keys())
-        for n in range(5):
-            _venue(site['venues'], f'rivi-{n}', f'Rivi {n}')
-        new = sorted(set(site.catalog.objects.keys()) - before)
-        assert len(new) == 5 and new[-1] - new[0] == 4
-        assert all(0 < docid < 2**62 for docid in site.catalog.objects)
-
-    def test_a_new_run_starts_when_a_block_is_used_up_and_ids_never_repeat(self, site, monkeypatch):
-        from portal import catalog
-
-        run = catalog._DocidRun()
-        monkeypatch.setattr(catalog, '_docid_run', run)
-        monkeypatch.setattr(catalog, 'DOCID_BLOCK', 2)
-        taken = {site.catalog._new_docid() for _ in range(6)}
-        assert len(taken) == 6
-        run.next, run.end = 0, 2**62  # a run that meets ids already in use skips them
-        for docid in list(site.catalog.objects.keys())[:2]:
-            run.next = docid
-            assert site.catalog._new_docid() != docid
