@@ -72,7 +72,8 @@ def app(tmp_path_factory):
         guide = _create(registry, every, 'guide', 'Guide', 'published')
         _create(registry, guide, 'step', 'Step', 'published', who=('culture',), checklist=('Tee näin',))
         workspaces = _create(registry, site, 'tyotilat', 'Workspaces', 'private')
-        _create(registry, workspaces, 'jkl', 'Workspace', 'private', municipality='Jyväskylä', guide='kaikki/guide')
+        jkl = {'municipality': 'Jyväskylä', 'guide': 'kaikki/guide'}
+        _create(registry, workspaces, 'jkl', 'Workspace', 'private', **jkl)
         tm.get().addAfterCommitHook(lambda ok: conn.close())
     load_estimates(app, tmp_path_factory.mktemp('estimates'))
     add_user(app, 'admin', PASSWORD, roles=['Administrator'])

@@ -110,7 +110,7 @@ class Day(colander.SchemaType):
     def serialize(self, node, appstruct):
         if appstruct in (colander.null, None):
             return colander.null
-        return appstruct.isoformat()
+        return f'{appstruct.day}.{appstruct.month}.{appstruct.year}'
 
     def deserialize(self, node, cstruct):
         if cstruct in (colander.null, None, ''):
@@ -283,12 +283,14 @@ class WorkspaceSchema(ItemSchema):
         )
 
 
-def step_form_schema(step):
-    """The form of one step: its status, owner, due date and notes, and the same for each of its items."""
+def step_form_schema(step, texts=None):
+    """The form of one step: its status, owner, due date and notes, and the same for each of its items
+    (titled with ``texts``, the items' texts in the reader's language, or the texts copied in)."""
     schema = colander.SchemaNode(colander.Mapping())
     task_nodes(schema)
     for index, item in enumerate(step.get('items', ())):
-        node = colander.SchemaNode(colander.Mapping(), name=f'item-{index}', title=item['text'])
+        title = texts[index] if texts else item['text']
+        node = colander.SchemaNode(colander.Mapping(), name=f'item-{index}', title=title)
         schema.add(task_nodes(node))
     return schema
 

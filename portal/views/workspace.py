@@ -45,22 +45,30 @@ def format_day(day):
     return f'{day.day}.{day.month}.{day.year}' if day else ''
 
 
+def guide_texts(workspace, step, lang, guide):
+    """The step's title and its items' texts in ``lang`` from the guide, or as copied in when the guide no
+    longer has the step or its checklist has changed length."""
+    source = guide.get(step['step']) if guide is not None else None
+    items = step.get('items', ())
+    if source is None or source.type_name != 'Step':
+        title, texts = Localized(step['title'], workspace.language), ()
+    else:
+        title = source.text('title', lang)
+        texts_lang = lang if source.texts.get(lang, {}).get('checklist') else source.language
+        texts = [Localized(text, texts_lang) for text in source.text('checklist', texts_lang)]
+    if len(texts) != len(items):
+        texts = [Localized(item['text'], workspace.language) for item in items]
+    return title, texts
+
+
 def step_rows(request, workspace, day, private):
     """The steps as the templates show them, with the guide's titles in the reader's language."""
     lang = request.locale_name
     guide = workspace.guide_item()
     rows = []
     for number, step in enumerate(workspace.steps, 1):
-        source = guide.get(step['step']) if guide is not None else None
-        if source is not None and source.type_name == 'Step':
-            title = source.text('title', lang)
-            texts_lang = lang if source.texts.get(lang, {}).get('checklist') else source.language
-            texts = [Localized(text, texts_lang) for text in source.text('checklist', texts_lang)]
-        else:
-            title, texts = Localized(step['title'], workspace.language), ()
+        title, texts = guide_texts(workspace, step, lang, guide)
         items = step.get('items', ())
-        if len(texts) != len(items):
-            texts = [Localized(item['text'], workspace.language) for item in items]
         row = {
             'number': number,
             'name': step['step'],
@@ -179,9 +187,11 @@ def step(context, request):
         raise HTTPNotFound(_('The workspace has no such step.')) from e
     buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
     action = request.resource_url(context, '@@step', name)
-    form = make_form(request, step_form_schema(current), buttons, action=action, formid='step-form')
+    step_title, texts = guide_texts(context, current, request.locale_name, context.guide_item())
+    schema = step_form_schema(current, texts)
+    form = make_form(request, schema, buttons, action=action, formid='step-form')
     number = [s['step'] for s in context.steps].index(name) + 1
-    title = _('Step ${n}: ${title}', mapping={'n': number, 'title': current['title']})
+    title = _('Step ${n}: ${title}', mapping={'n': number, 'title': step_title})
     if request.method != 'POST':
         return form_page(request, form.render(step_appstruct(current)), title)
     if 'cancel' in request.POST:
