@@ -454,3 +454,35 @@ def test_evolve_adds_the_workspace_to_a_site_made_before_it(make_app):
     assert evolve(db, app.registry) == []
     add_user(app, 'admin', TEST_PASSWORD, roles=['Administrator'])
     assert browser(app, 'admin').get(PATH).status_int == 200
+
+
+def test_a_revision_shows_which_step_field_changed_in_words(app):
+    jkl = browser(app, 'jkl')
+    fill_step(jkl, status='in_progress', owner=OWNER).submit('save', status=303)
+    page = jkl.get(f'{PATH}@@history', params={'rev': '2'})
+    text = page.html.select_one('main').get_text(' ')
+    assert 'step: 03-tyopari' in text and 'in_progress' in text and OWNER in text
+    assert "{'step'" not in text
+
+
+PAYLOAD = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+
+
+def test_text_comes_back_escaped_on_every_workspace_page(app):
+    admin = browser(app, 'admin')
+    fill_step(admin, owner=PAYLOAD, notes=PAYLOAD).submit('save', status=303)
+    form = form_with(admin.get(f'{PATH}@@edit'), 'culture_title')
+    form['culture_title'] = PAYLOAD
+    form['culture_contact'] = PAYLOAD
+    form.submit('save', status=303)
+    for path in (
+        PATH,
+        f'{PATH}@@summary',
+        f'{PATH}@@step/03-tyopari',
+        f'{PATH}@@edit',
+        f'{PATH}@@history?rev=2',
+    ):
+        page = admin.get(path)
+        assert '<script>alert(1)' not in page.text, path
+        assert not page.html.select('[onerror]'), path
+    assert '&lt;script&gt;alert(1)&lt;/script&gt;' in admin.get(PATH).text
