@@ -486,3 +486,18 @@ def test_text_comes_back_escaped_on_every_workspace_page(app):
         assert '<script>alert(1)' not in page.text, path
         assert not page.html.select('[onerror]'), path
     assert '&lt;script&gt;alert(1)&lt;/script&gt;' in admin.get(PATH).text
+
+
+def test_an_administrator_adds_a_workspace_that_copies_its_guide(app):
+    admin = browser(app, 'admin')
+    form = admin.get('/tyotilat/@@add', params={'type': 'Workspace'}).forms['edit-form']
+    form['title'] = 'Kuopion työtila'
+    form['municipality'] = 'Kuopio'
+    form['guide'] = 'guides/kaikukortti-jyvaskyla'
+    res = form.submit('save', status=303)
+    assert res.location == 'http://example.com/tyotilat/kuopion-tyotila/'
+    page = admin.get('/tyotilat/kuopion-tyotila/')
+    assert '0</strong> of <strong>12</strong> steps done' in page.text
+    browser(app).get('/tyotilat/kuopion-tyotila/', status=403)
+    browser(app, 'jkl').get('/tyotilat/kuopion-tyotila/', status=403)
+    admin.get('/@@add', params={'type': 'Workspace'}, status=404)  # only inside the workspaces folder
