@@ -1,6 +1,7 @@
 """The onboarding workspace: progress, overdue steps, who may see and edit it, its forms, history and audit,
 the public summary, search and sitemap, the figures extension point and the evolve step that adds it."""
 
+import dataclasses
 import datetime
 import re
 
@@ -501,3 +502,19 @@ def test_an_administrator_adds_a_workspace_that_copies_its_guide(app):
     browser(app).get('/tyotilat/kuopion-tyotila/', status=403)
     browser(app, 'jkl').get('/tyotilat/kuopion-tyotila/', status=403)
     admin.get('/@@add', params={'type': 'Workspace'}, status=404)  # only inside the workspaces folder
+
+
+def test_evolve_leaves_a_site_without_workspace_content_as_it_is(make_app, tmp_path):
+    from portal.evolve import GENERATION_KEY, evolve
+
+    app = make_app()
+    db = app.registry._zodb_databases['']
+    with edit_site(app) as site:
+        site.remove('tyotilat', send_events=False)
+        site._p_jar.root()[GENERATION_KEY] = 2
+    (tmp_path / 'empty-content').mkdir()
+    settings = app.registry.portal_settings
+    app.registry.portal_settings = dataclasses.replace(settings, content_dir=str(tmp_path / 'empty-content'))
+    assert evolve(db, app.registry) == [3]
+    with edit_site(app) as site:
+        assert 'tyotilat' not in site
