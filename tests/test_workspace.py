@@ -255,10 +255,12 @@ def test_anonymous_sees_nothing_until_the_summary_is_published(app):
         assert NOTE not in page.text and OWNER not in page.text
         assert 'kulttuuri@jyvaskyla.example' not in page.text
         assert 'csrf_token' not in page.text.split('<main', 1)[1]
+        assert 'The checklist of this workspace is copied' not in page.text, 'the body is working text too'
     anonymous.get(f'{PATH}@@step/03-tyopari', status=403)
     anonymous.get(f'{PATH}@@history', status=403)
     # The coordinator still sees the whole workspace.
     assert NOTE in jkl.get(PATH).text
+    assert 'The checklist of this workspace is copied' in jkl.get(PATH).text
 
 
 def _catalogued(app, text=None):

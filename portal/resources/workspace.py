@@ -242,7 +242,8 @@ def contact_nodes(schema):
 
 
 class WorkspaceSettingsSchema(colander.MappingSchema):
-    """What the workspace's settings form edits: its title, the municipality's status and the working pair."""
+    """What the workspace's settings form edits: its title, the municipality's status, the working pair and
+    the text at the top of the workspace page (never shown in the public summary)."""
 
     title = colander.SchemaNode(
         colander.String(), title=_('Title'), validator=colander.Length(min=1, max=200)
@@ -252,6 +253,7 @@ class WorkspaceSettingsSchema(colander.MappingSchema):
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
         contact_nodes(self)
+        self.add(body_node())
 
 
 class WorkspaceSchema(ItemSchema):
