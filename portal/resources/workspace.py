@@ -478,7 +478,6 @@ def add_workspace_figures(config, provider):
 def includeme(config):
     config.registry.workspace_figures = WorkspaceFigures()
     config.add_directive('add_workspace_figures', add_workspace_figures)
-    config.add_role(COORDINATOR_ROLE, _('Onboarding coordinator'), ())
     config.add_content_type(
         Workspaces, title=_('Onboarding workspaces'), schema=FolderSchema, addable_to=('Site',)
     )

@@ -100,12 +100,12 @@ def task_fields(task, day):
     }
 
 
-def summary_values(request, context, day):
-    progress = context.progress()
+def page_values(request, context, day, private=False):
+    """What the summary shows; ``private`` adds each step's owner, due date, notes and edit link."""
     return {
         'status_title': vocabulary_title(STATUSES, context.status),
-        'progress': progress,
-        'steps': step_rows(request, context, day, private=False),
+        'progress': context.progress(),
+        'steps': step_rows(request, context, day, private),
         'published': is_published(context),
         'wm': get_renderer(THEME + 'workspace_macros.pt').implementation(),
     }
@@ -115,16 +115,13 @@ def summary_values(request, context, day):
 def workspace(context, request):
     """The whole workspace for its coordinators and Administrators; the public summary for everyone else."""
     day = today()
-    values = summary_values(request, context, day)
     if not request.has_permission(VIEW_WORKSPACE, context):
         request.override_renderer = THEME + 'workspace_summary.pt'
-        return values
-    rows = step_rows(request, context, day, private=True)
+        return page_values(request, context, day)
+    values = page_values(request, context, day, private=True)
     return {
         **values,
-        'steps': rows,
-        'overdue': [row for row in rows if row['overdue']],
-        'today': day,
+        'overdue': [row for row in values['steps'] if row['overdue']],
         'can_edit': bool(request.has_permission(EDIT_WORKSPACE, context)),
         'statuses': TASK_STATUSES,
         'figures': request.registry.workspace_figures.figures(context, day),
@@ -135,7 +132,7 @@ def workspace(context, request):
 @view_config(context=Workspace, name='summary', renderer=THEME + 'workspace_summary.pt', permission=VIEW)
 def summary(context, request):
     """The public summary, also for the coordinators who want to see what the public sees."""
-    return summary_values(request, context, today())
+    return page_values(request, context, today())
 
 
 def save(context, request, changed, note):
