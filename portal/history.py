@@ -97,10 +97,14 @@ def item_modified(event):
 
 
 def _as_text(value):
+    """A value as words to compare: lists one entry a line, mappings (a workspace's steps) as
+    ``key: value`` pairs, so a diff shows which step and field changed rather than Python's repr."""
     if value is None:
         return ''
+    if isinstance(value, dict):
+        return '; '.join(f'{key}: {_as_text(item)}' for key, item in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):
-        return '\n'.join(str(v) for v in value)
+        return '\n'.join(_as_text(v) for v in value)
     return str(value)
 
 

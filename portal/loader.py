@@ -127,6 +127,19 @@ class Loader:
         self._load_container(site, directory, report, is_new=not site.texts)
         return report
 
+    def load_entry(self, site, directory, name):
+        """Add only what the file or directory ``name`` of the content directory holds and the site lacks
+        (an evolve step uses it to add one new part of the initial content to an existing site)."""
+        report = Report()
+        path = os.path.join(directory, name)
+        if os.path.isdir(path):
+            self._load_child_container(site, name, path, report)
+        elif os.path.exists(path + '.md'):
+            self._load_item(site, name, directory, report)
+        else:
+            report.problems.append(f'{path}: no such file or directory')
+        return report
+
     # containers ------------------------------------------------------------------------------------
     def _load_container(self, container, directory, report, is_new, created=None):
         """Load a directory into ``container``; ``is_new`` applies its own ``_index.md`` header and

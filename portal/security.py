@@ -552,6 +552,9 @@ def includeme(config):
     config.add_role('Administrator', _('Administrator'), ALL_PERMISSIONS)
     config.add_role('Editor', _('Editor'), (VIEW, CONTENTS, ADD, EDIT, DELETE, SUBMIT, HISTORY))
     config.add_role('Publisher', _('Publisher'), (VIEW, CONTENTS, PUBLISH, HISTORY))
+    # Grants nothing site-wide: an onboarding workspace's own ACL gives its holders their rights there
+    # (portal.resources.workspace), so the role is given on one workspace through the sharing view.
+    config.add_role('WorkspaceCoordinator', _('Onboarding coordinator'), ())
     config.set_session_factory(
         SignedCookieSessionFactory(
             session_secret(settings),

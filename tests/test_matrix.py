@@ -70,7 +70,10 @@ def app(tmp_path_factory):
         )
         _create(registry, every, 'material', 'Material', 'published', kind='brochure', audience=('public',))
         guide = _create(registry, every, 'guide', 'Guide', 'published')
-        _create(registry, guide, 'step', 'Step', 'published', who=('culture',))
+        _create(registry, guide, 'step', 'Step', 'published', who=('culture',), checklist=('Tee näin',))
+        workspaces = _create(registry, site, 'tyotilat', 'Workspaces', 'private')
+        jkl = {'municipality': 'Jyväskylä', 'guide': 'kaikki/guide'}
+        _create(registry, workspaces, 'jkl', 'Workspace', 'private', **jkl)
         tm.get().addAfterCommitHook(lambda ok: conn.close())
     load_estimates(app, tmp_path_factory.mktemp('estimates'))
     add_user(app, 'admin', PASSWORD, roles=['Administrator'])
@@ -166,6 +169,7 @@ CONTEXT_PATHS = {
     'Estimate': '/estimator/',
     'DecisionBrief': '/guides/brief/',
     'Registry': '/registry/',
+    'Workspace': '/tyotilat/jkl/',
 }
 
 

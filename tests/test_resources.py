@@ -22,7 +22,14 @@ class TestContentTypes:
     def test_addable_types_follow_the_declarations(self, app):
         types = app.registry.content_types
         site = _makeSite(app)
-        assert {ct.name for ct in types.addable_to(site)} == {'Folder', 'Page', 'Estimate', 'DecisionBrief'}
+        assert {ct.name for ct in types.addable_to(site)} == {
+            'Folder',
+            'Page',
+            'Estimate',
+            'DecisionBrief',
+            'Workspaces',
+        }
+        assert [ct.name for ct in types.addable_to(types['Workspaces'].create())] == ['Workspace']
         guide = types['Guide'].create()
         assert [ct.name for ct in types.addable_to(guide)] == ['Step']
         assert types.addable_to(types['Page'].create()) == []

@@ -110,4 +110,5 @@ def includeme(config):
     config.add_subscriber(ensure_registry, ApplicationCreated)
     config.add_translation_dirs('kaiku_registry:locale/')
     config.include('kaiku_registry.api')
+    config.include('kaiku_registry.workspace')
     config.scan('kaiku_registry.views')

@@ -103,5 +103,5 @@ def add_content_type(config, factory, title, schema, addable_to=(), default_stat
 def includeme(config):
     config.registry.content_types = ContentTypes()
     config.add_directive('add_content_type', add_content_type)
-    for module in ('site', 'folder', 'page', 'venue', 'material', 'guide', 'estimate'):
+    for module in ('site', 'folder', 'page', 'venue', 'material', 'guide', 'estimate', 'workspace'):
         config.include(f'portal.resources.{module}')

@@ -32,6 +32,7 @@ from portal.i18n import _
 from portal.resources.base import Container, Item, check_name
 from portal.resources.files import StoredFile
 from portal.resources.site import Site
+from portal.resources.workspace import Workspace
 from portal.security import (
     ADD,
     CONTENTS,
@@ -61,7 +62,7 @@ def edit_actions(request, context):
             actions.append((url, title, view == name))
 
     offer('', _('View'), 'view')
-    offer('edit', _('Edit'), EDIT)
+    offer('edit', _('Edit'), getattr(context, 'edit_permission', EDIT))
     offer('contents', _('Contents'), CONTENTS, context.is_container)
     offer(
         'state',
@@ -71,7 +72,7 @@ def edit_actions(request, context):
     offer('history', _('History'), HISTORY)
     offer('rename', _('Rename'), EDIT, context.__parent__ is not None)
     offer('move', _('Move'), DELETE, context.__parent__ is not None)
-    offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container)
+    offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container or getattr(context, 'shareable', False))
     offer('delete', _('Delete'), DELETE, context.__parent__ is not None)
     if context.__parent__ is None:
         offer('users', _('Users'), MANAGE_USERS)
@@ -485,8 +486,10 @@ def reorder(context, request, name, step):
 
 
 @view_config(context=Container, name='sharing', renderer=THEME + 'sharing.pt', permission=MANAGE_USERS)
+@view_config(context=Workspace, name='sharing', renderer=THEME + 'sharing.pt', permission=MANAGE_USERS)
 def sharing(context, request):
-    """Local roles: give a user a role on this folder and everything in it, or take it away."""
+    """Local roles: give a user a role on this folder and everything in it, or take it away (also on a
+    workspace, where the local WorkspaceCoordinator role makes its holder a coordinator of it)."""
     roles = request.registry.roles
     values = {'roles': list(roles.values()), 'error': None, 'login': ''}
     if request.method == 'POST':

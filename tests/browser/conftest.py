@@ -16,9 +16,9 @@ import urllib.request
 
 import pytest
 
-from portal.testing import REPO, build_app, close_app
+from portal.testing import REPO, TEST_PASSWORD, add_user, build_app, close_app, edit_site
 
-from .pages import PAGES
+from .pages import LOGGED_IN, PAGES
 
 CHROMIUM = '/usr/bin/chromium'
 CHROMEDRIVER = '/usr/bin/chromedriver'
@@ -55,6 +55,7 @@ def live_server(tmp_path_factory):
     from waitress import create_server
 
     app = build_app(str(tmp_path_factory.mktemp('live-db')))
+    prepare_logged_in_pages(app)
     server = create_server(app, host='127.0.0.1', port=0, threads=4, clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, name='waitress', daemon=True)
     thread.start()
@@ -64,10 +65,62 @@ def live_server(tmp_path_factory):
     close_app(app)
 
 
-def fetch(url):
-    """(status, text) of a GET, without raising on 4xx."""
+#: The administrator the pages of ``LOGGED_IN`` are visited as.
+BROWSER_ADMIN = 'browser-admin'
+
+
+def prepare_logged_in_pages(app):
+    """An administrator, and a workspace with work in every state, so its page shows all it can show."""
+    import datetime
+
+    add_user(app, BROWSER_ADMIN, TEST_PASSWORD, roles=['Administrator'])
+    with edit_site(app) as site:
+        workspace = site['tyotilat']['jyvaskyla']
+        workspace.set_step('01-valtuustoaloite', {'status': 'done', 'owner': 'Kulttuurijohtaja'})
+        overdue = {'status': 'in_progress', 'owner': 'Hyte-koordinaattori', 'due': datetime.date(2026, 1, 31)}
+        workspace.set_step('03-tyopari', {**overdue, 'notes': 'Esimiesten kanssa sovittu.\nTyöaika 20 %.'})
+        workspace.set_statuses(['12-arviointi'], 'not_needed')
+
+
+def log_in_cookie(base):
+    """The session cookie of :data:`BROWSER_ADMIN` logged in through the real form."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(base + '/login', timeout=30) as response:
+        html = response.read().decode('utf-8')
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    data = urllib.parse.urlencode({'csrf_token': token, 'login': BROWSER_ADMIN, 'password': TEST_PASSWORD})
+    with opener.open(base + '/login', data.encode('ascii'), timeout=30):
+        pass
+    return next(cookie.value for cookie in jar if cookie.name == 'kaiku_session')
+
+
+@pytest.fixture(scope='session')
+def session_cookie(live_server):
+    return log_in_cookie(live_server)
+
+
+@pytest.fixture
+def visit(browser, live_server, page_paths, session_cookie):
+    """Open the page called ``name`` of the table in the browser, logged in when the table says so."""
+
+    def visit(name):
+        if name in LOGGED_IN:
+            browser.add_cookie({'name': 'kaiku_session', 'value': session_cookie, 'path': '/'})
+        browser.get(live_server + page_paths[name])
+
+    return visit
+
+
+def fetch(url, cookie=None):
+    """(status, text) of a GET, without raising on 4xx; ``cookie`` is a session cookie to send."""
+    request = urllib.request.Request(url, headers={'Cookie': f'kaiku_session={cookie}'} if cookie else {})
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read().decode('utf-8')
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode('utf-8')

@@ -36,7 +36,13 @@ PAGES = [
     ('estimator-errors', '/estimator/?residents_expected=-5'),
     ('decision-brief', '/guides/kaikukortti-jyvaskyla-hyodyt-ja-kustannukset/'),
     ('registry-impact', '/registry/impact'),
+    ('workspace', '/tyotilat/jyvaskyla/'),
+    ('workspace-summary', '/tyotilat/jyvaskyla/@@summary'),
+    ('workspace-step-form', '/tyotilat/jyvaskyla/@@step/03-tyopari'),
 ]
+
+#: Pages visited as a logged-in administrator (the onboarding workspace is private).
+LOGGED_IN = {'workspace', 'workspace-summary', 'workspace-step-form'}
 
 #: Pages whose status is not 200 on purpose.
 EXPECTED_STATUS = {'not-found': 404, 'bad-request': 400, 'catalogue-bad-input': 400}

@@ -47,9 +47,9 @@ def describe(name, path, violations):
 
 
 @pytest.mark.parametrize('name', [name for name, _ in PAGES])
-def test_no_wcag_violations(name, browser, live_server, page_paths, axe_source):
+def test_no_wcag_violations(name, browser, visit, page_paths, axe_source):
     path = page_paths[name]
-    browser.get(live_server + path)
+    visit(name)
     violations = run_axe(browser, axe_source)
     assert not violations, describe(name, path, violations)
 

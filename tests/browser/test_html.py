@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from .conftest import VNU_JAR, fetch, require
-from .pages import EXPECTED_STATUS, PAGES
+from .pages import EXPECTED_STATUS, LOGGED_IN, PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -21,14 +21,14 @@ SELF_TEST = '(self-test)'
 
 
 @pytest.fixture(scope='session')
-def vnu_messages(pages, live_server, tmp_path_factory):
+def vnu_messages(pages, live_server, session_cookie, tmp_path_factory):
     """{page name: [error messages]} for every page in the table, from one run of the checker."""
     require(shutil.which('java') is not None, 'java is missing (apt-get install default-jre-headless)')
     require(os.path.exists(VNU_JAR), f'{VNU_JAR} is missing (make node_modules)')
     directory = tmp_path_factory.mktemp('html')
     files, statuses = {}, {}
     for name, path in pages:
-        statuses[name], html = fetch(live_server + path)
+        statuses[name], html = fetch(live_server + path, session_cookie if name in LOGGED_IN else None)
         files[name] = directory / f'{name}.html'
         files[name].write_text(html, encoding='utf-8')
     files[SELF_TEST] = directory / 'self-test.html'

@@ -59,9 +59,9 @@ def page_names():
 
 
 @pytest.mark.parametrize('name', page_names())
-def test_reflows_at_320_px(name, browser, live_server, page_paths):
+def test_reflows_at_320_px(name, browser, visit, page_paths):
     set_viewport(browser, 320, 640)
-    browser.get(live_server + page_paths[name])
+    visit(name)
     result = browser.execute_script(OVERFLOWING)
     assert result['scroll'] <= result['width'], (
         f'{name} ({page_paths[name]}) scrolls sideways at 320 px: {result["scroll"]} px wide; '
@@ -70,11 +70,11 @@ def test_reflows_at_320_px(name, browser, live_server, page_paths):
 
 
 @pytest.mark.parametrize('name', page_names())
-def test_text_resized_to_200_percent(name, browser, live_server, page_paths):
-    browser.get(live_server + page_paths[name])
+def test_text_resized_to_200_percent(name, browser, visit):
+    visit(name)
     normal = browser.execute_script(TEXT_SIZES)
     browser.execute_cdp_cmd('Page.setFontSizes', {'fontSizes': {'standard': 32, 'fixed': 26}})
-    browser.get(live_server + page_paths[name])
+    visit(name)
     large = browser.execute_script(TEXT_SIZES)
     assert len(normal) == len(large)
     # Text in a fixed size would stay at 1x.  Headings sized partly in vw, and the narrow layout that rem
@@ -95,12 +95,12 @@ def test_text_resized_to_200_percent(name, browser, live_server, page_paths):
 
 
 @pytest.mark.parametrize('name', page_names())
-def test_screenshots(name, browser, live_server, page_paths):
+def test_screenshots(name, browser, visit):
     """Full-page screenshots at 375 and 1280 px wide in var/screenshots/, for people to look at."""
     os.makedirs(SCREENSHOTS, exist_ok=True)
     for width in (375, 1280):
         set_viewport(browser, width)
-        browser.get(live_server + page_paths[name])
+        visit(name)
         height = browser.execute_script('return document.documentElement.scrollHeight')
         set_viewport(browser, width, min(height, 6000))
         shot = browser.execute_cdp_cmd('Page.captureScreenshot', {'format': 'png'})
