@@ -444,15 +444,15 @@ def test_evolve_adds_the_workspace_to_a_site_made_before_it(make_app):
         site.remove('tyotilat', send_events=False)
         site.remove('tietosuojaseloste', send_events=False)
         site['kaikukortti'].update({'title': 'Toimittajan otsikko'})
-        site._p_jar.root()[GENERATION_KEY] = 2
-    assert evolve(db, app.registry) == [3]
+        site._p_jar.root()[GENERATION_KEY] = 3
+    assert evolve(db, app.registry) == [4]
     with edit_site(app) as site:
         ws = site['tyotilat']['jyvaskyla']
         assert len(ws.steps) == 12 and ws.state == 'private'
         assert site['tyotilat'].state == 'private'
         assert 'tietosuojaseloste' not in site, 'other content an editor deleted stays deleted'
         assert site['kaikukortti'].title == 'Toimittajan otsikko'
-        assert site._p_jar.root()[GENERATION_KEY] == 3
+        assert site._p_jar.root()[GENERATION_KEY] == 4
         assert site.catalog['path'].applyEq('/tyotilat/jyvaskyla')
     assert evolve(db, app.registry) == []
     add_user(app, 'admin', TEST_PASSWORD, roles=['Administrator'])
