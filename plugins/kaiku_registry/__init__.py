@@ -59,7 +59,9 @@ def load_signing_key(path):
 
 
 def ensure_registry(event):
-    """Give the site its registry, in a transaction of its own, when the application starts."""
+    """Give the site its registry, or bring a registry stored by older code up to the current shape of
+    its data (:meth:`~kaiku_registry.models.Registry.upgrade`), in a transaction of its own, when the
+    application starts."""
     from kaiku_registry.models import Registry
 
     app_registry = event.app.registry
@@ -77,6 +79,12 @@ def ensure_registry(event):
                     registry.set_texts('en', {'title': 'Kaikukortti registry'})
                     site.add(REGISTRY_NAME, registry, registry=app_registry)
                     log.info('card registry created at /%s', REGISTRY_NAME)
+                elif site is not None and site[REGISTRY_NAME].needs_upgrade():
+                    site[REGISTRY_NAME].upgrade()
+                    tm.get().note(
+                        f'kaiku_registry: registry data upgraded to shape {site[REGISTRY_NAME].shape}'
+                    )
+                    log.info('card registry data upgraded to shape %s', site[REGISTRY_NAME].shape)
     finally:
         conn.close()
 
