@@ -125,6 +125,37 @@ def test_unknown_codes_are_rate_limited_per_site(client, world, spec):
     assert body['status'] == 'valid'
 
 
+def test_the_fast_lane_answers_ordinary_verifications_as_the_view_does(client, world, spec, monkeypatch):
+    """An ordinary verification is answered by the tween, without the view's body parsing; its answer is
+    the view's own."""
+    from pyramid.testing import DummyRequest
+
+    from kaiku_registry import api
+
+    calls = {'verification_json': 0, 'json_body': 0}
+    for name in calls:
+        original = getattr(api, name)
+
+        def counted(*args, _name=name, _original=original):
+            calls[_name] += 1
+            return _original(*args)
+
+        monkeypatch.setattr(api, name, counted)
+    headers = {'Authorization': f'Bearer {world["token"]}'}
+    for name in ('card', 'expired', 'closed'):
+        fast = check(spec, post(client, world, '/verify', {'code': world[name]}, 200), '/verify', 'post')
+        with edit_site(world['app']) as site:
+            request = DummyRequest(headers=headers, json_body={'code': world[name]})
+            request.registry = world['app'].registry
+            request.context = site['registry']
+            assert api.verify(site['registry'], request) == fast
+    assert calls == {'verification_json': 6, 'json_body': 3}  # the view parsed the body only when called
+    # anything out of the ordinary goes the ordinary way and is answered as before
+    body = check(spec, post(client, world, '/verify', {'code': 23456789}, 200), '/verify', 'post')
+    assert body['status'] == 'unknown'
+    assert calls['json_body'] == 4
+
+
 def test_record_and_undo_a_visit(client, world, spec):
     res = post(client, world, '/visits', {'code': world['card'], 'sector': 'sport', 'children': 2}, 201)
     visit = check(spec, res, '/visits', 'post')
