@@ -19,6 +19,7 @@ Figures, not assertions: the tests check behaviour.
 
 import argparse
 import array
+import contextlib
 import datetime
 import http.cookiejar
 import multiprocessing
@@ -346,11 +347,15 @@ def main(argv=None):
     parser.add_argument(
         '--cache-size',
         type=int,
-        default=10_000,
+        default=20_000,
         help="the serving app's ZODB cache, objects per connection (zodbconn.uri)",
     )
-    parser.add_argument('--build-cache-size', type=int, default=200_000, help='the build connection cache')
+    parser.add_argument('--build-cache-size', type=int, default=3_000_000, help='the build connection cache')
     parser.add_argument('--no-http', dest='http', action='store_false', help='in process only')
+    parser.add_argument(
+        '--db-dir',
+        help='build into this directory and keep it; when it holds a built registry, measure that one again',
+    )
     args = parser.parse_args(argv)
     rng = random.Random(1)
     today = datetime.date(2026, 11, 29)
@@ -362,8 +367,14 @@ def main(argv=None):
         f'{os.cpu_count()} cores, load average {" ".join(f"{x:.2f}" for x in os.getloadavg())} at start',
         flush=True,
     )
-    with tempfile.TemporaryDirectory() as directory:
-        if args.http:
+    if args.db_dir:
+        os.makedirs(args.db_dir, exist_ok=True)
+        holder = contextlib.nullcontext(args.db_dir)
+    else:
+        holder = tempfile.TemporaryDirectory()
+    with holder as directory:
+        existing = os.path.exists(f'{directory}/Data.fs')
+        if args.http and not existing:
             make_site(directory)
         db = DB(
             FileStorage(f'{directory}/Data.fs', blob_dir=f'{directory}/blobs'),
@@ -374,26 +385,34 @@ def main(argv=None):
         if REGISTRY_NAME not in root.get(SITE_KEY, {}):
             root[SITE_KEY] = {REGISTRY_NAME: Registry()}  # --no-http: the registry alone
         registry = root[SITE_KEY][REGISTRY_NAME]
-        start = time.perf_counter()
-        card_ids, cards_rate, visits_rate = build(registry, args.cards, args.visits, rng, today)
-        built = time.perf_counter() - start
-        print(
-            f'build: {args.cards:,} cards, {args.visits:,} visits in {built:.1f} s '
-            f'({cards_rate:,.0f} cards/s, {visits_rate:,.0f} visits/s, Registry.bulk(), '
-            f'build cache {args.build_cache_size:,} objects); '
-            f'Data.fs {os.path.getsize(f"{directory}/Data.fs") / 2**20:,.0f} MB',
-            flush=True,
-        )
-        problems = check_sample(registry, card_ids, rng, args.cards, args.visits)
-        print(
-            'sample check: '
-            + (
-                '; '.join(problems)
-                if problems
-                else 'totals equal the record counts; sampled cards agree with their visits'
-            ),
-            flush=True,
-        )
+        if existing and len(registry.cards):
+            card_ids = array.array('q', registry.cards.keys())
+            print(
+                f'reusing the registry in {directory}: {len(card_ids):,} cards, '
+                f'{registry.visit_count():,} visits (no build)',
+                flush=True,
+            )
+        else:
+            start = time.perf_counter()
+            card_ids, cards_rate, visits_rate = build(registry, args.cards, args.visits, rng, today)
+            built = time.perf_counter() - start
+            print(
+                f'build: {args.cards:,} cards, {args.visits:,} visits in {built:.1f} s '
+                f'({cards_rate:,.0f} cards/s, {visits_rate:,.0f} visits/s, Registry.bulk(), '
+                f'build cache {args.build_cache_size:,} objects); '
+                f'Data.fs {os.path.getsize(f"{directory}/Data.fs") / 2**20:,.0f} MB',
+                flush=True,
+            )
+            problems = check_sample(registry, card_ids, rng, args.cards, args.visits)
+            print(
+                'sample check: '
+                + (
+                    '; '.join(problems)
+                    if problems
+                    else 'totals equal the record counts; sampled cards agree with their visits'
+                ),
+                flush=True,
+            )
         token = add_http_users(registry) if args.http else None
         print(f'build process peak RSS: {peak_rss_mb():.0f} MB', flush=True)
         conn.close()
