@@ -240,6 +240,28 @@ class TestReports:
         )
         assert [(m, s) for m, s, _a, _c in rows] == sorted((m, s) for m, s, _a, _c in rows)
 
+    def test_counts_of_one_site(self):
+        from kaiku_registry.models import month_of
+        from kaiku_registry.reports import uses_by
+
+        registry, issuers, venues = _fresh()
+        _load(registry, issuers, venues, 10)
+        live = [v for v in registry.visits.values() if not v.undone]
+        for venue in venues:
+            mine = [v for v in live if v.site_id == venue.id]
+            assert registry.totals('adult_uses', site=venue.id) == len(mine)
+            months = {m: sum(a.values()) for m, a, _c in uses_by(registry, 'month', site=venue.id)}
+            assert sum(months.values()) == len(mine)
+            assert all(months[month_of(v.date)] for v in mine)
+        for issuer in issuers:  # its cards count in their holders' home municipalities, one or two
+            assert registry.totals('cards', site=issuer.id) == sum(
+                1 for c in registry.cards.values() if c.site_id == issuer.id
+            )
+            assert registry.totals('cards', site=issuer.id, municipality='Nokia') == sum(
+                1 for c in registry.cards.values() if c.site_id == issuer.id and c.municipality == 'Nokia'
+            )
+        assert registry.totals('adult_uses', site=12345) == 0
+
     def test_open_cards_by_area_and_site(self):
         from kaiku_registry.reports import expiring_by_site, summary
 

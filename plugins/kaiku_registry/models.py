@@ -766,6 +766,15 @@ class Registry(Item):
         ``(measure, sector)`` counts.
         """
         family, names = slice_family([*by, *match])
+        if 'site' in match and ('region' not in match or 'municipality' not in match):
+            # A site's counts lie under the area (or areas) they were made in: read each by its prefix.
+            return [
+                pair
+                for region, municipality in self._areas_of_site(match['site'])
+                if match.get('region', region) == region
+                and match.get('municipality', municipality) == municipality
+                for pair in self.counts(by, **{**match, 'region': region, 'municipality': municipality})
+            ]
         if 'municipality' in match and 'region' not in match:
             # A municipality lies in a region or two: read each one's slices by their key prefix.
             return [
@@ -788,6 +797,12 @@ class Registry(Item):
             for key, tally in with_prefix(self.tallies, prefix)
             if len(key) == len(names) + 1 and all(key[i] == wanted for i, wanted in checks)
         ]
+
+    def _areas_of_site(self, site_id):
+        """The (region, municipality) pairs counts of ``site_id`` were made in (from its slices' keys)."""
+        return sorted(
+            {(key[1], key[2]) for key, _tally in with_prefix(self.tallies, ('site',)) if key[3] == site_id}
+        )
 
     def _regions_of(self, municipality):
         """The regions counts of ``municipality`` were made in (read from the keys of its slices)."""
