@@ -283,6 +283,14 @@ class TestReports:
         assert registry.open_cards(TODAY, site_id=issuers[1].id) == sum(
             1 for c in open_cards if c.site_id == issuers[1].id and c.valid_until >= TODAY
         )
+        # with the whole area given, only the months asked for are read
+        tampere = summary(registry, TODAY, municipality='Tampere')
+        assert summary(registry, TODAY, municipality='Tampere', region='Pirkanmaa') == tampere
+        assert summary(registry, TODAY, municipality='Tampere', region='Keski-Suomi')['active_now'] == 0
+        assert registry.open_cards(
+            TODAY, soon, site_id=issuers[0].id, region='Pirkanmaa', municipality='Tampere'
+        ) == registry.open_cards(TODAY, soon, site_id=issuers[0].id)
+        assert registry.open_cards(datetime.date.min) == len(open_cards)
 
 
 class TestUpgrade:

@@ -571,7 +571,14 @@ class Registry(Item):
         prefix = family
         if family != ('all',) and region is not None:
             prefix = (*family, region) if municipality is None else (*family, region, municipality)
-        for key, tally in with_prefix(self.open_tallies, prefix):
+            if site_id is not None and municipality is not None:
+                prefix = (*prefix, site_id)
+        if len(prefix) == {'all': 1, 'area': 3, 'site': 4}[family[0]]:
+            # the whole key but the month is known: read only the months asked for
+            found = self.open_tallies.items((*prefix, first), (*prefix, last))
+        else:
+            found = with_prefix(self.open_tallies, prefix)
+        for key, tally in found:
             if not first <= key[-1] <= last:
                 continue
             if family != ('all',) and (
