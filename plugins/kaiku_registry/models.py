@@ -833,7 +833,9 @@ class Registry(Item):
         statistics tallies are changed once per context instead of once per record, and new records
         get consecutive ids from a random start (so that a batch fills a few BTree buckets instead of
         touching thousands).  For loading large amounts (imports, benchmarks); the counts at the end
-        are what recording one by one gives.  Not for concurrent use within one registry object.
+        are what recording one by one gives.  If the block raises, the pending counts are dropped and
+        the records it made are not: abort the transaction.  Not for concurrent use within one registry
+        object (the state is a volatile attribute of this object, so a ghosted registry counts at once).
         """
         return _Bulk(self)
 
