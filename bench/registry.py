@@ -340,6 +340,7 @@ def main(argv=None):
     parser.add_argument('--cards', type=int, default=1_000_000)
     parser.add_argument('--visits', type=int, default=5_000_000)
     parser.add_argument('--lookups', type=int, default=20_000)
+    parser.add_argument('--codes', type=int, default=2000, help='distinct card codes verified')
     parser.add_argument('--http-requests', type=int, default=10_000, help='verify requests per HTTP run')
     parser.add_argument('--connections', type=int, default=4, help='client connections over HTTP')
     parser.add_argument('--rounds', type=int, default=2, help='alternating HTTP runs; the best counts')
@@ -419,7 +420,7 @@ def main(argv=None):
 
         conn = db.open()
         registry = conn.root()[SITE_KEY][REGISTRY_NAME]
-        code_list = [registry.cards[card_ids[rng.randrange(len(card_ids))]].code for _ in range(2000)]
+        code_list = [registry.cards[card_ids[rng.randrange(len(card_ids))]].code for _ in range(args.codes)]
         del card_ids
         conn.cacheMinimize()
         timings = []

@@ -156,6 +156,37 @@ def test_the_fast_lane_answers_ordinary_verifications_as_the_view_does(client, w
     assert calls['json_body'] == 4
 
 
+def test_the_fast_lane_sees_what_other_transactions_commit(client, world):
+    from kaiku_registry import today
+
+    with edit_site(world['app']) as site:
+        registry = site['registry']
+        issuer = next(s for s in registry.sites.values() if s.kind == 'issuer')
+        code = registry.issue_card(issuer, today(), 1980, '37100', 1).code
+    for _ in range(3):  # through the connections the fast lane keeps
+        assert post(client, world, '/verify', {'code': code}, 200).json['status'] == 'valid'
+    with edit_site(world['app']) as site:
+        registry = site['registry']
+        registry.close_card(registry.card_by_code(code), 'lost')
+    for _ in range(3):
+        assert post(client, world, '/verify', {'code': code}, 200).json['status'] == 'closed'
+
+
+def test_read_connections_are_kept_and_a_failed_one_is_closed(world):
+    from kaiku_registry.api import ReadConnections
+
+    connections = ReadConnections(world['app'].registry._zodb_databases[''], keep=1)
+    with connections.reading() as first, connections.reading() as second:
+        assert first is not second
+    assert connections.idle == [second]  # the first one back is kept, only one
+    assert first.opened is None
+    with connections.reading() as again:
+        assert again is second
+    with pytest.raises(KeyError), connections.reading() as failed:
+        raise KeyError('boom')
+    assert failed is second and failed.opened is None and connections.idle == []
+
+
 def test_record_and_undo_a_visit(client, world, spec):
     res = post(client, world, '/visits', {'code': world['card'], 'sector': 'sport', 'children': 2}, 201)
     visit = check(spec, res, '/visits', 'post')
