@@ -89,6 +89,18 @@ def ensure_registry(event):
         conn.close()
 
 
+#: The registry's templates compiled when the application starts, so that the first door check or
+#: statistics page of a process does not wait for Chameleon to compile them.
+WARM_TEMPLATES = ('door.pt', 'stats.pt', 'impact.pt')
+
+
+def warm_templates(event):
+    from pyramid.renderers import get_renderer
+
+    for name in WARM_TEMPLATES:
+        get_renderer(f'kaiku_registry:templates/{name}').implementation().cook_check()
+
+
 def includeme(config):
     from kaiku_registry.models import Registry
 
@@ -116,6 +128,7 @@ def includeme(config):
         (use, 'registry.report', 'registry.manage', 'registry.all_areas'),
     )
     config.add_subscriber(ensure_registry, ApplicationCreated)
+    config.add_subscriber(warm_templates, ApplicationCreated)
     config.add_translation_dirs('kaiku_registry:locale/')
     config.include('kaiku_registry.api')
     config.scan('kaiku_registry.views')
