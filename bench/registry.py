@@ -283,8 +283,29 @@ def memory_of(pid):
 
 
 def start_app(directory, cache_size):
+    """Serve the real app (as :func:`scale.start_app` does) with an explicit ZODB cache size and an audit
+    database, as production has, so that the door check's audit record is part of what is measured."""
     uri = f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size={cache_size}'
-    return scale.start_app(directory, 1, uri, load='false')
+    port = servers.free_port()
+    ini = os.path.join(directory, 'serve.ini')
+    template = scale.INI.replace(
+        'zodbconn.uri = {uri}\n', 'zodbconn.uri = {uri}\nzodbconn.uri.audit = file://{directory}/Audit.fs\n'
+    )
+    with open(ini, 'w') as f:
+        f.write(
+            template.format(
+                uri=uri,
+                directory=directory,
+                content=os.path.join(scale.REPO, 'content'),
+                load='false',
+                port=port,
+                secret=scale.SECRET,
+            )
+        )
+    process = servers._start([os.path.join(servers.BIN, 'pserve'), ini], os.path.join(directory, 'serve.log'))
+    servers.wait_for_port(port, process, timeout=120)
+    process.port = port
+    return process
 
 
 def over_http(directory, token, codes, args):
