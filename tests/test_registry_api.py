@@ -172,6 +172,23 @@ def test_the_fast_lane_sees_what_other_transactions_commit(client, world):
         assert post(client, world, '/verify', {'code': code}, 200).json['status'] == 'closed'
 
 
+def test_a_failed_fast_read_is_answered_the_ordinary_way(client, world, spec, monkeypatch):
+    from kaiku_registry import api
+
+    original, calls = api.verification_json, []
+
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError('the storage server went away')
+        return original(*args)
+
+    monkeypatch.setattr(api, 'verification_json', flaky)
+    body = check(spec, post(client, world, '/verify', {'code': world['card']}, 200), '/verify', 'post')
+    assert body['status'] == 'valid'
+    assert len(calls) == 2  # the fast lane's read failed, the view answered
+
+
 def test_read_connections_are_kept_and_a_failed_one_is_closed(world):
     from kaiku_registry.api import ReadConnections
 
