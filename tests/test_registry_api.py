@@ -125,6 +125,85 @@ def test_unknown_codes_are_rate_limited_per_site(client, world, spec):
     assert body['status'] == 'valid'
 
 
+def test_the_fast_lane_answers_ordinary_verifications_as_the_view_does(client, world, spec, monkeypatch):
+    """An ordinary verification is answered by the tween, without the view's body parsing; its answer is
+    the view's own."""
+    from pyramid.testing import DummyRequest
+
+    from kaiku_registry import api
+
+    calls = {'verification_json': 0, 'json_body': 0}
+    for name in calls:
+        original = getattr(api, name)
+
+        def counted(*args, _name=name, _original=original):
+            calls[_name] += 1
+            return _original(*args)
+
+        monkeypatch.setattr(api, name, counted)
+    headers = {'Authorization': f'Bearer {world["token"]}'}
+    for name in ('card', 'expired', 'closed'):
+        fast = check(spec, post(client, world, '/verify', {'code': world[name]}, 200), '/verify', 'post')
+        with edit_site(world['app']) as site:
+            request = DummyRequest(headers=headers, json_body={'code': world[name]})
+            request.registry = world['app'].registry
+            request.context = site['registry']
+            assert api.verify(site['registry'], request) == fast
+    assert calls == {'verification_json': 6, 'json_body': 3}  # the view parsed the body only when called
+    # anything out of the ordinary goes the ordinary way and is answered as before
+    body = check(spec, post(client, world, '/verify', {'code': 23456789}, 200), '/verify', 'post')
+    assert body['status'] == 'unknown'
+    assert calls['json_body'] == 4
+
+
+def test_the_fast_lane_sees_what_other_transactions_commit(client, world):
+    from kaiku_registry import today
+
+    with edit_site(world['app']) as site:
+        registry = site['registry']
+        issuer = next(s for s in registry.sites.values() if s.kind == 'issuer')
+        code = registry.issue_card(issuer, today(), 1980, '37100', 1).code
+    for _ in range(3):  # through the connections the fast lane keeps
+        assert post(client, world, '/verify', {'code': code}, 200).json['status'] == 'valid'
+    with edit_site(world['app']) as site:
+        registry = site['registry']
+        registry.close_card(registry.card_by_code(code), 'lost')
+    for _ in range(3):
+        assert post(client, world, '/verify', {'code': code}, 200).json['status'] == 'closed'
+
+
+def test_a_failed_fast_read_is_answered_the_ordinary_way(client, world, spec, monkeypatch):
+    from kaiku_registry import api
+
+    original, calls = api.verification_json, []
+
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError('the storage server went away')
+        return original(*args)
+
+    monkeypatch.setattr(api, 'verification_json', flaky)
+    body = check(spec, post(client, world, '/verify', {'code': world['card']}, 200), '/verify', 'post')
+    assert body['status'] == 'valid'
+    assert len(calls) == 2  # the fast lane's read failed, the view answered
+
+
+def test_read_connections_are_kept_and_a_failed_one_is_closed(world):
+    from kaiku_registry.api import ReadConnections
+
+    connections = ReadConnections(world['app'].registry._zodb_databases[''], keep=1)
+    with connections.reading() as first, connections.reading() as second:
+        assert first is not second
+    assert connections.idle == [second]  # the first one back is kept, only one
+    assert first.opened is None
+    with connections.reading() as again:
+        assert again is second
+    with pytest.raises(KeyError), connections.reading() as failed:
+        raise KeyError('boom')
+    assert failed is second and failed.opened is None and connections.idle == []
+
+
 def test_record_and_undo_a_visit(client, world, spec):
     res = post(client, world, '/visits', {'code': world['card'], 'sector': 'sport', 'children': 2}, 201)
     visit = check(spec, res, '/visits', 'post')

@@ -70,7 +70,7 @@ class TestIssuing:
             issue(registry, issuer, **bad)
         assert len(registry.cards) == 0
         assert registry.card_count() == 0
-        assert len(registry.aggregates) == 0
+        assert len(registry.tallies) == 0
 
     def test_only_issuing_sites_issue(self, reg):
         registry, _, _, venue = reg

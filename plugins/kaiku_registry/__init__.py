@@ -59,7 +59,9 @@ def load_signing_key(path):
 
 
 def ensure_registry(event):
-    """Give the site its registry, in a transaction of its own, when the application starts."""
+    """Give the site its registry, or bring a registry stored by older code up to the current shape of
+    its data (:meth:`~kaiku_registry.models.Registry.upgrade`), in a transaction of its own, when the
+    application starts."""
     from kaiku_registry.models import Registry
 
     app_registry = event.app.registry
@@ -77,8 +79,26 @@ def ensure_registry(event):
                     registry.set_texts('en', {'title': 'Kaikukortti registry'})
                     site.add(REGISTRY_NAME, registry, registry=app_registry)
                     log.info('card registry created at /%s', REGISTRY_NAME)
+                elif site is not None and site[REGISTRY_NAME].needs_upgrade():
+                    site[REGISTRY_NAME].upgrade()
+                    tm.get().note(
+                        f'kaiku_registry: registry data upgraded to shape {site[REGISTRY_NAME].shape}'
+                    )
+                    log.info('card registry data upgraded to shape %s', site[REGISTRY_NAME].shape)
     finally:
         conn.close()
+
+
+#: The registry's templates compiled when the application starts, so that the first door check or
+#: statistics page of a process does not wait for Chameleon to compile them.
+WARM_TEMPLATES = ('door.pt', 'stats.pt', 'impact.pt')
+
+
+def warm_templates(event):
+    from pyramid.renderers import get_renderer
+
+    for name in WARM_TEMPLATES:
+        get_renderer(f'kaiku_registry:templates/{name}').implementation().cook_check()
 
 
 def includeme(config):
@@ -108,6 +128,7 @@ def includeme(config):
         (use, 'registry.report', 'registry.manage', 'registry.all_areas'),
     )
     config.add_subscriber(ensure_registry, ApplicationCreated)
+    config.add_subscriber(warm_templates, ApplicationCreated)
     config.add_translation_dirs('kaiku_registry:locale/')
     config.include('kaiku_registry.api')
     config.include('kaiku_registry.workspace')

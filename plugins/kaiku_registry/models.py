@@ -10,8 +10,12 @@ holder wishes, gender and life situation from fixed lists).  A visit holds the c
 venue site, the date, the sector and the tickets given.
 
 Statistics are kept as running aggregates updated with each card and each visit (and taken back when a
-visit is undone), so a report sums a few hundred counters instead of scanning millions of visits.  The
-aggregate keys are tuples ``(measure, month, municipality, region, site id, sector)``.
+visit is undone), so a report reads a few small counters instead of scanning millions of visits.  Each
+count is kept at once in the eight *slices* of :data:`SLICES` (the whole registry, a region, a
+municipality and a site, each in total and per month), every slice a :class:`Tally` of
+``(measure, sector) → count``; a report reads the one slice family that holds the dimensions it groups by
+(see :meth:`Registry.counts`).  Open cards are counted the same way by their last day of validity
+(:attr:`Registry.open_tallies`), so "valid now" and "expiring soon" read a dozen small objects.
 
 The rules of the card are methods here and in :mod:`kaiku_registry.rules`; nothing here sees a request.
 """
@@ -53,6 +57,8 @@ MAX_CHILDREN = 20
 UNDO_WINDOW = datetime.timedelta(minutes=30)
 
 VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
+#: The shape of the stored registry this code writes (see :meth:`Registry.upgrade`).
+SHAPE = 2
 
 
 class RuleError(ValueError):
@@ -203,6 +209,148 @@ class Verification:
     community: bool = False
 
 
+class Tally(Persistent):
+    """A few running counts (``key → int``) kept as one small persistent object.
+
+    Two transactions that change the same tally at once both win: :meth:`_p_resolveConflict` adds the
+    changes each made to the counts they started from, as ``BTrees.Length`` does for a single count.
+    Zero counts are dropped, so a tally holds only what happened.
+    """
+
+    def __init__(self):
+        self.counts = {}
+
+    def add(self, key, delta):
+        if delta:
+            _add_to(self.counts, key, delta)
+            self._p_changed = True
+
+    def get(self, key, default=0):
+        return self.counts.get(key, default)
+
+    def items(self):
+        return self.counts.items()
+
+    def _p_resolveConflict(self, old, committed, new):
+        counts = dict(committed['counts'])
+        before, after = old['counts'], new['counts']
+        for key in before.keys() | after.keys():
+            _add_to(counts, key, after.get(key, 0) - before.get(key, 0))
+        return {**committed, 'counts': counts}
+
+
+def _add_to(counts, key, delta):
+    total = counts.get(key, 0) + delta
+    if total:
+        counts[key] = total
+    else:
+        counts.pop(key, None)
+
+
+#: The statistics slices: a family name and the dimensions its keys hold after the name, in order.  A
+#: count is added to one slice of every family, so each family alone holds every count.
+SLICES = (
+    ('all', ()),
+    ('all-month', ('month',)),
+    ('region', ('region',)),
+    ('region-month', ('region', 'month')),
+    ('area', ('region', 'municipality')),
+    ('area-month', ('region', 'municipality', 'month')),
+    ('site', ('region', 'municipality', 'site')),
+    ('site-month', ('region', 'municipality', 'site', 'month')),
+)
+DIMENSIONS = ('month', 'municipality', 'region', 'site', 'sector')
+#: The greatest string a name may sort below, for range reads over one prefix.
+HIGHEST = '\uffff'
+
+
+def slice_keys(month, municipality, region, site_id):
+    """The key of every slice (see :data:`SLICES`) a count of these dimensions goes to."""
+    return (
+        ('all',),
+        ('all-month', month),
+        ('region', region),
+        ('region-month', region, month),
+        ('area', region, municipality),
+        ('area-month', region, municipality, month),
+        ('site', region, municipality, site_id),
+        ('site-month', region, municipality, site_id, month),
+    )
+
+
+def with_prefix(tree, prefix):
+    """``(key, value)`` of the tuple keys of ``tree`` that begin with ``prefix``.
+
+    The upper bound is the prefix with its last item's successor (a string followed by NUL, an int
+    plus one), so that the bound is never compared with an item of another type.
+    """
+    last = prefix[-1]
+    upper = (*prefix[:-1], last + '\0' if isinstance(last, str) else last + 1)
+    return tree.items(prefix, upper, excludemax=True)
+
+
+def slice_family(dimensions):
+    """The smallest slice family whose keys hold all of ``dimensions`` (sector lives inside a tally)."""
+    wanted = set(dimensions) - {'sector'}
+    for family, names in SLICES:
+        if wanted <= set(names):
+            return family, names
+    raise ValueError(f'unknown dimensions {sorted(wanted)}')
+
+
+class _Bulk:
+    """The state of :meth:`Registry.bulk`: pending count changes and the next id of each tree."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        self.counts = {}  # (measure, month, municipality, region, site id, sector) → change
+        self.expiry = {}  # (issuing site id, last day of validity) → change
+        self.next_ids = {}
+
+    def new_id(self, tree):
+        candidate = self.next_ids.get(id(tree))
+        if candidate is None or candidate >= 2**62 or candidate in tree:
+            candidate = (_new_id(tree) >> 1) + 1  # a random start, with room to count up from it
+            while candidate in tree:
+                candidate = (_new_id(tree) >> 1) + 1
+        self.next_ids[id(tree)] = candidate + 1
+        return candidate
+
+    def flush(self):
+        """Apply the pending changes to the tallies, one change per tally and entry."""
+        registry = self.registry
+        changes = {}
+        for key, delta in self.counts.items():
+            measure, month, municipality, region, site_id, sector = key
+            for slice_key in slice_keys(month, municipality, region, site_id):
+                entries = changes.setdefault((True, slice_key), {})
+                entries[(measure, sector)] = entries.get((measure, sector), 0) + delta
+        for (site_id, day), delta in self.expiry.items():
+            for key in registry._expiry_keys(site_id, day):
+                entries = changes.setdefault((False, key), {})
+                entries[day] = entries.get(day, 0) + delta
+        self.counts, self.expiry = {}, {}
+        for (statistics, key), entries in sorted(changes.items(), key=lambda item: item[0][1]):
+            tree = registry.tallies if statistics else registry.open_tallies
+            tally = tree.get(key)
+            for entry, delta in entries.items():
+                if delta:
+                    if tally is None:
+                        tally = tree[key] = Tally()
+                    tally.add(entry, delta)
+
+    def __enter__(self):
+        if self.registry._v_bulk is not None:
+            raise RuntimeError('bulk() does not nest')
+        self.registry._v_bulk = self
+        return self
+
+    def __exit__(self, *exc):
+        self.registry._v_bulk = None
+        if exc[0] is None:
+            self.flush()
+
+
 class ApiToken(Persistent):
     """A site's API token, kept only as its SHA-256 digest."""
 
@@ -227,6 +375,13 @@ class Registry(Item):
     visits_by_site_time = None
     #: Anyone may read the public impact figures (aggregates with small counts hidden).
     local_acl = ((Allow, Everyone, 'view_impact'),)
+    #: The shape of the stored data: registries made before :data:`SHAPE` 2 (Length counters under
+    #: ``aggregates`` and ``open_by_*`` trees) are brought up to date by :meth:`upgrade` on start.
+    shape = 1
+    tallies = None
+    open_tallies = None
+    #: While :meth:`bulk` runs: the pending tally changes and the next ids, kept out of the database.
+    _v_bulk = None
 
     def __init__(self):
         super().__init__()
@@ -242,14 +397,20 @@ class Registry(Item):
         self.card_ids_by_site = LOBTree()
         self.visits = LOBTree()
         self.visit_ids_by_card = LOBTree()
-        self.aggregates = OOBTree()
+        #: The statistics: slice key (see :data:`SLICES`) → :class:`Tally` of (measure, sector) → count.
+        self.tallies = OOBTree()
         self.card_count = Length()
         self.visit_count = Length()
         self.pilot_ends = OOBTree()
-        #: Open (not closed) cards by last day of validity, and by issuing site and that day, so that
-        #: "active now" and "expiring soon" are sums over dates, not scans over cards.
-        self.open_by_expiry = OOBTree()
-        self.open_by_site_expiry = OOBTree()
+        #: Open (not closed) cards by the last day of their validity: (family, ..., month of that day) →
+        #: :class:`Tally` of day → count, for the whole registry (``('all', month)``), the issuing site's
+        #: area (``('area', region, municipality, month)``) and the issuing site (``('site', region,
+        #: municipality, site id, month)``), so that "active now" and "expiring soon" read a few tallies.
+        self.open_tallies = OOBTree()
+        self.shape = SHAPE
+
+    def _new_id(self, tree):
+        return self._v_bulk.new_id(tree) if self._v_bulk is not None else _new_id(tree)
 
     # people ------------------------------------------------------------------------------------------
     def set_member(self, login, site):
@@ -275,7 +436,7 @@ class Registry(Item):
     def add_partner(self, name, kind, municipality, region, **contact):
         if kind not in PARTNER_KINDS:
             raise RuleError('bad_kind', f'unknown partner kind {kind!r}')
-        partner = Partner(_new_id(self.partners), name, kind, municipality, region, **contact)
+        partner = Partner(self._new_id(self.partners), name, kind, municipality, region, **contact)
         self.partners[partner.id] = partner
         return partner
 
@@ -283,7 +444,7 @@ class Registry(Item):
         if kind not in SITE_KINDS:
             raise RuleError('bad_kind', f'unknown site kind {kind!r}')
         site = PartnerSite(
-            _new_id(self.sites),
+            self._new_id(self.sites),
             partner.id,
             name,
             kind,
@@ -337,7 +498,7 @@ class Registry(Item):
                 raise RuleError('pilot_ended', 'The pilot of this municipality has ended.')
             valid_until = min(valid_until, pilot_end)
         card = Card(
-            _new_id(self.cards),
+            self._new_id(self.cards),
             self._new_code(),
             site.id,
             municipality,
@@ -365,24 +526,70 @@ class Registry(Item):
         self._track_expiry(card, 1)
 
     def _track_expiry(self, card, delta):
-        for tree, key in (
-            (self.open_by_expiry, card.valid_until),
-            (self.open_by_site_expiry, (card.site_id, card.valid_until)),
-        ):
-            counter = tree.get(key)
-            if counter is None:
-                counter = tree[key] = Length()
-            counter.change(delta)
+        bulk = self._v_bulk
+        if bulk is not None:
+            key = (card.site_id, card.valid_until)
+            bulk.expiry[key] = bulk.expiry.get(key, 0) + delta
+            return
+        for key in self._expiry_keys(card.site_id, card.valid_until):
+            self._tally(self.open_tallies, key, card.valid_until, delta)
 
-    def open_cards(self, first_day, last_day=None, site_id=None):
-        """How many open cards are valid until a day from ``first_day`` to ``last_day`` (inclusive)."""
-        if site_id is None:
-            counters = self.open_by_expiry.values(first_day, last_day)
+    def _expiry_keys(self, site_id, day):
+        """The keys of the open-card tallies a card of ``site_id`` valid until ``day`` counts in."""
+        issuer = self.sites.get(site_id)
+        region, municipality = (issuer.region, issuer.municipality) if issuer else ('', '')
+        month = month_of(day)
+        return (
+            ('all', month),
+            ('area', region, municipality, month),
+            ('site', region, municipality, site_id, month),
+        )
+
+    def open_cards(self, first_day, last_day=None, site_id=None, municipality=None, region=None):
+        """How many open cards are valid until a day from ``first_day`` to ``last_day`` (inclusive),
+        in the whole registry or of the issuing sites of an area or of one issuing site."""
+        return sum(
+            count for _key, count in self._open_counts(first_day, last_day, site_id, municipality, region)
+        )
+
+    def open_cards_by_site(self, first_day, last_day=None, municipality=None, region=None):
+        """``{site id: open cards valid until a day in the range}`` for the issuing sites of an area."""
+        totals = {}
+        for key, count in self._open_counts(first_day, last_day, None, municipality, region, by_site=True):
+            totals[key[3]] = totals.get(key[3], 0) + count
+        return {site_id: count for site_id, count in totals.items() if count}
+
+    def _open_counts(self, first_day, last_day, site_id, municipality, region, by_site=False):
+        """``(key, count)`` of the open-card tallies that match, counting only days in the range."""
+        first, last = month_of(first_day), month_of(last_day) if last_day else HIGHEST
+        if site_id is not None or by_site:
+            family = ('site',)
+        elif municipality is not None or region is not None:
+            family = ('area',)
         else:
-            counters = self.open_by_site_expiry.values(
-                (site_id, first_day), (site_id, last_day or datetime.date.max)
-            )
-        return sum(counter() for counter in counters)
+            family = ('all',)
+        prefix = family
+        if family != ('all',) and region is not None:
+            prefix = (*family, region) if municipality is None else (*family, region, municipality)
+            if site_id is not None and municipality is not None:
+                prefix = (*prefix, site_id)
+        if len(prefix) == {'all': 1, 'area': 3, 'site': 4}[family[0]]:
+            # the whole key but the month is known: read only the months asked for
+            found = self.open_tallies.items((*prefix, first), (*prefix, last))
+        else:
+            found = with_prefix(self.open_tallies, prefix)
+        for key, tally in found:
+            if not first <= key[-1] <= last:
+                continue
+            if family != ('all',) and (
+                (region is not None and key[1] != region)
+                or (municipality is not None and key[2] != municipality)
+                or (site_id is not None and key[3] != site_id)
+            ):
+                continue
+            for day, count in tally.items():
+                if first_day <= day and (last_day is None or day <= last_day):
+                    yield key, count
 
     def renew_card(self, card, site, today):
         if card.site_id != site.id:
@@ -414,7 +621,7 @@ class Registry(Item):
         if card.closed_reason:
             raise RuleError('closed', 'A closed card cannot be replaced.')
         new = Card(
-            _new_id(self.cards),
+            self._new_id(self.cards),
             self._new_code(),
             card.site_id,
             card.municipality,
@@ -466,7 +673,7 @@ class Registry(Item):
         if children > card.children:
             raise RuleError('too_many_children', f'This card allows at most {card.children} child tickets.')
         visit = Visit(
-            _new_id(self.visits),
+            self._new_id(self.visits),
             card.id,
             site.id,
             day,
@@ -542,20 +749,128 @@ class Registry(Item):
             self._count(('child_uses', *base), sign * visit.children)
 
     def _count(self, key, delta):
-        counter = self.aggregates.get(key)
-        if counter is None:
-            counter = self.aggregates[key] = Length()
-        counter.change(delta)
+        """Add ``delta`` to the count of ``key`` = ``(measure, month, municipality, region, site id,
+        sector)`` in every slice."""
+        bulk = self._v_bulk
+        if bulk is not None:
+            bulk.counts[key] = bulk.counts.get(key, 0) + delta
+            return
+        measure, month, municipality, region, site_id, sector = key
+        for slice_key in slice_keys(month, municipality, region, site_id):
+            self._tally(self.tallies, slice_key, (measure, sector), delta)
+
+    def _tally(self, tree, key, entry, delta):
+        tally = tree.get(key)
+        if tally is None:
+            tally = tree[key] = Tally()
+        tally.add(entry, delta)
+
+    def counts(self, by=(), **match):
+        """``(key, tally)`` of the statistics slices that hold the counts matching ``match`` (month,
+        municipality, region, site), from the smallest slice family that holds ``by`` and ``match``.
+
+        The names in a key are those of :data:`SLICES` for the family; a caller adds up the tallies'
+        ``(measure, sector)`` counts.
+        """
+        family, names = slice_family([*by, *match])
+        if 'site' in match and ('region' not in match or 'municipality' not in match):
+            # A site's counts lie under the area (or areas) they were made in: read each by its prefix.
+            return [
+                pair
+                for region, municipality in self._areas_of_site(match['site'])
+                if match.get('region', region) == region
+                and match.get('municipality', municipality) == municipality
+                for pair in self.counts(by, **{**match, 'region': region, 'municipality': municipality})
+            ]
+        if 'municipality' in match and 'region' not in match:
+            # A municipality lies in a region or two: read each one's slices by their key prefix.
+            return [
+                pair
+                for region in self._regions_of(match['municipality'])
+                for pair in self.counts(by, **match, region=region)
+            ]
+        prefix = [family]
+        for name in names:
+            if name not in match:
+                break
+            prefix.append(match[name])
+        checks = [(i + 1, match[name]) for i, name in enumerate(names) if name in match]
+        prefix = tuple(prefix)
+        if len(prefix) == len(names) + 1:
+            tally = self.tallies.get(prefix)
+            return [(prefix, tally)] if tally is not None else []
+        return [
+            (key, tally)
+            for key, tally in with_prefix(self.tallies, prefix)
+            if len(key) == len(names) + 1 and all(key[i] == wanted for i, wanted in checks)
+        ]
+
+    def _areas_of_site(self, site_id):
+        """The (region, municipality) pairs counts of ``site_id`` were made in (from its slices' keys)."""
+        return sorted(
+            {(key[1], key[2]) for key, _tally in with_prefix(self.tallies, ('site',)) if key[3] == site_id}
+        )
+
+    def _regions_of(self, municipality):
+        """The regions counts of ``municipality`` were made in (read from the keys of its slices)."""
+        return sorted(
+            {key[1] for key in self.tallies.keys(('area',), ('area', HIGHEST)) if key[2] == municipality}
+        )
 
     def totals(self, measure, **match):
-        """Sum the aggregates of ``measure``, filtered by month, municipality, region, site or sector."""
-        fields = ('month', 'municipality', 'region', 'site', 'sector')
-        checks = [(fields.index(name) + 1, wanted) for name, wanted in match.items()]
-        total = 0
-        for key, counter in self.aggregates.items((measure,), (measure, '\uffff')):
-            if all(key[i] == wanted for i, wanted in checks):
-                total += counter()
-        return total
+        """Sum the counts of ``measure``, filtered by month, municipality, region, site or sector."""
+        sector = match.pop('sector', None)
+        return sum(
+            count
+            for _key, tally in self.counts(**match)
+            for (name, in_sector), count in tally.items()
+            if name == measure and (sector is None or in_sector == sector)
+        )
+
+    # bulk loading ----------------------------------------------------------------------------------
+    def bulk(self):
+        """A context in which cards and visits are recorded by the same methods and rules, but the
+        statistics tallies are changed once per context instead of once per record, and new records
+        get consecutive ids from a random start (so that a batch fills a few BTree buckets instead of
+        touching thousands).  For loading large amounts (imports, benchmarks); the counts at the end
+        are what recording one by one gives.  If the block raises, the pending counts are dropped and
+        the records it made are not: abort the transaction.  Not for concurrent use within one registry
+        object (the state is a volatile attribute of this object, so a ghosted registry counts at once).
+        """
+        return _Bulk(self)
+
+    # shape upgrades ---------------------------------------------------------------------------------
+    def needs_upgrade(self):
+        return self.shape < SHAPE
+
+    def upgrade(self):
+        """Bring a registry stored by older code up to :data:`SHAPE`; returns whether anything changed.
+
+        Shape 1 → 2: the Length counters under ``aggregates`` (keyed ``(measure, month, municipality,
+        region, site id, sector)``) move into the statistics slices, and the open-card counters
+        ``open_by_expiry`` / ``open_by_site_expiry`` into :attr:`open_tallies`.  Nothing is lost: the
+        totals before and after are the same.
+        """
+        if self.shape >= SHAPE:
+            return False
+        if self.tallies is None:
+            self.tallies = OOBTree()
+        if self.open_tallies is None:
+            self.open_tallies = OOBTree()
+        old = self.__dict__
+        with self.bulk():
+            for key, counter in old.get('aggregates', {}).items():
+                if counter():
+                    self._count(key, counter())
+            for (site_id, day), counter in old.get('open_by_site_expiry', {}).items():
+                if counter():
+                    card = Card(0, '', site_id, '', day, day, None, None, 0)
+                    self._track_expiry(card, counter())
+        for name in ('aggregates', 'open_by_expiry', 'open_by_site_expiry'):
+            if name in old:
+                delattr(self, name)
+        self.shape = SHAPE
+        return True
 
     # API tokens ------------------------------------------------------------------------------------
     def new_token(self, site, now=None):

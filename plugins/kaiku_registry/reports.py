@@ -1,16 +1,18 @@
 """Statistics for coordinators and the public, read from the registry's running aggregates.
 
-Nothing here scans cards or visits: every figure is a sum over aggregate counters or over the open-card
-counts by date (see :mod:`kaiku_registry.models`).  Public figures pass through :func:`public_count`,
+Nothing here scans cards or visits, nor all the counters: every figure is a sum over the few statistics
+slices that hold the dimensions asked for, or over the open-card tallies of the months asked for (see
+:mod:`kaiku_registry.models`).  Public figures pass through :func:`public_count`,
 which hides every count from 1 to 4 so that no holder can be singled out in a small municipality.
 """
 
 import datetime
 from xml.sax.saxutils import escape
 
+from kaiku_registry.models import DIMENSIONS, slice_family  # noqa: F401 - DIMENSIONS kept for callers
+
 SUPPRESS_BELOW = 5
 EXPIRING_DAYS = 30
-DIMENSIONS = ('month', 'municipality', 'region', 'site', 'sector')
 
 
 def public_count(n):
@@ -18,20 +20,27 @@ def public_count(n):
     return '< 5' if 0 < n < SUPPRESS_BELOW else n
 
 
-def _matching(registry, measure, match):
-    """``(key, count)`` for every aggregate of ``measure`` whose dimensions equal ``match``."""
-    checks = [(DIMENSIONS.index(name) + 1, wanted) for name, wanted in match.items()]
-    for key, counter in registry.aggregates.items((measure,), (measure, '\uffff')):
-        if all(key[i] == wanted for i, wanted in checks):
-            yield key, counter()
+def _grouped(registry, measures, by, match):
+    """``{(measure, value of by, sector): count}`` over the slices that hold ``by`` and ``match``."""
+    match = {name: value for name, value in match.items() if value is not None}
+    sector = match.pop('sector', None)
+    _family, names = slice_family([by, *match])
+    position = None if by == 'sector' else names.index(by) + 1
+    totals = {}
+    for key, tally in registry.counts(by=(by,), **match):
+        value = key[position] if position else None
+        for (measure, in_sector), count in tally.items():
+            if measure in measures and (sector is None or in_sector == sector):
+                group = (measure, in_sector if position is None else value, in_sector)
+                totals[group] = totals.get(group, 0) + count
+    return totals
 
 
 def breakdown(registry, measure, by, **match):
     """Totals of ``measure`` grouped by one dimension, filtered by the others: ``{value: count}``."""
-    index = DIMENSIONS.index(by) + 1
     totals = {}
-    for key, count in _matching(registry, measure, match):
-        totals[key[index]] = totals.get(key[index], 0) + count
+    for (_measure, value, _sector), count in _grouped(registry, (measure,), by, match).items():
+        totals[value] = totals.get(value, 0) + count
     return {value: count for value, count in sorted(totals.items()) if count}
 
 
@@ -52,49 +61,59 @@ def summary(registry, today, municipality=None, region=None, site_id=None):
         for name, value in (('municipality', municipality), ('region', region), ('site', site_id))
         if value is not None
     }
+    figures = dict.fromkeys(('cards', 'activated', 'adult_uses', 'child_uses'), 0)
+    for _key, tally in registry.counts(**match):
+        for (measure, _sector), count in tally.items():
+            figures[measure] = figures.get(measure, 0) + count
     soon = today + datetime.timedelta(days=EXPIRING_DAYS)
-    if site_id is not None:
-        issuer_ids = [site_id]
-    elif match:
-        issuer_ids = [site.id for site in sites_of(registry, municipality, region, 'issuer')]
-    else:
-        issuer_ids = None
-    if issuer_ids is None:
-        active, expiring = registry.open_cards(today), registry.open_cards(today, soon)
-    else:
-        active = sum(registry.open_cards(today, site_id=i) for i in issuer_ids)
-        expiring = sum(registry.open_cards(today, soon, site_id=i) for i in issuer_ids)
+    area = {'site_id': site_id, 'municipality': municipality, 'region': region}
+    figures['active_now'] = registry.open_cards(today, **area)
+    figures['expiring_soon'] = registry.open_cards(today, soon, **area)
     return {
-        'cards': registry.totals('cards', **match),
-        'activated': registry.totals('activated', **match),
-        'active_now': active,
-        'expiring_soon': expiring,
-        'adult_uses': registry.totals('adult_uses', **match),
-        'child_uses': registry.totals('child_uses', **match),
+        name: figures[name]
+        for name in ('cards', 'activated', 'active_now', 'expiring_soon', 'adult_uses', 'child_uses')
     }
 
 
 def expiring_by_site(registry, today, municipality=None, region=None):
     """(site, count) of cards expiring within 30 days, per issuing site, for reminders at the site."""
     soon = today + datetime.timedelta(days=EXPIRING_DAYS)
-    rows = []
-    for site in sites_of(registry, municipality, region, 'issuer'):
-        count = registry.open_cards(today, soon, site_id=site.id)
-        if count:
-            rows.append((site, count))
-    return rows
+    counts = registry.open_cards_by_site(today, soon, municipality=municipality, region=region)
+    rows = [(registry.sites.get(site_id), count) for site_id, count in counts.items()]
+    return sorted(
+        ((site, count) for site, count in rows if site is not None), key=lambda row: (row[0].name, row[0].id)
+    )
 
 
 def uses_by(registry, by, **match):
     """Rows of ``(value, {sector: adult uses}, {sector: child uses})`` grouped by a dimension."""
-    index = DIMENSIONS.index(by) + 1
-    sector_index = DIMENSIONS.index('sector') + 1
     rows = {}
-    for measure, slot in (('adult_uses', 0), ('child_uses', 1)):
-        for key, count in _matching(registry, measure, match):
-            sectors = rows.setdefault(key[index], ({}, {}))[slot]
-            sectors[key[sector_index]] = sectors.get(key[sector_index], 0) + count
+    for (measure, value, sector), count in _grouped(
+        registry, ('adult_uses', 'child_uses'), by, match
+    ).items():
+        if count:
+            sectors = rows.setdefault(value, ({}, {}))[measure == 'child_uses']
+            sectors[sector] = sectors.get(sector, 0) + count
     return [(value, adults, children) for value, (adults, children) in sorted(rows.items())]
+
+
+def uses_by_month_and_site(registry, **match):
+    """Rows of ``(month, site id, {sector: adult uses}, {sector: child uses})``, by month then site,
+    read from the per-site monthly slices in one pass (for the CSV download)."""
+    match = {name: value for name, value in match.items() if value is not None}
+    rows = {}
+    for key, tally in registry.counts(by=('site', 'month'), **match):
+        _family, _region, _municipality, site_id, month = key
+        adults, children = rows.setdefault((month, site_id), ({}, {}))
+        for (measure, sector), count in tally.items():
+            if measure in ('adult_uses', 'child_uses'):
+                sectors = children if measure == 'child_uses' else adults
+                sectors[sector] = sectors.get(sector, 0) + count
+    return [
+        (month, site_id, adults, children)
+        for (month, site_id), (adults, children) in sorted(rows.items())
+        if adults or children
+    ]
 
 
 def bar_chart_svg(title, rows, width=640, bar_height=22):

@@ -28,6 +28,7 @@ from kaiku_registry.reports import (
     public_count,
     summary,
     uses_by,
+    uses_by_month_and_site,
 )
 from kaiku_registry.schemas import (
     CLOSE_REASON_TITLES,
@@ -442,15 +443,14 @@ def stats_csv(context, request):
     writer = csv.writer(out)
     sectors = [sector for sector, _title in SECTOR_TITLES]
     writer.writerow(['month', 'site', *(f'adults_{s}' for s in sectors), *(f'children_{s}' for s in sectors)])
-    for month in breakdown(context, 'adult_uses', 'month', **match):
-        for site_id, adults, children in uses_by(context, 'site', month=month, **match):
-            site = context.sites.get(site_id)
-            name = site.name if site else str(site_id)
-            if name[:1] in ('=', '+', '-', '@'):
-                name = "'" + name
-            writer.writerow(
-                [month, name, *(adults.get(s, 0) for s in sectors), *(children.get(s, 0) for s in sectors)]
-            )
+    for month, site_id, adults, children in uses_by_month_and_site(context, **match):
+        site = context.sites.get(site_id)
+        name = site.name if site else str(site_id)
+        if name[:1] in ('=', '+', '-', '@'):
+            name = "'" + name
+        writer.writerow(
+            [month, name, *(adults.get(s, 0) for s in sectors), *(children.get(s, 0) for s in sectors)]
+        )
     response = Response(out.getvalue().encode('utf-8-sig'), content_type='text/csv', charset='utf-8')
     response.content_disposition = 'attachment; filename="kaikukortti-statistics.csv"'
     return response
