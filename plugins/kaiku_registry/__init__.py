@@ -111,3 +111,4 @@ def includeme(config):
     config.add_translation_dirs('kaiku_registry:locale/')
     config.include('kaiku_registry.api')
     config.scan('kaiku_registry.views')
+    config.scan('kaiku_registry.partners')

@@ -137,7 +137,7 @@ def home(context, request):
         'area': context.area_of(login),
         'can': {
             name: bool(request.has_permission(f'registry.{name}', context))
-            for name in ('door', 'issue', 'report')
+            for name in ('door', 'issue', 'report', 'manage')
         },
     }
 
