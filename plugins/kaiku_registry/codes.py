@@ -94,6 +94,11 @@ def public_key_raw(key):
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def public_key_text(public_raw):
+    """The raw public key as unpadded base64url, the form the door page hands to its script ('' for none)."""
+    return _b64(public_raw) if public_raw else ''
+
+
 def _b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
 

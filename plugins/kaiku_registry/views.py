@@ -157,6 +157,7 @@ def door_page(context, request, site, **extra):
         'errors': {},
         'recorded': None,
         'code_text': '',
+        'public_key': codes.public_key_text(request.registry.registry_public_key),
         **extra,
     }
 

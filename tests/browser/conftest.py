@@ -68,15 +68,17 @@ def seed_registry(app):
 
 @pytest.fixture(scope='session')
 def live_app(tmp_path_factory):
-    """The application behind ``live_server``, with the registry records of :func:`seed_registry`."""
-    app = build_app(str(tmp_path_factory.mktemp('live-db')), **LIVE_SETTINGS)
+    """The application behind ``live_server``, with the registry records of :func:`seed_registry` and a
+    QR signing key of its own (the door page's offline check needs one)."""
+    from kaiku_registry import codes
+
+    directory = tmp_path_factory.mktemp('live-db')
+    key_path = directory / 'qr-signing.pem'
+    key_path.write_bytes(codes.private_key_pem(codes.generate_key()))
+    app = build_app(str(directory), **{'kaiku_registry.signing_key': str(key_path)})
     app.seeded = seed_registry(app)
     yield app
     close_app(app)
-
-
-#: Settings the live server adds to the test settings (the door page's offline check needs a key).
-LIVE_SETTINGS = {}
 
 
 @pytest.fixture(scope='session')
