@@ -152,7 +152,11 @@ def qr_svg(payload, title):
     import segno
 
     out = io.BytesIO()
-    segno.make(payload, error='m').save(out, kind='svg', scale=4, border=2, title=title, xmldecl=False)
+    # omitsize: a viewBox instead of a fixed width and height, so the stylesheet can scale the code to
+    # its printed size (26 mm) instead of cutting off what does not fit.
+    segno.make(payload, error='m').save(
+        out, kind='svg', scale=4, border=2, title=title, xmldecl=False, omitsize=True
+    )
     return out.getvalue().decode('utf-8')
 
 
@@ -166,4 +170,18 @@ def code39_svg(code):
         out, options={'write_text': False, 'module_height': 12.0, 'quiet_zone': 2.0}
     )
     svg = out.getvalue().decode('utf-8')
-    return svg[svg.index('<svg') :]
+    # The site's Content-Security-Policy (style-src 'self') ignores style attributes, which would leave
+    # every rectangle, the white background too, black: give the colours as presentation attributes.
+    svg = _STYLE_FILL.sub(r'fill="\1"', svg)
+    svg = svg[svg.index('<svg') :]
+    # A viewBox in user units (96 per inch) matching the size in millimetres, so the code scales with
+    # its box instead of being cut off when the box is narrower.
+    size = _MM_SIZE.search(svg)
+    if size:
+        width, height = (float(size.group(n)) * 96 / 25.4 for n in (1, 2))
+        svg = svg.replace('<svg ', f'<svg viewBox="0 0 {width:.2f} {height:.2f}" ', 1)
+    return svg
+
+
+_MM_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)mm" height="([\d.]+)mm"')
+_STYLE_FILL = re.compile(r'style="fill:\s*([a-z]+|#[0-9a-fA-F]{3,6});?"')

@@ -51,7 +51,8 @@ def require(condition, reason):
 
 def seed_registry(app):
     """Registry records and users for the logged-in pages (see ``pages.LOGGED_IN_PAGES``): one partner
-    with a venue site, its door staff, a coordinator of its municipality; returns the placeholders."""
+    with a venue site and an issuing site, their staff, a coordinator of its municipality; returns the
+    placeholders."""
     from portal.testing import TEST_PASSWORD, add_user, edit_site
 
     with edit_site(app) as site:
@@ -59,9 +60,11 @@ def seed_registry(app):
         partner = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere', 'Pirkanmaa')
         venue = registry.add_site(partner, 'Uimahalli Tampere', 'venue')
         registry.set_member('door', venue)
+        registry.set_member('issuer', registry.add_site(partner, 'Sosiaalitoimi Tampere', 'issuer'))
         registry.set_area('coordinator', 'municipality', 'Tampere')
         known = {'partner': partner.id, 'site': venue.id}
     add_user(app, 'door', TEST_PASSWORD, roles=['VenueStaff'])
+    add_user(app, 'issuer', TEST_PASSWORD, roles=['IssuerStaff'])
     add_user(app, 'coordinator', TEST_PASSWORD, roles=['Coordinator'])
     return known
 

@@ -126,8 +126,10 @@ def test_offline_the_page_checks_the_qr_code_itself(door, live_app, live_server)
 
 def test_online_the_server_answers_as_before(door, live_app):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     submit_code(door, sign(live_app))
+    WebDriverWait(door, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.server-result .verdict'))
     verdict = door.find_element(By.CSS_SELECTOR, '.server-result .verdict').text
     assert verdict == 'TUNTEMATON'  # signed, but the registry does not hold the card: the registry decides
     assert not door.find_element(By.ID, 'offline-result').is_displayed()
