@@ -6,6 +6,7 @@ area is asked for by every role, and no coordinator reads or changes a record of
 """
 
 import datetime
+import urllib.parse
 
 import pytest
 import webtest
@@ -441,3 +442,109 @@ def test_home_links_to_the_pages_for_those_who_may_use_them(world):
 def test_users_page_is_linked_only_for_those_who_may_add_users(world):
     assert '@@users' not in client(world, 'coord_tampere').get('/registry/people').text
     assert '@@users' in client(world, 'admin').get('/registry/people').text
+
+
+# Hostile input: never a 500, never a marker reflected unescaped ------------------------------------
+MARKERS = ['<script>alert(1)</script>', '"><img src=x onerror=1>']
+HOSTILE = [*MARKERS, '', ' ', '-1', '1e9', '99999999999999999999999', '١٢', '\x00', '%ff', 'ä' * 3000, '../x']
+
+
+@pytest.fixture(scope='module')
+def fuzz_world(tmp_path_factory):
+    """An application of its own, since a hostile POST that happens to be valid is committed."""
+    from portal.testing import build_app, close_app
+
+    app = build_app(str(tmp_path_factory.mktemp('partners-fuzz')), **{'portal.load_on_start': 'false'})
+    with edit_site(app) as site:
+        registry = site['registry']
+        partner = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere', 'Pirkanmaa')
+        app.ids = (partner.id, registry.add_site(partner, 'Uimahalli', 'venue').id)
+        registry.set_area('coord', 'municipality', 'Tampere')
+    add_user(app, 'coord', PASSWORD, roles=['Coordinator'])
+    add_user(app, 'national', PASSWORD, roles=['NationalAdmin'])
+    yield app
+    close_app(app)
+
+
+def check_answer(res, what):
+    assert res.status_int < 500, f'{res.status} for {what}'
+    body = res.body.decode('utf-8', 'replace')
+    assert 'Traceback' not in body, what
+    for marker in MARKERS:
+        assert marker not in body, f'{marker!r} reflected unescaped for {what}'
+
+
+GET_PAGES = {
+    'partners': ('municipality', 'kind', 'training', 'sort'),
+    'sites': ('municipality', 'kind', 'active', 'sort'),
+    'people': (),
+    'partner': ('id', 'saved'),
+    'partner-add': (),
+    'site': ('id', 'saved'),
+    'site-add': ('partner',),
+    'person': ('login', 'saved'),
+}
+POST_FIELDS = {
+    'partner-add': ('name', 'kind', 'municipality', 'region', 'contact_email', 'contact_phone', 'trained'),
+    'partner': ('id', 'name', 'kind', 'municipality', 'region', 'commitment_signed', 'trained'),
+    'site-add': ('partner', 'name', 'kind', 'municipality', 'region', 'venue_path', 'active'),
+    'site': ('id', 'name', 'kind', 'municipality', 'region', 'venue_path'),
+    'site-tokens': ('id', 'action'),
+    'person': ('login', 'site', 'roles', 'area_kind', 'area_name'),
+}
+
+
+@pytest.mark.parametrize('login', ['coord', 'national'])
+def test_hostile_queries_and_forms(fuzz_world, login):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    app = client(fuzz_world, login)
+    csrf = form_with(app.get('/registry/partner-add'), 'contact_email')['csrf_token'].value
+    partner_id, site_id = fuzz_world.ids
+    known_ids = [str(partner_id), str(site_id), 'coord', 'national']
+    values = st.one_of(st.sampled_from(HOSTILE + known_ids), st.text(max_size=60), st.binary(max_size=20))
+
+    for page, params in GET_PAGES.items():
+        for name in params:
+            for value in HOSTILE:
+                url = f'/registry/{page}?{urllib.parse.urlencode([(name, value)])}'
+                check_answer(app.get(url, expect_errors=True), url[:200])
+
+    @settings(max_examples=25, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(data=st.data())
+    def run(data):
+        page = data.draw(st.sampled_from(sorted(POST_FIELDS)))
+        names = POST_FIELDS[page]
+        pairs = [
+            (name, data.draw(values)) for name in data.draw(st.lists(st.sampled_from(names), max_size=8))
+        ]
+        body = urllib.parse.urlencode([('csrf_token', csrf), *pairs])
+        res = app.post(
+            f'/registry/{page}', body, content_type='application/x-www-form-urlencoded', expect_errors=True
+        )
+        check_answer(res, f'POST {page} {body[:200]}')
+
+    run()
+
+
+def test_filter_choices_carry_their_counts(world):
+    app = client(world, 'national')
+    res = app.get('/registry/partners')
+    options = {o['value']: o.text for o in res.html.select('#f-municipality option')}
+    assert options['Tampere'] == 'Tampere (1)'
+    kinds = {o['value']: o.text for o in res.html.select('#f-kind option')}
+    assert kinds['municipality'].startswith('Municipality (') and kinds['venue_operator'].endswith('(0)')
+    shown = res.html.select_one('main [role=status]').text
+    total = len(res.html.select('table.records tbody tr'))
+    assert f'Showing {total} of {total} partners.' == ' '.join(shown.split())
+    filtered = app.get('/registry/partners?municipality=Tampere')
+    assert len(filtered.html.select('table.records tbody tr')) == 1
+    sites = app.get('/registry/sites?kind=issuer')
+    assert all('Issues cards' in row.text for row in sites.html.select('table.records tbody tr'))
+    assert (
+        app.get('/registry/sites')
+        .html.select_one('#f-active option[value="yes"]')
+        .text.startswith('Active (')
+    )

@@ -142,6 +142,15 @@ def out_of_area(errors, scope, municipality, region):
         errors['municipality' if scope.area[0] == 'municipality' else 'region'] = message
 
 
+def count_by(rows, value_of, prefix):
+    """``{'<prefix>:<value>': rows with that value}``, for the counts beside a filter's choices."""
+    found = {}
+    for row in rows:
+        key = f'{prefix}:{value_of(row)}'
+        found[key] = found.get(key, 0) + 1
+    return found
+
+
 def sort_rows(rows, key, keys, default):
     return sorted(rows, key=keys.get(key, keys[default]))
 
@@ -187,6 +196,9 @@ def partners(context, request):
     if wanted['training'] not in TRAINING_STATUSES and wanted['training'] != 'due':
         wanted['training'] = ''
     counts = {status: sum(1 for row in rows if row['training'] == status) for status in TRAINING_STATUSES}
+    counts.update(count_by(rows, lambda row: row['partner'].municipality, 'municipality'))
+    counts.update(count_by(rows, lambda row: row['partner'].kind, 'kind'))
+    counts['due'] = len(rows) - counts['ok']
     shown = [
         row
         for row in rows
@@ -362,6 +374,9 @@ def sites(context, request):
     if wanted['active'] not in ('yes', 'no'):
         wanted['active'] = ''
     counts = {kind: sum(1 for row in rows if row['site'].kind == kind) for kind, _title in SITE_KIND_TITLES}
+    counts.update(count_by(rows, lambda row: row['site'].municipality, 'municipality'))
+    counts.update(count_by(rows, lambda row: row['site'].kind, 'kind'))
+    counts.update(count_by(rows, lambda row: 'yes' if row['site'].active else 'no', 'active'))
     shown = [
         row
         for row in rows
