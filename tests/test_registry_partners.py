@@ -229,6 +229,7 @@ def test_add_a_partner_with_contact_and_commitment(world):
         ('trained', '2999-01-01', 'The date cannot be in the future.'),
         ('commitment_signed', '31.02.2024', 'Invalid date'),
         ('region', 'Pirkanmaa', 'This place is outside your area.'),
+        ('kind', 'spaceship', 'Choose one of the choices.'),
     ],
 )
 def test_bad_partner_input_is_shown_beside_the_field_and_nothing_is_stored(world, field, value, message):
@@ -238,7 +239,10 @@ def test_bad_partner_input_is_shown_beside_the_field_and_nothing_is_stored(world
     form['name'] = 'Uusi yhdistys'
     form['kind'] = 'issuer_ngo'
     form['municipality'] = 'Jyväskylä'
-    form[field] = value
+    if field == 'kind':
+        form[field].force_value(value)
+    else:
+        form[field] = value
     res = form.submit(status=400)
     error = res.html.select_one(f'#{field}-error')
     assert error is not None and message in error.text, res.html.select_one('#errors')

@@ -205,6 +205,16 @@ def required_text(title, max_len=200, **kw):
     )
 
 
+def one_of(choices):
+    """Like ``colander.OneOf``, with a message that does not list the internal values."""
+
+    def validate(node, value):
+        if value not in choices:
+            raise colander.Invalid(node, _('Choose one of the choices.'))
+
+    return validate
+
+
 def not_in_future(node, value):
     if value > datetime.date.today():
         raise colander.Invalid(node, _('The date cannot be in the future.'))
@@ -216,7 +226,9 @@ class PartnerSchema(colander.MappingSchema):
 
     name = required_text(_('Name of the organisation'))
     kind = colander.SchemaNode(
-        colander.String(), title=_('Kind of partner'), validator=colander.OneOf(PARTNER_KINDS)
+        colander.String(),
+        title=_('Kind of partner'),
+        validator=one_of(PARTNER_KINDS),
     )
     municipality = required_text(_('Municipality'), 100)
     region = required_text(_('Region'), 100)
@@ -260,7 +272,9 @@ class SiteSchema(colander.MappingSchema):
 
     name = required_text(_('Name of the site'))
     kind = colander.SchemaNode(
-        colander.String(), title=_('Kind of site'), validator=colander.OneOf(SITE_KINDS)
+        colander.String(),
+        title=_('Kind of site'),
+        validator=one_of(SITE_KINDS),
     )
     municipality = required_text(_('Municipality'), 100)
     region = required_text(_('Region'), 100)
