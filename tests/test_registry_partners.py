@@ -552,3 +552,24 @@ def test_filter_choices_carry_their_counts(world):
         .html.select_one('#f-active option[value="yes"]')
         .text.startswith('Active (')
     )
+
+
+def test_long_lists_are_paged_and_pages_keep_the_filters(fuzz_world):
+    with edit_site(fuzz_world) as site:
+        registry = site['registry']
+        for n in range(55):
+            registry.add_partner(f'Sivukumppani {n:02d}', 'issuer_ngo', 'Sivutus', 'Pirkanmaa')
+    app = client(fuzz_world, 'national')
+    first = app.get('/registry/partners?municipality=Sivutus&kind=issuer_ngo')
+    assert len(first.html.select('table.records tbody tr')) == 50
+    links = first.html.select('nav.pagination a')
+    assert [a.text.split()[-1] for a in links] == ['1', '2']
+    assert links[0]['aria-current'] == 'page'
+    assert 'municipality=Sivutus' in links[1]['href'] and 'kind=issuer_ngo' in links[1]['href']
+    second = app.get(links[1]['href'])
+    rows = second.html.select('table.records tbody tr')
+    assert [r.th.text for r in rows] == [f'Sivukumppani {n}' for n in range(50, 55)]
+    assert 'Showing 55 of' in ' '.join(second.html.select_one('main [role=status]').text.split())
+    for page in ('abc', '-3', '999', '١'):
+        res = app.get('/registry/partners', params={'municipality': 'Sivutus', 'page': page}, status=200)
+        assert res.html.select('table.records tbody tr')

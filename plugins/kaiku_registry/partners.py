@@ -53,6 +53,8 @@ SITE_FIELDS = ('name', 'kind', 'municipality', 'region', 'venue_path', 'active')
 REGISTRY_ROLES = ('VenueStaff', 'IssuerStaff', 'Coordinator', 'NationalAdmin')
 #: Roles a coordinator may never change: whoever holds them is beyond a coordinator's reach.
 HIGHER_ROLES = ('NationalAdmin', 'Administrator')
+#: Rows on one page of a list.
+PAGE_SIZE = 50
 AREA_KIND_TITLES = (('municipality', _('Municipality')), ('region', _('Region')))
 
 
@@ -151,6 +153,31 @@ def count_by(rows, value_of, prefix):
     return found
 
 
+def paginate(context, request, view_name, rows, wanted):
+    """One page of ``rows`` (``?page=``, :data:`PAGE_SIZE` a page) and the links to the others, which
+    keep the filters in ``wanted``: ``{'rows', 'first', 'last', 'page_links'}``."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    try:
+        page = min(max(int(query(request, 'page') or 1), 1), pages)
+    except ValueError:
+        page = 1
+    keep = {name: value for name, value in wanted.items() if value}
+    links = []
+    for number in range(1, pages + 1):
+        if number in (1, pages) or abs(number - page) <= 2:
+            url = request.resource_url(context, view_name, query={**keep, 'page': number})
+            links.append((number, url, number == page))
+        elif links and links[-1] is not None:
+            links.append(None)
+    start = (page - 1) * PAGE_SIZE
+    return {
+        'rows': rows[start : start + PAGE_SIZE],
+        'first': start + 1 if rows else 0,
+        'last': min(start + PAGE_SIZE, len(rows)),
+        'page_links': links if pages > 1 else [],
+    }
+
+
 def sort_rows(rows, key, keys, default):
     return sorted(rows, key=keys.get(key, keys[default]))
 
@@ -214,7 +241,10 @@ def partners(context, request):
         context,
         request,
         scope,
-        rows=sort_rows(shown, wanted['sort'], PARTNER_SORTS, 'name'),
+        **paginate(
+            context, request, 'partners', sort_rows(shown, wanted['sort'], PARTNER_SORTS, 'name'), wanted
+        ),
+        matching=len(shown),
         total=len(rows),
         counts=counts,
         municipalities=municipalities,
@@ -388,7 +418,8 @@ def sites(context, request):
         context,
         request,
         scope,
-        rows=sort_rows(shown, wanted['sort'], SITE_SORTS, 'name'),
+        **paginate(context, request, 'sites', sort_rows(shown, wanted['sort'], SITE_SORTS, 'name'), wanted),
+        matching=len(shown),
         total=len(rows),
         counts=counts,
         municipalities=municipalities,
@@ -597,12 +628,13 @@ def people(context, request):
     for login, area in context.areas.items():
         if login not in listed and area_in_scope(context, scope, *area):
             rows.append({'login': login, 'site': None, 'area': area})
-    for row in rows:
+    rows.sort(key=lambda row: row['login'])
+    listed = paginate(context, request, 'people', rows, {})
+    for row in listed['rows']:
         user = principals.get_user(row['login'])
         row['roles'] = [ROLE_TITLES[r] for r in REGISTRY_ROLES if user is not None and r in user.roles]
         row['exists'] = user is not None
-    rows.sort(key=lambda row: row['login'])
-    return page_values(context, request, scope, rows=rows)
+    return page_values(context, request, scope, **listed, matching=len(rows))
 
 
 def person_page(context, request, scope, user, **extra):
