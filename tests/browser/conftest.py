@@ -168,6 +168,7 @@ def fetch_as(base, path, login):
 def log_in_browser(driver, base, login):
     """Log the browser in as ``login`` through the login form."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from portal.testing import TEST_PASSWORD
 
@@ -176,6 +177,7 @@ def log_in_browser(driver, base, login):
     password = driver.find_element(By.ID, 'login-password')
     password.send_keys(TEST_PASSWORD)
     password.submit()
+    WebDriverWait(driver, 10).until(lambda d: not d.current_url.startswith(base + '/login'))
 
 
 @pytest.fixture(scope='session')
