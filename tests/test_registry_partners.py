@@ -301,6 +301,7 @@ def test_api_key_is_shown_once_stored_hashed_and_revocable(world):
     res = form.submit('action', value='new', status=200)
     token = res.html.select_one('#new-api-key').text
     assert token.startswith('kk_')
+    assert res.cache_control.no_store  # the one page that shows the key is never cached
     again = app.get(f'/registry/site?id={site_id}')
     assert token not in again.text
     assert 'in use' in again.html.select_one('#tokens table').text
