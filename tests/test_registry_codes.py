@@ -99,3 +99,29 @@ def test_pictures_are_svg():
     barcode = codes.code39_svg(code)
     assert barcode.startswith('<svg')
     assert barcode.count('<rect') > 40
+
+
+def test_pictures_draw_under_the_content_security_policy_and_scale():
+    """No style attributes (the CSP's style-src 'self' ignores them and the barcode turned solid black),
+    and a viewBox on both, so the stylesheet scales them to their printed size instead of cutting them."""
+    import re
+
+    codes = _codes()
+    key = codes.generate_key()
+    payload = codes.sign_payload(key, codes.new_code(), datetime.date(2030, 1, 31), 3)
+    for svg in (codes.qr_svg(payload, 'QR'), codes.code39_svg(codes.new_code())):
+        assert 'style=' not in svg
+        assert re.search(r'<svg[^>]*viewBox="0 0 [\d.]+ [\d.]+"', svg), svg[:200]
+    barcode = codes.code39_svg(codes.new_code())
+    assert 'fill="white"' in barcode and barcode.count('fill="black"') > 40
+
+
+def test_public_key_text_is_unpadded_base64url():
+    import base64
+
+    codes = _codes()
+    raw = codes.public_key_raw(codes.generate_key())
+    text = codes.public_key_text(raw)
+    assert '=' not in text and len(text) == 43
+    assert base64.urlsafe_b64decode(text + '=') == raw
+    assert codes.public_key_text(None) == ''

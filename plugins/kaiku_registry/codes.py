@@ -94,6 +94,11 @@ def public_key_raw(key):
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def public_key_text(public_raw):
+    """The raw public key as unpadded base64url, the form the door page hands to its script ('' for none)."""
+    return _b64(public_raw) if public_raw else ''
+
+
 def _b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
 
@@ -147,7 +152,11 @@ def qr_svg(payload, title):
     import segno
 
     out = io.BytesIO()
-    segno.make(payload, error='m').save(out, kind='svg', scale=4, border=2, title=title, xmldecl=False)
+    # omitsize: a viewBox instead of a fixed width and height, so the stylesheet can scale the code to
+    # its printed size (26 mm) instead of cutting off what does not fit.
+    segno.make(payload, error='m').save(
+        out, kind='svg', scale=4, border=2, title=title, xmldecl=False, omitsize=True
+    )
     return out.getvalue().decode('utf-8')
 
 
@@ -161,4 +170,18 @@ def code39_svg(code):
         out, options={'write_text': False, 'module_height': 12.0, 'quiet_zone': 2.0}
     )
     svg = out.getvalue().decode('utf-8')
-    return svg[svg.index('<svg') :]
+    # The site's Content-Security-Policy (style-src 'self') ignores style attributes, which would leave
+    # every rectangle, the white background too, black: give the colours as presentation attributes.
+    svg = _STYLE_FILL.sub(r'fill="\1"', svg)
+    svg = svg[svg.index('<svg') :]
+    # A viewBox in user units (96 per inch) matching the size in millimetres, so the code scales with
+    # its box instead of being cut off when the box is narrower.
+    size = _MM_SIZE.search(svg)
+    if size:
+        width, height = (float(size.group(n)) * 96 / 25.4 for n in (1, 2))
+        svg = svg.replace('<svg ', f'<svg viewBox="0 0 {width:.2f} {height:.2f}" ', 1)
+    return svg
+
+
+_MM_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)mm" height="([\d.]+)mm"')
+_STYLE_FILL = re.compile(r'style="fill:\s*([a-z]+|#[0-9a-fA-F]{3,6});?"')

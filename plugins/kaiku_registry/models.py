@@ -55,6 +55,10 @@ MINIMUM_AGE = 16
 MAXIMUM_AGE = 120
 MAX_CHILDREN = 20
 UNDO_WINDOW = datetime.timedelta(minutes=30)
+#: Partner staff are trained yearly; coordinators are warned this long before the year runs out.
+TRAINING_VALID = datetime.timedelta(days=365)
+TRAINING_WARNING = datetime.timedelta(days=60)
+TRAINING_STATUSES = ('never', 'overdue', 'due_soon', 'ok')
 
 VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
 #: The shape of the stored registry this code writes (see :meth:`Registry.upgrade`).
@@ -103,8 +107,23 @@ class Partner(Persistent):
         self.commitment_signed = None
         self.trained = None
 
+    contact_phone = ''
+
     def trained_within_year(self, today):
         return self.trained is not None and self.trained > today - datetime.timedelta(days=365)
+
+    def training_due(self):
+        """The day the staff's yearly training runs out, or None when no training is recorded."""
+        return self.trained + TRAINING_VALID if self.trained is not None else None
+
+    def training_status(self, today):
+        """``never``, ``overdue``, ``due_soon`` (within :data:`TRAINING_WARNING`) or ``ok``."""
+        due = self.training_due()
+        if due is None:
+            return 'never'
+        if today >= due:
+            return 'overdue'
+        return 'due_soon' if due - today <= TRAINING_WARNING else 'ok'
 
 
 class PartnerSite(Persistent):
@@ -457,6 +476,32 @@ class Registry(Item):
 
     def site(self, site_id):
         return self.sites.get(site_id)
+
+    def update_partner(self, partner, **values):
+        """Change a partner's name, kind, place, contact or commitment (values validated by the caller)."""
+        if values.get('kind', partner.kind) not in PARTNER_KINDS:
+            raise RuleError('bad_kind', f'unknown partner kind {values["kind"]!r}')
+        for name, value in values.items():
+            setattr(partner, name, value)
+        return partner
+
+    def update_site(self, site, **values):
+        if values.get('kind', site.kind) not in SITE_KINDS:
+            raise RuleError('bad_kind', f'unknown site kind {values["kind"]!r}')
+        for name, value in values.items():
+            setattr(site, name, value)
+        return site
+
+    def sites_of_partner(self, partner):
+        return [site for site in self.sites.values() if site.partner_id == partner.id]
+
+    def members_of(self, site_ids):
+        """``{login: site id}`` of the people who act for one of ``site_ids``."""
+        site_ids = set(site_ids)
+        return {login: site_id for login, site_id in self.members.items() if site_id in site_ids}
+
+    def clear_area(self, login):
+        self.areas.pop(login, None)
 
     # cards ------------------------------------------------------------------------------------------
     def card_by_code(self, code):
@@ -889,6 +934,11 @@ class Registry(Item):
             return None
         site = self.sites.get(record.site_id)
         return site if site is not None and site.active else None
+
+    def tokens_of(self, site):
+        """The site's token records, newest first (digests and dates only: tokens are never kept)."""
+        found = [record for record in self.tokens.values() if record.site_id == site.id]
+        return sorted(found, key=lambda record: record.created, reverse=True)
 
     def revoke_tokens(self, site, now=None):
         count = 0

@@ -18,7 +18,9 @@ from kaiku_registry.models import (
     MAX_CHILDREN,
     MAXIMUM_AGE,
     MINIMUM_AGE,
+    PARTNER_KINDS,
     SECTORS,
+    SITE_KINDS,
 )
 from kaiku_registry.privacy import find_identifier
 
@@ -49,7 +51,26 @@ CLOSE_REASON_TITLES = (
     ('returned', _('Returned')),
     ('replaced', _('Replaced with a new card')),
 )
+PARTNER_KIND_TITLES = (
+    ('municipality', _('Municipality')),
+    ('wellbeing_county', _('Wellbeing services county')),
+    ('issuer_ngo', _('Issuing organisation (NGO)')),
+    ('venue_operator', _('Venue operator')),
+    ('kaikukeskus', _('Kaikukeskus')),
+)
+SITE_KIND_TITLES = (
+    ('issuer', _('Issues cards')),
+    ('venue', _('Receives visitors (venue)')),
+)
+TRAINING_TITLES = (
+    ('never', _('No training recorded')),
+    ('overdue', _('Training overdue')),
+    ('due_soon', _('Training due soon')),
+    ('ok', _('Trained')),
+)
 assert [v for v, _t in SECTOR_TITLES] == list(SECTORS)
+assert [v for v, _t in PARTNER_KIND_TITLES] == list(PARTNER_KINDS)
+assert [v for v, _t in SITE_KIND_TITLES] == list(SITE_KINDS)
 assert [v for v, _t in GENDER_TITLES] == list(GENDERS)
 assert [v for v, _t in LIFE_SITUATION_TITLES] == list(LIFE_SITUATIONS)
 assert [v for v, _t in CLOSE_REASON_TITLES] == list(CLOSE_REASONS)
@@ -171,3 +192,97 @@ class CloseCardSchema(colander.MappingSchema):
         validator=colander.OneOf([v for v in CLOSE_REASONS if v != 'replaced']),
         widget=deform.widget.RadioChoiceWidget(values=CLOSE_REASON_TITLES[:2]),
     )
+
+
+# Partners, sites and people (the coordinators' pages) -----------------------------------------------
+def required_text(title, max_len=200, **kw):
+    return colander.SchemaNode(
+        colander.String(),
+        title=title,
+        preparer=lambda value: value.strip() if isinstance(value, str) else value,
+        validator=colander.All(colander.Length(min=1, max=max_len), no_identifiers),
+        **kw,
+    )
+
+
+def one_of(choices):
+    """Like ``colander.OneOf``, with a message that does not list the internal values."""
+
+    def validate(node, value):
+        if value not in choices:
+            raise colander.Invalid(node, _('Choose one of the choices.'))
+
+    return validate
+
+
+def not_in_future(node, value):
+    if value > datetime.date.today():
+        raise colander.Invalid(node, _('The date cannot be in the future.'))
+
+
+class PartnerSchema(colander.MappingSchema):
+    """A partner organisation, its contact person (a title and work contacts, never a name) and its
+    commitment."""
+
+    name = required_text(_('Name of the organisation'))
+    kind = colander.SchemaNode(
+        colander.String(),
+        title=_('Kind of partner'),
+        validator=one_of(PARTNER_KINDS),
+    )
+    municipality = required_text(_('Municipality'), 100)
+    region = required_text(_('Region'), 100)
+    contact_title = free_text(
+        _('Title of the contact person'), description=_('A title, e.g. leisure coordinator; no names.')
+    )
+    contact_email = colander.SchemaNode(
+        colander.String(),
+        title=_('Work email of the contact'),
+        missing='',
+        validator=colander.All(colander.Length(max=200), colander.Email(msg=_('Check the email address.'))),
+    )
+    contact_phone = colander.SchemaNode(
+        colander.String(),
+        title=_('Work phone of the contact'),
+        missing='',
+        validator=colander.Regex(r'^\+?[0-9][0-9 ()-]{4,24}$', msg=_('Digits, spaces and + ( ) - only.')),
+    )
+    commitment_signed = colander.SchemaNode(
+        colander.Date(), title=_('Commitment signed'), missing=None, validator=not_in_future
+    )
+    trained = colander.SchemaNode(
+        colander.Date(), title=_('Staff last trained'), missing=None, validator=not_in_future
+    )
+
+
+@colander.deferred
+def venue_validator(node, kw):
+    """A link to the public catalogue must name an existing Venue page (``kw['find_venue']``)."""
+    find_venue = kw['find_venue']
+
+    def existing_venue(node, value):
+        if find_venue(value) is None:
+            raise colander.Invalid(node, _('There is no venue page at this address in the catalogue.'))
+
+    return colander.All(colander.Length(max=300), existing_venue)
+
+
+class SiteSchema(colander.MappingSchema):
+    """A site (toimipiste) of a partner; the place defaults to the partner's."""
+
+    name = required_text(_('Name of the site'))
+    kind = colander.SchemaNode(
+        colander.String(),
+        title=_('Kind of site'),
+        validator=one_of(SITE_KINDS),
+    )
+    municipality = required_text(_('Municipality'), 100)
+    region = required_text(_('Region'), 100)
+    venue_path = colander.SchemaNode(
+        colander.String(),
+        title=_('Venue page in the catalogue (optional)'),
+        description=_('The address of the venue page, e.g. /venues/uimahalli/'),
+        missing='',
+        validator=venue_validator,
+    )
+    active = colander.SchemaNode(colander.Boolean(), title=_('Active'), missing=False)

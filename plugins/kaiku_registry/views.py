@@ -138,7 +138,7 @@ def home(context, request):
         'area': context.area_of(login),
         'can': {
             name: bool(request.has_permission(f'registry.{name}', context))
-            for name in ('door', 'issue', 'report')
+            for name in ('door', 'issue', 'report', 'manage')
         },
     }
 
@@ -158,6 +158,7 @@ def door_page(context, request, site, **extra):
         'errors': {},
         'recorded': None,
         'code_text': '',
+        'public_key': codes.public_key_text(request.registry.registry_public_key),
         **extra,
     }
 

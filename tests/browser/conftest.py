@@ -18,7 +18,7 @@ import pytest
 
 from portal.testing import REPO, TEST_PASSWORD, add_user, build_app, close_app, edit_site
 
-from .pages import LOGGED_IN, PAGES
+from .pages import LOGGED_IN, LOGGED_IN_PAGES, PAGES
 
 CHROMIUM = '/usr/bin/chromium'
 CHROMEDRIVER = '/usr/bin/chromedriver'
@@ -49,20 +49,54 @@ def require(condition, reason):
     pytest.skip(f'browser tests skipped: {reason}')
 
 
+def seed_registry(app):
+    """Registry records and users for the logged-in pages (see ``pages.LOGGED_IN_PAGES``): one partner
+    with a venue site and an issuing site, their staff, a coordinator of its municipality; returns the
+    placeholders."""
+    from portal.testing import TEST_PASSWORD, add_user, edit_site
+
+    with edit_site(app) as site:
+        registry = site['registry']
+        partner = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere', 'Pirkanmaa')
+        venue = registry.add_site(partner, 'Uimahalli Tampere', 'venue')
+        registry.set_member('door', venue)
+        registry.set_member('issuer', registry.add_site(partner, 'Sosiaalitoimi Tampere', 'issuer'))
+        registry.set_area('coordinator', 'municipality', 'Tampere')
+        known = {'partner': partner.id, 'site': venue.id}
+    add_user(app, 'door', TEST_PASSWORD, roles=['VenueStaff'])
+    add_user(app, 'issuer', TEST_PASSWORD, roles=['IssuerStaff'])
+    add_user(app, 'coordinator', TEST_PASSWORD, roles=['Coordinator'])
+    return known
+
+
 @pytest.fixture(scope='session')
-def live_server(tmp_path_factory):
+def live_app(tmp_path_factory):
+    """The application behind ``live_server``, with the registry records of :func:`seed_registry` and a
+    QR signing key of its own (the door page's offline check needs one)."""
+    from kaiku_registry import codes
+
+    directory = tmp_path_factory.mktemp('live-db')
+    key_path = directory / 'qr-signing.pem'
+    key_path.write_bytes(codes.private_key_pem(codes.generate_key()))
+    app = build_app(str(directory), **{'kaiku_registry.signing_key': str(key_path)})
+    app.seeded = seed_registry(app)
+    prepare_logged_in_pages(app)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture(scope='session')
+def live_server(live_app):
     """The base URL of the portal served by waitress on 127.0.0.1 and a free port."""
     from waitress import create_server
 
-    app = build_app(str(tmp_path_factory.mktemp('live-db')))
-    prepare_logged_in_pages(app)
+    app = live_app
     server = create_server(app, host='127.0.0.1', port=0, threads=4, clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, name='waitress', daemon=True)
     thread.start()
     yield f'http://127.0.0.1:{server.effective_port}'
     server.close()
     thread.join(timeout=5)
-    close_app(app)
 
 
 #: The administrator the pages of ``LOGGED_IN`` are visited as.
@@ -155,6 +189,48 @@ def pages(live_server):
 @pytest.fixture(scope='session')
 def page_paths(pages):
     return dict(pages)
+
+
+@pytest.fixture(scope='session')
+def logged_in_pages(live_app):
+    """The logged-in page table with placeholders filled: ``{name: (path, login)}``."""
+    return {name: (path.format(**live_app.seeded), login) for name, path, login in LOGGED_IN_PAGES}
+
+
+def fetch_as(base, path, login):
+    """(status, text) of a GET by ``login``, logged in through the real login form."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    from portal.testing import TEST_PASSWORD
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + '/login', timeout=30) as response:
+        html = response.read().decode('utf-8')
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    body = urllib.parse.urlencode({'csrf_token': token, 'login': login, 'password': TEST_PASSWORD})
+    opener.open(base + '/login', data=body.encode('ascii'), timeout=30).close()
+    try:
+        with opener.open(base + path, timeout=30) as response:
+            return response.status, response.read().decode('utf-8')
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode('utf-8')
+
+
+def log_in_browser(driver, base, login):
+    """Log the browser in as ``login`` through the login form."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from portal.testing import TEST_PASSWORD
+
+    driver.get(base + '/login')
+    driver.find_element(By.ID, 'login-name').send_keys(login)
+    password = driver.find_element(By.ID, 'login-password')
+    password.send_keys(TEST_PASSWORD)
+    password.submit()
+    WebDriverWait(driver, 10).until(lambda d: not d.current_url.startswith(base + '/login'))
 
 
 @pytest.fixture(scope='session')

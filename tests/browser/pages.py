@@ -44,6 +44,22 @@ PAGES = [
 #: Pages visited as a logged-in administrator (the onboarding workspace is private).
 LOGGED_IN = {'workspace', 'workspace-summary', 'workspace-step-form'}
 
+#: Pages seen only when logged in: ``(name, path, login)``.  The live server's database holds the users and
+#: registry records that ``conftest.seed_registry`` makes; ``{partner}`` and ``{site}`` are its ids.
+LOGGED_IN_PAGES = [
+    ('registry-home', '/registry/', 'coordinator'),
+    ('registry-door', '/registry/door', 'door'),
+    ('registry-partners', '/registry/partners', 'coordinator'),
+    ('registry-partners-filtered', '/registry/partners?training=due&sort=training', 'coordinator'),
+    ('registry-partner', '/registry/partner?id={partner}', 'coordinator'),
+    ('registry-partner-add', '/registry/partner-add', 'coordinator'),
+    ('registry-sites', '/registry/sites', 'coordinator'),
+    ('registry-site', '/registry/site?id={site}', 'coordinator'),
+    ('registry-site-add', '/registry/site-add?partner={partner}', 'coordinator'),
+    ('registry-people', '/registry/people', 'coordinator'),
+    ('registry-person', '/registry/person?login=door', 'coordinator'),
+]
+
 #: Pages whose status is not 200 on purpose.
 EXPECTED_STATUS = {'not-found': 404, 'bad-request': 400, 'catalogue-bad-input': 400}
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from .conftest import AXE_JS, require
-from .pages import PAGES
+from .conftest import AXE_JS, log_in_browser, require
+from .pages import LOGGED_IN_PAGES, PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +50,16 @@ def describe(name, path, violations):
 def test_no_wcag_violations(name, browser, visit, page_paths, axe_source):
     path = page_paths[name]
     visit(name)
+    violations = run_axe(browser, axe_source)
+    assert not violations, describe(name, path, violations)
+
+
+@pytest.mark.parametrize('name', [name for name, _path, _login in LOGGED_IN_PAGES])
+def test_no_wcag_violations_logged_in(name, browser, live_server, logged_in_pages, axe_source):
+    path, login = logged_in_pages[name]
+    log_in_browser(browser, live_server, login)
+    browser.get(live_server + path)
+    assert browser.current_url == live_server + path, f'{path} sent {login} to {browser.current_url}'
     violations = run_axe(browser, axe_source)
     assert not violations, describe(name, path, violations)
 

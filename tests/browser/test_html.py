@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from .conftest import VNU_JAR, fetch, require
-from .pages import EXPECTED_STATUS, LOGGED_IN, PAGES
+from .conftest import VNU_JAR, fetch, fetch_as, require
+from .pages import EXPECTED_STATUS, LOGGED_IN, LOGGED_IN_PAGES, PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -21,14 +21,18 @@ SELF_TEST = '(self-test)'
 
 
 @pytest.fixture(scope='session')
-def vnu_messages(pages, live_server, session_cookie, tmp_path_factory):
-    """{page name: [error messages]} for every page in the table, from one run of the checker."""
+def vnu_messages(pages, logged_in_pages, live_server, session_cookie, tmp_path_factory):
+    """{page name: [error messages]} for every page in the tables, from one run of the checker."""
     require(shutil.which('java') is not None, 'java is missing (apt-get install default-jre-headless)')
     require(os.path.exists(VNU_JAR), f'{VNU_JAR} is missing (make node_modules)')
     directory = tmp_path_factory.mktemp('html')
     files, statuses = {}, {}
     for name, path in pages:
         statuses[name], html = fetch(live_server + path, session_cookie if name in LOGGED_IN else None)
+        files[name] = directory / f'{name}.html'
+        files[name].write_text(html, encoding='utf-8')
+    for name, (path, login) in logged_in_pages.items():
+        statuses[name], html = fetch_as(live_server, path, login)
         files[name] = directory / f'{name}.html'
         files[name].write_text(html, encoding='utf-8')
     files[SELF_TEST] = directory / 'self-test.html'
@@ -71,6 +75,19 @@ def test_valid_html(name, vnu_messages, page_paths):
     )
     assert not errors, f'{len(errors)} HTML error(s) on {name} ({page_paths[name]}):\n{details}'
     assert None not in messages, f'messages that match no page: {messages[None]}'
+
+
+@pytest.mark.parametrize('name', [name for name, _path, _login in LOGGED_IN_PAGES])
+def test_valid_html_logged_in(name, vnu_messages, logged_in_pages):
+    statuses, messages = vnu_messages
+    path, login = logged_in_pages[name]
+    assert statuses[name] == 200, f'{path} answered {statuses[name]} to {login}'
+    errors = messages[name]
+    details = '\n'.join(
+        f'  line {m.get("lastLine", "?")}: {m.get("message")} [{m.get("extract", "").strip()[:120]}]'
+        for m in errors
+    )
+    assert not errors, f'{len(errors)} HTML error(s) on {name} ({path}):\n{details}'
 
 
 def test_checker_reports_known_errors(vnu_messages):
