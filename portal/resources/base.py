@@ -231,6 +231,19 @@ class Item(Persistent):
                 values[name] = getattr(self, name, None)
         return values
 
+    def find_item(self, path, type_name=None):
+        """The item at ``path`` (``/guides/x``) from the site root, of ``type_name`` if given; else None."""
+        item = self
+        while item.__parent__ is not None:
+            item = item.__parent__
+        for name in path.strip('/').split('/') if path else ():
+            item = item.get(name) if item.is_container else None
+            if item is None:
+                return None
+        if type_name is not None and item.type_name != type_name:
+            return None
+        return item
+
 
 class Container(Item):
     """An item that holds other items, kept in a BTree, in an explicit order or by name."""

@@ -207,18 +207,7 @@ class DecisionBrief(Estimate):
 
     def guide_item(self):
         """The guide this brief follows (``guide`` is its path from the site root), or None."""
-        if not self.guide:
-            return None
-        item = self
-        while item.__parent__ is not None:
-            item = item.__parent__
-        for name in self.guide.strip('/').split('/'):
-            if not item.is_container:
-                return None
-            item = item.get(name)
-            if item is None:
-                return None
-        return item if item.type_name == 'Guide' else None
+        return self.find_item(self.guide, 'Guide') if self.guide else None
 
 
 def add_input_nodes(schema, with_compare=False):

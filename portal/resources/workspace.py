@@ -411,16 +411,7 @@ class Workspace(Item):
 
     def guide_item(self):
         """The guide the checklist was copied from (``guide`` is its path from the site root), or None."""
-        if not self.guide:
-            return None
-        item = self
-        while item.__parent__ is not None:
-            item = item.__parent__
-        for name in self.guide.strip('/').split('/'):
-            item = item.get(name) if item.is_container else None
-            if item is None:
-                return None
-        return item if item.type_name == 'Guide' else None
+        return self.find_item(self.guide, 'Guide') if self.guide else None
 
 
 def _task(values):
