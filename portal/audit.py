@@ -15,16 +15,20 @@ tail so two processes writing in the same microsecond do not collide), so readin
 filtering by time are cheap.
 """
 
+import atexit
 import datetime
 import logging
 import secrets
+import threading
 
+import transaction
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 from pyramid.threadlocal import get_current_request
 from pyramid.traversal import resource_path
 from pyramid_zodbconn import get_connection
+from ZODB.POSException import ConflictError
 
 from portal.events import ObjectAdded, ObjectModified, ObjectRemoved, StateChanged
 from portal.i18n import _
@@ -153,6 +157,91 @@ def record(request, action, path=None, actor=None, detail=None):
         'detail': _clean(detail),
     }
     return audit_log(request).add(entry)
+
+
+class DeferredAudit:
+    """Entries for reads too frequent to give each a transaction (a ticketing system checking cards),
+    written to the audit database in batches by a background thread.
+
+    :meth:`record` only queues the entry; the thread writes what has queued at most ``interval`` seconds
+    later, in one transaction (retried on a conflict), and the process writes what is left when it
+    exits.  A crash of the process can lose at most the last ``interval`` seconds of such entries, which
+    is the price of not writing on every read; actions that change data are never recorded this way.
+    """
+
+    def __init__(self, db, interval=0.5):
+        self.db = db
+        self.interval = interval
+        self.pending = []
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.thread = None
+
+    def record(self, action, actor, address='', detail=None):
+        entry = {
+            'time': datetime.datetime.now(datetime.UTC),
+            'actor': actor or '',
+            'action': action,
+            'path': '',
+            'address': address or '',
+            'detail': _clean(detail),
+        }
+        with self.lock:
+            self.pending.append(entry)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name='deferred-audit', daemon=True)
+                self.thread.start()
+                atexit.register(self.flush)
+
+    def _run(self):
+        while True:
+            self.wake.wait(self.interval)
+            self.wake.clear()
+            try:
+                self.flush()
+            except Exception:  # the thread must go on; the entries stay queued for the next round
+                log.exception('deferred audit entries could not be written; trying again')
+
+    def flush(self):
+        """Write the queued entries now; the number written."""
+        with self.lock:
+            entries, self.pending = self.pending, []
+        if not entries:
+            return 0
+        try:
+            for attempt in range(5):
+                conn = self.db.open(transaction_manager=transaction.TransactionManager())
+                try:
+                    with conn.transaction_manager as tm:
+                        root = conn.root()
+                        entries_log = root.get(LOG_KEY)
+                        if entries_log is None:
+                            entries_log = root[LOG_KEY] = AuditLog()
+                        for entry in entries:
+                            entries_log.add(entry)
+                        tm.note(f'deferred audit: {len(entries)} entries')
+                    return len(entries)
+                except ConflictError:
+                    if attempt == 4:
+                        raise
+                finally:
+                    conn.close()
+        except BaseException:
+            with self.lock:
+                self.pending[:0] = entries
+            raise
+        return 0  # pragma: no cover
+
+
+def deferred_audit(registry):
+    """The process's :class:`DeferredAudit` for the audit database, or None when there is none."""
+    deferred = getattr(registry, 'deferred_audit', None)
+    if deferred is None:
+        db = getattr(registry, '_zodb_databases', {}).get(AUDIT_DB)
+        if db is None:
+            return None
+        deferred = registry.deferred_audit = DeferredAudit(db)
+    return deferred
 
 
 def _request():

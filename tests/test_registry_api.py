@@ -259,3 +259,66 @@ def test_statistics_of_the_site(client, world, spec):
 def test_codes_never_go_in_urls(spec):
     assert not any('{' in path for path in spec['paths'])
     assert all(set(ops) <= {'post'} for path, ops in spec['paths'].items() if path != '/statistics')
+
+
+def _audit_entries(app):
+    from portal.audit import LOG_KEY, deferred_audit
+
+    deferred_audit(app.registry).flush()
+    conn = app.registry._zodb_databases['audit'].open()
+    try:
+        log = conn.root().get(LOG_KEY)
+        return list(log.entries.values()) if log is not None else []
+    finally:
+        conn.close()
+
+
+def test_verify_writes_the_card_read_to_the_audit_log_by_internal_id_only(client, world):
+    """A ticketing system's check reads a card as the door does: audited by internal id, never the code."""
+    before = [e for e in _audit_entries(world['app']) if e['detail'].get('why') == 'api-verify']
+    post(client, world, '/verify', {'code': world['card']}, 200)
+    post(client, world, '/verify', {'code': world['expired']}, 200)
+    post(client, world, '/verify', {'code': '23456789AB'}, 200)  # unknown: no card was read
+    reads = [e for e in _audit_entries(world['app']) if e['detail'].get('why') == 'api-verify']
+    new = reads[len(before) :]
+    assert len(new) == 2
+    assert {e['action'] for e in new} == {'registry.card.read'}
+    with edit_site(world['app']) as site:
+        registry = site['registry']
+        ids = {str(registry.card_by_code(world[name]).id) for name in ('card', 'expired')}
+        venue = registry.site_for_token(world['token'])
+        assert {e['detail']['card'] for e in new} == ids
+        assert {e['actor'] for e in new} == {f'api:{venue.id}'}
+    for entry in new:
+        assert world['card'] not in repr(entry) and world['expired'] not in repr(entry)
+
+
+def test_deferred_audit_keeps_entries_when_a_write_fails():
+    """Entries whose batch could not be written stay queued and go in with the next batch."""
+    import ZODB
+
+    from portal.audit import LOG_KEY, DeferredAudit
+
+    db = ZODB.DB(None)
+    deferred = DeferredAudit(db, interval=3600)
+    deferred.thread = 'not started in this test'
+    deferred.record('registry.card.read', 'api:1', '10.0.0.1', {'card': 7, 'token': 'secret'})
+    real_open, calls = db.open, []
+
+    def failing_open(**kw):
+        calls.append(kw)
+        raise OSError('storage unreachable')
+
+    db.open = failing_open
+    with pytest.raises(OSError):
+        deferred.flush()
+    assert len(deferred.pending) == 1
+    db.open = real_open
+    deferred.record('registry.card.read', 'api:1', '10.0.0.1', {'card': 8})
+    assert deferred.flush() == 2 and deferred.pending == []
+    conn = db.open()
+    entries = list(conn.root()[LOG_KEY].entries.values())
+    assert [e['detail']['card'] for e in entries] == ['7', '8']
+    assert all('token' not in e['detail'] for e in entries), 'secret-named details are dropped'
+    conn.close()
+    db.close()

@@ -23,6 +23,7 @@ from kaiku_registry.models import RuleError
 from kaiku_registry.reports import uses_by
 from kaiku_registry.schemas import CodeSchema, VisitSchema
 from portal import SITE_KEY, root_factory
+from portal.audit import deferred_audit
 from portal.security import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -137,14 +138,21 @@ def verify(context, request):
     guard(site)
     values = json_body(request, CodeSchema())
     code = read_code(request, values['code'])
-    return verification_json(context, site, code)
+    return verification_json(context, site, code, request.registry, getattr(request, 'client_addr', ''))
 
 
-def verification_json(registry, site, code):
-    """The answer to a verification of ``code`` for ``site``; an unknown code counts as a failed lookup."""
+def verification_json(registry, site, code, app_registry, address):
+    """The answer to a verification of ``code`` for ``site``; an unknown code counts as a failed lookup,
+    and the read of a known card goes to the audit log (by internal id, as the door's reads do; written
+    in batches, see :class:`portal.audit.DeferredAudit`)."""
     result = registry.verify(code, today())
     if result.status == 'unknown':
         LOOKUP_FAILURES.failed([f'site:{site.id}'])
+    else:
+        audit = deferred_audit(app_registry)
+        if audit is not None:
+            detail = {'card': result.card.id, 'why': 'api-verify', 'site': site.id}
+            audit.record('registry.card.read', f'api:{site.id}', address, detail)
     return {
         'status': result.status,
         'children_allowed': result.children,
@@ -212,7 +220,7 @@ def fast_verify_tween_factory(handler, registry):
     connections = ReadConnections(registry._zodb_databases[''])
     public_key = registry.registry_public_key
 
-    def fast_answer(token, text):
+    def fast_answer(token, text, address):
         """The verification's answer, or None when the ordinary path should answer."""
         try:
             with connections.reading() as conn:
@@ -225,7 +233,7 @@ def fast_verify_tween_factory(handler, registry):
                     code = codes.read(text, public_key)
                 except codes.PayloadError:
                     return None
-                return verification_json(card_registry, site, code)
+                return verification_json(card_registry, site, code, registry, address)
         except Exception:
             # a failed read (a conflict, a lost storage server) is the ordinary path's to answer
             log.warning('fast verification failed, answering the ordinary way', exc_info=True)
@@ -242,7 +250,7 @@ def fast_verify_tween_factory(handler, registry):
         text = body.get('code') if isinstance(body, dict) else None
         if not isinstance(text, str) or not 1 <= len(text) <= 200:
             return handler(request)
-        answer = fast_answer(token.strip(), text)
+        answer = fast_answer(token.strip(), text, request.client_addr)
         if answer is None:
             return handler(request)
         return Response(json.dumps(answer).encode('utf-8'), content_type='application/json', charset=None)
