@@ -194,19 +194,32 @@ class DeferredAudit:
                 atexit.register(self.flush)
 
     def _run(self):
+        failing = False
         while True:
             self.wake.wait(self.interval)
             self.wake.clear()
+            if self.closed():
+                self.flush()  # says what is lost
+                return
             try:
                 self.flush()
+                failing = False
             except Exception:  # the thread must go on; the entries stay queued for the next round
-                log.exception('deferred audit entries could not be written; trying again')
+                if not failing:
+                    log.exception('deferred audit entries could not be written; trying again')
+                failing = True
+
+    def closed(self):
+        return not hasattr(self.db, '_mvcc_storage')  # ZODB's DB.close() deletes it
 
     def flush(self):
         """Write the queued entries now; the number written."""
         with self.lock:
             entries, self.pending = self.pending, []
         if not entries:
+            return 0
+        if self.closed():
+            log.warning('audit database closed; %d deferred entries not written', len(entries))
             return 0
         try:
             for attempt in range(5):

@@ -322,3 +322,26 @@ def test_deferred_audit_keeps_entries_when_a_write_fails():
     assert all('token' not in e['detail'] for e in entries), 'secret-named details are dropped'
     conn.close()
     db.close()
+
+
+def test_deferred_audit_thread_writes_by_itself_and_stops_when_the_database_closes():
+    import time
+
+    import ZODB
+
+    from portal.audit import LOG_KEY, DeferredAudit
+
+    db = ZODB.DB(None)
+    deferred = DeferredAudit(db, interval=0.01)
+    deferred.record('registry.card.read', 'api:1', '', {'card': 1})
+    for _ in range(500):
+        if not deferred.pending:
+            break
+        time.sleep(0.01)
+    conn = db.open()
+    assert len(conn.root()[LOG_KEY]) == 1, 'the thread wrote the entry without a flush'
+    conn.close()
+    db.close()
+    deferred.record('registry.card.read', 'api:1', '', {'card': 2})
+    deferred.thread.join(timeout=5)
+    assert not deferred.thread.is_alive(), 'the thread ends once its database is closed'
