@@ -258,6 +258,11 @@ def test_anonymous_sees_nothing_until_the_summary_is_published(app):
         assert 'The checklist of this workspace is copied' not in page.text, 'the body is working text too'
     anonymous.get(f'{PATH}@@step/03-tyopari', status=403)
     anonymous.get(f'{PATH}@@history', status=403)
+    # The private workspaces folder is named in the breadcrumbs but not linked for those who cannot open it.
+    crumbs = anonymous.get(PATH).html.select_one('nav.breadcrumbs')
+    assert (len(crumbs.select('li')), len(crumbs.select('a'))) == (2, 1), 'the site linked, the folder not'
+    assert crumbs.select('a[href$="/tyotilat/"]') == []
+    assert jkl.get(PATH).html.select_one('nav.breadcrumbs').select('a[href$="/tyotilat/"]')
     # The coordinator still sees the whole workspace.
     assert NOTE in jkl.get(PATH).text
     assert 'The checklist of this workspace is copied' in jkl.get(PATH).text

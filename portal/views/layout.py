@@ -115,14 +115,16 @@ class Layout:
 
     @cached_property
     def breadcrumbs(self):
-        """(url, title) from the site down to the context's parent; empty on the home page."""
+        """(url, title) from the site down to the context's parent; empty on the home page.  The url is
+        None for a level the user may not view (a private folder above a published item), so that no
+        link leads to a refusal."""
         crumbs = []
         item = self.context
         if not isinstance(item, Item):
             return crumbs
         item = item.__parent__
         while item is not None:
-            crumbs.append((self.url(item), self.title(item)))
+            crumbs.append((self.url(item) if self.can_view(item) else None, self.title(item)))
             item = item.__parent__
         return list(reversed(crumbs))
 
