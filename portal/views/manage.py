@@ -183,16 +183,14 @@ def add(context, request):
     return HTTPSeeOther(request.resource_url(item))
 
 
-@view_config(context=Item, name='edit', renderer=FORM_PAGE, permission=EDIT)
-def edit(context, request):
-    content_type = content_type_of(request, context)
+def edit_round(context, request, schema, title, current, apply):
+    """One round of an item's ``@@edit`` form: on GET the form filled with ``current()``; on cancel back to
+    the item; invalid input shown beside its fields (400); valid values handed to ``apply(values)`` after
+    the history's baseline is taken, then back to the item."""
     buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
-    check_body_size(request)
-    schema = form_schema(content_type, editing=True)
     form = make_form(request, schema, buttons, action=request.resource_url(context, '@@edit'))
-    title = _('Edit')
     if request.method != 'POST':
-        return form_page(request, form.render(context.field_values(content_type.field_names())), title)
+        return form_page(request, form.render(current()), title)
     if 'cancel' in request.POST:
         return HTTPSeeOther(request.resource_url(context))
     try:
@@ -200,11 +198,25 @@ def edit(context, request):
     except deform.ValidationFailure as failure:
         return form_page(request, failure.render(), title, status=400)
     baseline(context, request.registry)
-    changed = store_files(context, values, request)
-    changed += context.update(values)
-    if changed:
-        notify(ObjectModified(context, changed), request.registry)
+    apply(values)
     return HTTPSeeOther(request.resource_url(context))
+
+
+@view_config(context=Item, name='edit', renderer=FORM_PAGE, permission=EDIT)
+def edit(context, request):
+    content_type = content_type_of(request, context)
+    check_body_size(request)
+
+    def apply(values):
+        changed = store_files(context, values, request)
+        changed += context.update(values)
+        if changed:
+            notify(ObjectModified(context, changed), request.registry)
+
+    def current():
+        return context.field_values(content_type.field_names())
+
+    return edit_round(context, request, form_schema(content_type, editing=True), _('Edit'), current, apply)
 
 
 @view_config(context=Item, name='delete', renderer=THEME + 'confirm.pt', permission=DELETE)

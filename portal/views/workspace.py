@@ -35,7 +35,7 @@ from portal.resources.workspace import (
     today,
 )
 from portal.security import VIEW
-from portal.views.manage import FORM_PAGE, flash, form_page
+from portal.views.manage import FORM_PAGE, edit_round, flash, form_page
 from portal.workflow import is_published
 
 THEME = 'kaiku_theme:templates/'
@@ -145,24 +145,17 @@ def save(context, request, changed, note):
 def edit(context, request):
     """The settings: title, the municipality's status and the working pair."""
     schema = WorkspaceSettingsSchema()
-    buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
-    form = make_form(request, schema, buttons, action=request.resource_url(context, '@@edit'))
-    title = _('Edit the workspace')
-    if request.method != 'POST':
-        names = [node.name for node in schema.children]
-        return form_page(request, form.render(context.field_values(names)), title)
-    if 'cancel' in request.POST:
-        return HTTPSeeOther(request.resource_url(context))
-    try:
-        values = validate(form, request)
-    except deform.ValidationFailure as failure:
-        return form_page(request, failure.render(), title, status=400)
-    baseline(context, request.registry)
-    changed = context.update(values)
-    if changed:
-        save(context, request, changed, 'settings')
-        flash(request, _('Changes saved.'))
-    return HTTPSeeOther(request.resource_url(context))
+
+    def apply(values):
+        changed = context.update(values)
+        if changed:
+            save(context, request, changed, 'settings')
+            flash(request, _('Changes saved.'))
+
+    def current():
+        return context.field_values([node.name for node in schema.children])
+
+    return edit_round(context, request, schema, _('Edit the workspace'), current, apply)
 
 
 def step_appstruct(step):
