@@ -380,6 +380,15 @@ class ApiToken(Persistent):
         self.revoked = None
 
 
+def _update(record, kinds, values):
+    """Set ``values`` on a partner or site whose kind must stay one of ``kinds``; nothing is set otherwise."""
+    if values.get('kind', record.kind) not in kinds:
+        raise RuleError('bad_kind', f'unknown kind {values["kind"]!r}')
+    for name, value in values.items():
+        setattr(record, name, value)
+    return record
+
+
 class Registry(Item):
     """All registry records of one site (see the module docstring).
 
@@ -479,18 +488,11 @@ class Registry(Item):
 
     def update_partner(self, partner, **values):
         """Change a partner's name, kind, place, contact or commitment (values validated by the caller)."""
-        if values.get('kind', partner.kind) not in PARTNER_KINDS:
-            raise RuleError('bad_kind', f'unknown partner kind {values["kind"]!r}')
-        for name, value in values.items():
-            setattr(partner, name, value)
-        return partner
+        return _update(partner, PARTNER_KINDS, values)
 
     def update_site(self, site, **values):
-        if values.get('kind', site.kind) not in SITE_KINDS:
-            raise RuleError('bad_kind', f'unknown site kind {values["kind"]!r}')
-        for name, value in values.items():
-            setattr(site, name, value)
-        return site
+        """Change a site's name, kind, place, venue link or activity (values validated by the caller)."""
+        return _update(site, SITE_KINDS, values)
 
     def sites_of_partner(self, partner):
         return [site for site in self.sites.values() if site.partner_id == partner.id]
