@@ -387,7 +387,7 @@ def includeme(config):
     config.add_route('registry_api_openapi', PREFIX + '/openapi.json')
     config.add_tween(
         'kaiku_registry.api.fast_verify_tween_factory',
-        under='portal.security.security_headers_tween_factory',
+        under='portal.security.tweens.security_headers_tween_factory',
         over='pyramid_tm.tm_tween_factory',
     )
     config.scan(__name__)

@@ -1,0 +1,164 @@
+"""Who the requester is, and what they may do.
+
+The parts live in their own modules: :mod:`~portal.security.passwords` (argon2id hashes and rules),
+:mod:`~portal.security.principals` (users, groups, roles), :mod:`~portal.security.policy` (the ACL policy
+with local roles), :mod:`~portal.security.sessions` (signed-cookie sessions, login and logout, CSRF),
+:mod:`~portal.security.throttle` (failed logins) and :mod:`~portal.security.tweens` (security headers, no
+write on GET).  This module names the permissions, re-exports what the rest of the portal uses, and wires
+the parts into the Configurator.
+"""
+
+from pyramid.authorization import ALL_PERMISSIONS
+from pyramid.session import SignedCookieSessionFactory
+from pyramid.settings import asbool
+from pyramid.tweens import EXCVIEW
+
+from portal.i18n import _
+
+# Permissions -------------------------------------------------------------------------------------------
+VIEW = 'view'
+CONTENTS = 'contents'  # the management listing of a folder
+ADD = 'add'
+EDIT = 'edit'
+DELETE = 'delete'
+SUBMIT = 'submit'  # private → pending review
+PUBLISH = 'publish'  # publish, reject, retract
+HISTORY = 'history'  # see and revert revisions
+MANAGE_USERS = 'manage_users'
+VIEW_AUDIT = 'view_audit'
+SEND_FEEDBACK = 'send_feedback'  # the accessibility feedback form, open to everyone
+MANAGE = 'manage'
+
+from portal.security.passwords import (  # noqa: E402 - the permissions above are imported by the parts
+    COMMON_PASSWORDS,
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    hash_password,
+    password_problem,
+    spend_time_like_verify,
+    verify_password,
+)
+from portal.security.policy import (  # noqa: E402
+    SESSION_KEY,
+    SecurityPolicy,
+    SessionSettings,
+    acl_permits,
+    current_user,
+    local_roles_of,
+)
+from portal.security.principals import (  # noqa: E402
+    LOGIN_RE,
+    PRINCIPALS_KEY,
+    Group,
+    Principals,
+    Role,
+    User,
+    add_role,
+    ensure_principals,
+    get_principals,
+    normalize_login,
+    role_acl,
+    role_principal,
+)
+from portal.security.sessions import StrongSessionCSRF, log_in, log_out, new_token, session_secret  # noqa: E402
+from portal.security.throttle import LoginThrottle, address_key, login_key  # noqa: E402
+from portal.security.tweens import (  # noqa: E402
+    CSP,
+    has_pending_writes,
+    no_write_on_get_tween_factory,
+    security_headers_tween_factory,
+    zodb_connections,
+)
+
+__all__ = [
+    'ADD',
+    'ALL_PERMISSIONS',
+    'COMMON_PASSWORDS',
+    'CONTENTS',
+    'CSP',
+    'DELETE',
+    'EDIT',
+    'HISTORY',
+    'LOGIN_RE',
+    'MANAGE',
+    'MANAGE_USERS',
+    'MAX_PASSWORD',
+    'MIN_PASSWORD',
+    'PRINCIPALS_KEY',
+    'PUBLISH',
+    'SEND_FEEDBACK',
+    'SESSION_KEY',
+    'SUBMIT',
+    'VIEW',
+    'VIEW_AUDIT',
+    'Group',
+    'LoginThrottle',
+    'Principals',
+    'Role',
+    'SecurityPolicy',
+    'SessionSettings',
+    'StrongSessionCSRF',
+    'User',
+    'acl_permits',
+    'add_role',
+    'address_key',
+    'current_user',
+    'ensure_principals',
+    'get_principals',
+    'has_pending_writes',
+    'hash_password',
+    'local_roles_of',
+    'log_in',
+    'log_out',
+    'login_key',
+    'new_token',
+    'no_write_on_get_tween_factory',
+    'normalize_login',
+    'password_problem',
+    'role_acl',
+    'role_principal',
+    'security_headers_tween_factory',
+    'session_secret',
+    'spend_time_like_verify',
+    'verify_password',
+    'zodb_connections',
+]
+
+
+def includeme(config):
+    settings = config.get_settings()
+    registry = config.registry
+    registry.roles = {}
+    registry.session_settings = session_settings = SessionSettings.from_settings(settings)
+    registry.login_throttle = LoginThrottle(session_settings.max_failures, session_settings.failure_window)
+    config.add_directive('add_role', add_role)
+    config.add_role('Administrator', _('Administrator'), ALL_PERMISSIONS)
+    config.add_role('Editor', _('Editor'), (VIEW, CONTENTS, ADD, EDIT, DELETE, SUBMIT, HISTORY))
+    config.add_role('Publisher', _('Publisher'), (VIEW, CONTENTS, PUBLISH, HISTORY))
+    # Grants nothing site-wide: an onboarding workspace's own ACL gives its holders their rights there
+    # (portal.resources.workspace), so the role is given on one workspace through the sharing view.
+    config.add_role('WorkspaceCoordinator', _('Onboarding coordinator'), ())
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            session_secret(settings),
+            cookie_name='kaiku_session',
+            secure=asbool(settings.get('portal.secure_cookies', True)),
+            httponly=True,
+            samesite='Lax',
+            timeout=session_settings.idle_timeout,
+            reissue_time=max(1, min(60, session_settings.idle_timeout // 10)),
+            hashalg='sha512',
+        )
+    )
+    config.set_csrf_storage_policy(StrongSessionCSRF())
+    config.set_default_csrf_options(require_csrf=True)
+    config.set_security_policy(SecurityPolicy())
+    config.set_default_permission('manage')
+    config.add_tween(
+        'portal.security.tweens.security_headers_tween_factory', over='pyramid_tm.tm_tween_factory'
+    )
+    config.add_tween(
+        'portal.security.tweens.no_write_on_get_tween_factory',
+        under='pyramid_tm.tm_tween_factory',
+        over=EXCVIEW,
+    )
