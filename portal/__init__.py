@@ -170,8 +170,10 @@ def includeme(config):
     config.include('portal.resources')
     config.include('portal.forms')
     config.include('portal.catalog')
+    config.include('portal.static')
     config.include('kaiku_theme')
     config.include('portal.views')
+    config.include('portal.pagecache')
     config.set_root_factory(root_factory)
 
 

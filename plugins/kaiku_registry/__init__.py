@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import transaction
 from pyramid.events import ApplicationCreated
-from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.settings import asbool
 
 from kaiku_registry.i18n import _
@@ -131,9 +130,7 @@ def includeme(config):
     config.add_subscriber(ensure_registry, ApplicationCreated)
     config.add_subscriber(warm_templates, ApplicationCreated)
     config.add_translation_dirs('kaiku_registry:locale/')
-    config.add_static_view(
-        'registry-static', 'kaiku_registry:static/', cache_max_age=3600, permission=NO_PERMISSION_REQUIRED
-    )
+    config.add_static_files('registry-static', 'kaiku_registry:static/')
     config.include('kaiku_registry.api')
     config.include('kaiku_registry.workspace')
     config.scan('kaiku_registry.views')

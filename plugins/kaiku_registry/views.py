@@ -41,6 +41,7 @@ from kaiku_registry.schemas import (
     VisitSchema,
 )
 from portal import audit
+from portal.pagecache import uncacheable
 
 TEMPLATES = 'kaiku_registry:templates/'
 ROLE_TITLES = {
@@ -461,6 +462,7 @@ def stats_csv(context, request):
 @view_config(context=Registry, name='impact', renderer=TEMPLATES + 'impact.pt', permission='view_impact')
 def impact(context, request):
     """The public impact page of one municipality: aggregates only, counts from 1 to 4 hidden."""
+    uncacheable(request)  # its figures move with the registry's records, not with the catalog
     choices = sorted({site.municipality for site in context.sites.values()})
     asked = query(request, 'municipality')
     chosen = asked if asked in choices else None

@@ -60,7 +60,14 @@ from portal.security.principals import (  # noqa: E402
     role_acl,
     role_principal,
 )
-from portal.security.sessions import StrongSessionCSRF, log_in, log_out, new_token, session_secret  # noqa: E402
+from portal.security.sessions import (  # noqa: E402
+    SESSION_COOKIE,
+    StrongSessionCSRF,
+    log_in,
+    log_out,
+    new_token,
+    session_secret,
+)
 from portal.security.throttle import LoginThrottle, address_key, login_key  # noqa: E402
 from portal.security.tweens import (  # noqa: E402
     CSP,
@@ -141,7 +148,7 @@ def includeme(config):
     config.set_session_factory(
         SignedCookieSessionFactory(
             session_secret(settings),
-            cookie_name='kaiku_session',
+            cookie_name=SESSION_COOKIE,
             secure=asbool(settings.get('portal.secure_cookies', True)),
             httponly=True,
             samesite='Lax',

@@ -22,7 +22,7 @@ from pyramid.interfaces import ISecurityPolicy
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from portal.catalog import MAX_QUERY_LENGTH, LRUCache, Query, facet_counts, search
+from portal.catalog import MAX_QUERY_LENGTH, Query, facet_counts, search
 from portal.i18n import LANGUAGES, _
 from portal.resources.folder import Folder
 from portal.resources.site import Site
@@ -39,8 +39,6 @@ MAX_PLACE_LENGTH = 100
 #: How many values a facet list shows at most (the most frequent first).
 MAX_FACET_VALUES = 30
 SORTS = ('relevance', 'name', 'newest')
-#: How many rendered catalogue pages a process keeps for anonymous visitors (0: none).
-PAGE_CACHE_SIZE = 256
 SINGLE_PARAMS = ('q', 'region', 'municipality', 'lang', 'sort', 'page')
 #: Site search type filters: parameter value → content types.
 SEARCH_TYPES = {
@@ -344,30 +342,6 @@ def venue_rows(request, catalog, docids, category_labels):
     return rows
 
 
-#: Rendered catalogue pages for anonymous visitors, keyed by :func:`page_key`.
-page_cache = LRUCache(PAGE_CACHE_SIZE)
-
-
-def page_key(request):
-    """The key under which the catalogue page of this request may be remembered, or None.  Only an
-    anonymous visitor's page is kept: it depends on nothing but the content (the catalog's generation,
-    which every change to an item, and to the site, moves on), the URL and the interface language."""
-    if request.authenticated_userid is not None:
-        return None
-    generation = request.root.catalog.generation()
-    if generation is None:
-        return None
-    return (generation, request.application_url, request.path_qs, request.locale_name)
-
-
-def _remember_page(key):
-    def remember(request, response):
-        if response.status_int == 200 and response.content_type == 'text/html':
-            page_cache.put(key, response.body)
-
-    return remember
-
-
 @view_config(
     context=Folder,
     renderer=THEME + 'catalogue.pt',
@@ -376,12 +350,6 @@ def _remember_page(key):
     is_venues=True,
 )
 def catalogue(context, request):
-    key = page_key(request)
-    if key is not None:
-        body = page_cache.get(key)
-        if body is not None:
-            return Response(body=body, content_type='text/html', charset='UTF-8')
-        request.add_response_callback(_remember_page(key))
     params = catalogue_params(request)
     result, pages = run_catalogue(context, request, params)
     catalog = request.root.catalog
