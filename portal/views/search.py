@@ -23,7 +23,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from portal.catalog import MAX_QUERY_LENGTH, Query, facet_counts, search
-from portal.i18n import LANGUAGES, _
+from portal.i18n import LANGUAGES, _, plural
 from portal.resources.folder import Folder
 from portal.resources.site import Site
 from portal.resources.venue import ACCESSIBILITY, CATEGORIES
@@ -197,7 +197,7 @@ def catalogue_params(request):
         raise bad_request(_('Unknown language: choose fi, sv or en.'))
     sort = _single(request, 'sort')
     if sort and sort not in SORTS:
-        raise bad_request(_('Unknown sort order: choose relevance, name or newest.'))
+        raise bad_request(_('Unknown sort order: choose one of the orders in the list.'))
     return CatalogueParams(
         q=search_text(request),
         region=_place(request, 'region'),
@@ -213,7 +213,12 @@ def catalogue_params(request):
 def _check_page(page, total):
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page > pages:
-        raise bad_request(_('This search has only ${pages} pages of results.', mapping={'pages': pages}))
+        raise bad_request(
+            _(
+                'There is no page ${page}: the last page of results is ${pages}.',
+                mapping={'page': page, 'pages': pages},
+            )
+        )
     return pages
 
 
@@ -396,6 +401,7 @@ def catalogue(context, request):
         'params': params,
         'rows': venue_rows(request, catalog, result.docids, translated['values']['categories']),
         'total': result.total,
+        'count_text': plural(request, '${n} venue found', '${n} venues found', result.total),
         'page': params.page,
         'pages': pages,
         'page_links': page_links(params.page, pages, lambda n: link(page=n)),
@@ -513,7 +519,12 @@ def site_search(context, request):
         result = search(catalog, principals_of(request), query)
         pages = _check_page(page, result.total)
     elif page > 1:
-        raise bad_request(_('This search has only ${pages} pages of results.', mapping={'pages': 1}))
+        raise bad_request(
+            _(
+                'There is no page ${page}: the last page of results is ${pages}.',
+                mapping={'page': page, 'pages': 1},
+            )
+        )
     pairs = [('q', q), *(('type', t) for t in chosen)]
     base = f'{request.path_url}?{urlencode(pairs)}'
     return {
@@ -521,6 +532,7 @@ def site_search(context, request):
         'chosen': chosen,
         'types': SEARCH_TYPE_TITLES,
         'total': result.total if result else 0,
+        'count_text': plural(request, '${n} result', '${n} results', result.total if result else 0),
         'items': [catalog.item_for(docid) for docid in result.docids] if result else [],
         'urls': [item_url(request, catalog, docid) for docid in result.docids] if result else [],
         'page': page,
