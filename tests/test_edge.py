@@ -61,7 +61,93 @@ def test_make_dev_has_the_toolbar_on_localhost_only(tmp_path):
         local = webtest.TestApp(app, extra_environ=LOCAL)
         assert '_debug_toolbar' in local.get('/').text
         local.get('/_debug_toolbar/', status=200)
+        local.get('/?page=%ff%fe', status=400)  # the toolbar's own panel answered 500
         remote = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'localhost', 'REMOTE_ADDR': '192.0.2.9'})
         assert '_debug_toolbar' not in remote.get('/').text
     finally:
         close_app(app)
+
+
+# Invalid UTF-8 -------------------------------------------------------------------------------------------
+#: Byte sequences that are not UTF-8, one of each kind: a stray continuation byte, bytes never used, an
+#: overlong encoding, a sequence cut short, an encoded surrogate, a code point beyond U+10FFFF.
+NOT_UTF8 = [b'\x80', b'\xff\xfe', b'\xc0\xaf', b'\xe3\x80', b'\xed\xa0\x80', b'\xf4\x90\x80\x80']
+PAGES = ['/', '/login', '/venues/', '/registry/api/v1/statistics']
+
+
+def _percent(raw):
+    return ''.join(f'%{b:02X}' for b in raw)
+
+
+def _ask(client, part, page, raw):
+    """Send ``raw`` in one part of a request for ``page``."""
+    if part == 'path':
+        return client.get(page + _percent(raw), expect_errors=True)
+    if part == 'query':
+        return client.get(f'{page}?page={_percent(raw)}', expect_errors=True)
+    if part == 'query-name':
+        return client.get(f'{page}?{_percent(raw)}=1', expect_errors=True)
+    if part == 'cookie':
+        cookie = b'lang=' + raw
+        return client.get(page, headers={'Cookie': cookie.decode('latin-1')}, expect_errors=True)
+    if part == 'form':
+        body = b'login=' + raw + b'&password=x'
+        return client.post(page, body, content_type='application/x-www-form-urlencoded', expect_errors=True)
+    if part == 'raw-form':
+        body = 'login=' + _percent(raw) + '&csrf_token=x'
+        return client.post(page, body, content_type='application/x-www-form-urlencoded', expect_errors=True)
+    body = (
+        b'--xyz\r\nContent-Disposition: form-data; name="login"\r\n\r\n' + raw + b'\r\n'
+        b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        b'Content-Type: application/octet-stream\r\n\r\n\xff\xfe binary is fine\r\n--xyz--\r\n'
+    )
+    return client.request(
+        page, method='POST', body=body, content_type='multipart/form-data; boundary=xyz', expect_errors=True
+    )
+
+
+PARTS = ['path', 'query', 'query-name', 'cookie', 'form', 'raw-form', 'multipart']
+
+
+@pytest.mark.parametrize('raw', NOT_UTF8, ids=[r.hex() for r in NOT_UTF8])
+@pytest.mark.parametrize('part', PARTS)
+@pytest.mark.parametrize('page', PAGES)
+def test_invalid_utf8_anywhere_is_a_translated_400(testapp, page, part, raw):
+    res = _ask(testapp, part, page, raw)
+    assert res.status_int == 400, f'{res.status} for {part} on {page}'
+    assert 'Content-Security-Policy' in res.headers
+    assert 'Traceback' not in res.text
+    if page.startswith('/registry/api/'):
+        assert res.content_type == 'application/json'
+        assert res.json['error'] == 'bad_request'
+        assert res.headers['Cache-Control'] == 'no-store'
+    else:
+        assert '<main id="main"' in res.text
+        assert 'eivät ole kelvollista UTF-8:aa' in res.text  # Finnish, the site's first language
+
+
+def test_invalid_utf8_message_in_english(testapp, english_interface):
+    res = testapp.get('/?page=%ff%fe', status=400)
+    assert 'contains characters that are not valid UTF-8' in res.text
+
+
+def test_an_undecodable_cookie_is_expired_by_the_answer(testapp):
+    res = testapp.get('/', headers={'Cookie': 'lang=\xff; other=fine'}, status=400)
+    assert any(
+        value.startswith('lang=;') and 'Max-Age=0' in value for value in res.headers.getall('Set-Cookie')
+    )
+    assert not any(value.startswith('other=') for value in res.headers.getall('Set-Cookie'))
+
+
+@pytest.mark.parametrize('path', ['/?page=%ff%fe', '/%ff', '/registry/api/v1/verify?x=%ff'])
+def test_make_serve_answers_400_to_invalid_utf8(served, path):
+    webtest.TestApp(served, extra_environ=LOCAL).get(path, status=400)
+
+
+def test_valid_utf8_still_passes(testapp):
+    testapp.get('/venues/?q=%C3%A4%E3%80%82', status=200)
+    testapp.get('/', headers={'Cookie': 'lang=sv'}, status=200)
+    # a binary file in a form is no text: the form goes on to the view (which wants a CSRF token)
+    res = _ask(testapp, 'multipart', '/login', 'ä'.encode())
+    assert res.status_int == 400 and 'UTF-8' not in res.text and 'eivät ole kelvollista' not in res.text
+
