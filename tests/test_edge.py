@@ -151,3 +151,43 @@ def test_valid_utf8_still_passes(testapp):
     res = _ask(testapp, 'multipart', '/login', 'ä'.encode())
     assert res.status_int == 400 and 'UTF-8' not in res.text and 'eivät ole kelvollista' not in res.text
 
+
+# came_from -----------------------------------------------------------------------------------------------
+@pytest.fixture(scope='module')
+def admin_app(tmp_path_factory):
+    from portal.testing import TEST_PASSWORD, add_user, build_app
+
+    app = build_app(str(tmp_path_factory.mktemp('came_from')))
+    add_user(app, 'admin', TEST_PASSWORD, roles=['Administrator'])
+    yield app
+    close_app(app)
+
+
+def _log_in_from(app, came_from):
+    from portal.testing import TEST_PASSWORD, browser, form_with
+
+    client = browser(app)
+    form = form_with(client.get('/login', params={'came_from': came_from}), 'login')
+    form['login'] = 'admin'
+    form['password'] = TEST_PASSWORD
+    return client, form.submit(status=303)
+
+
+@pytest.mark.parametrize(
+    ('came_from', 'location'),
+    [
+        ('/\u3002x', '/%E3%80%82x'),  # the finding: an ideographic full stop gave 500 and lost the session
+        ('/%E3%80%82x', '/%E3%80%82x'),  # quoted already: kept, not quoted twice
+        ('/hae?q=kesä teatteri#tulokset', '/hae?q=kes%C3%A4%20teatteri#tulokset'),
+        ('/"><script>', '/%22%3E%3Cscript%3E'),
+        ('/\U0001f3ad', '/%F0%9F%8E%AD'),
+        ('/\uff0f\uff0fevil.example', '/%EF%BC%8F%EF%BC%8Fevil.example'),  # fullwidth solidi stay a path
+        ('/\u202eevil', '/'),  # a right-to-left override is no address
+        ('\u3002//evil.example', '/'),
+    ],
+)
+def test_came_from_outside_latin1_is_quoted_and_keeps_the_session(admin_app, came_from, location):
+    client, res = _log_in_from(admin_app, came_from)
+    assert res.location == 'http://example.com' + location
+    res.headers['Location'].encode('ascii')
+    client.get('/@@users', status=200)  # the new session arrived with the redirect
