@@ -191,3 +191,81 @@ def test_came_from_outside_latin1_is_quoted_and_keeps_the_session(admin_app, cam
     assert res.location == 'http://example.com' + location
     res.headers['Location'].encode('ascii')
     client.get('/@@users', status=200)  # the new session arrived with the redirect
+
+
+# Console scripts on every shipped ini --------------------------------------------------------------------
+SHIPPED_INIS = ['development.ini', 'dev.ini', 'production.ini']
+
+
+class Reached(Exception):
+    """The script read its settings and went on to open the database."""
+
+
+@pytest.fixture
+def no_database(monkeypatch):
+    """Opening a database stops the script there (production.ini's ZEO server is not running)."""
+    import pyramid_zodbconn
+
+    def stop(uri, name, databases):
+        raise Reached(uri)
+
+    monkeypatch.setattr(pyramid_zodbconn.includeme, '__defaults__', (stop, open))
+
+
+@pytest.mark.parametrize('ini', SHIPPED_INIS)
+def test_scripts_read_every_shipped_ini(ini):
+    from portal.scripts import ini_settings
+
+    settings = ini_settings(os.path.join(REPO, ini))
+    assert settings['zodbconn.uri']
+    assert '%(' not in settings['zodbconn.uri']
+
+
+SCRIPTS = [
+    ('portal.scripts.load', ['{ini}']),
+    ('portal.scripts.dump', ['{ini}', '{tmp}/dump']),
+    ('portal.scripts.reindex', ['{ini}']),
+    ('portal.scripts.evolve', ['{ini}', '--status']),
+    ('kaiku_registry.scripts', ['{ini}', 'sites']),
+]
+
+
+@pytest.mark.parametrize(('module', 'argv'), SCRIPTS, ids=[module for module, _argv in SCRIPTS])
+def test_console_scripts_load_production_ini(no_database, tmp_path, module, argv):
+    import importlib
+
+    main = importlib.import_module(module).main
+    ini = os.path.join(REPO, 'production.ini')
+    with pytest.raises(Reached, match=r'zeo://127\.0\.0\.1:8100\?.*blobcache-script&'):
+        main([arg.format(ini=ini, tmp=tmp_path) for arg in argv])
+
+
+def test_adduser_loads_production_ini(no_database):
+    import io
+
+    from portal.scripts.adduser import main
+
+    with pytest.raises(Reached, match='zeo://'):
+        main([os.path.join(REPO, 'production.ini'), 'anna'], stdin=io.StringIO('a long passphrase here\n'))
+
+
+def test_backup_on_production_ini_says_why_not(capsys):
+    from portal.scripts.backup import main
+
+    assert main([os.path.join(REPO, 'production.ini'), 'list']) == 1
+    assert 'file:// URI' in capsys.readouterr().err
+
+
+def test_keygen_on_production_ini_says_where_the_key_and_the_secret_go(monkeypatch, capsys):
+    """keygen wrote /etc/kaiku/registry-signing.pem, outside the checkout, without saying so."""
+    from kaiku_registry import scripts
+
+    written = []
+    monkeypatch.setattr(scripts, 'write_key', written.append)
+    monkeypatch.setattr(scripts.os.path, 'exists', lambda path: False)
+    assert scripts.main([os.path.join(REPO, 'production.ini'), 'keygen']) == 0
+    out = capsys.readouterr().out
+    assert written == ['/etc/kaiku/registry-signing.pem']
+    assert 'QR signing key: /etc/kaiku/registry-signing.pem (created' in out
+    assert f'session secret: {REPO}/var/session_secret' in out
+    assert f'note: /etc/kaiku/registry-signing.pem is outside {REPO}' in out
