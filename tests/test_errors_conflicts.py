@@ -197,6 +197,14 @@ def test_api_conflicts_are_run_again(client, token, flaky_tokens):
     assert res.headers['Cache-Control'] == 'no-store'
 
 
+def test_api_answers_are_not_stored(client, token):
+    headers = {'Authorization': f'Bearer {token}'}
+    res = client.post_json(f'{API}/verify', {'code': 'ABCD-EFGH-JKLM'}, headers=headers, status=200)
+    assert res.json['status'] == 'unknown'  # the fast path's answer
+    assert res.headers['Cache-Control'] == 'no-store'
+    assert client.get(f'{API}/openapi.json').headers['Cache-Control'] == 'no-store'
+
+
 @pytest.mark.parametrize(
     ('method', 'path', 'body'),
     [

@@ -204,7 +204,7 @@ def _form_decodes(request):
     U+FFFD, so a urlencoded body is checked as bytes, and a multipart one (whose files are binary) by
     its decoded names and text values, which hold U+FFFD only where the bytes did not decode."""
     content_type = request.content_type
-    if content_type in ('', 'application/x-www-form-urlencoded'):
+    if content_type == 'application/x-www-form-urlencoded':
         return _is_utf8(unquote_to_bytes(request.body))
     if content_type == 'multipart/form-data':
         for name, value in request.POST.items():  # parsed once: webob keeps the result for the view
