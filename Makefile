@@ -10,7 +10,7 @@ PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po) \
 	$(foreach l,$(LOCALES),plugins/kaiku_registry/locale/$(l)/LC_MESSAGES/kaiku_registry.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: constraints node_modules serve test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
+.PHONY: constraints node_modules serve dev test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
 
 # constraints.txt pins every package `make` installs (the lock file); `make constraints` renews it from a
 # fresh install of setup.cfg's ranges.
@@ -35,10 +35,17 @@ constraints:
 
 catalogs: $(MO)
 
+# The site as its users get it: no debugger, no template reloading.
 serve: $(STAMP) catalogs
 	mkdir -p var
 	$(BIN)/kaiku-registry development.ini keygen
 	$(BIN)/pserve development.ini http_port=$(PORT)
+
+# For developers on their own machine: dev.ini adds pyramid_debugtoolbar (see README: what it exposes).
+dev: $(STAMP) catalogs
+	mkdir -p var
+	$(BIN)/kaiku-registry dev.ini keygen
+	$(BIN)/pserve dev.ini http_port=$(PORT)
 
 # axe-core and the Nu HTML Checker for the browser tests, pinned in package-lock.json.
 # Without npm the browser tests skip (and say so loudly); CI requires them.

@@ -20,6 +20,8 @@ ERROR_CODES = [
     'other_site',
     'too_late',
     'undone',
+    'busy',
+    'server_error',
 ]
 
 _error = {
@@ -35,6 +37,9 @@ _error = {
 
 
 def _errors(*statuses):
+    # Every operation may also answer 503 (``busy``, with Retry-After: a conflict that survived every
+    # attempt) and 500 (``server_error``).
+    statuses = (*statuses, 500, 503)
     return {
         str(status): {
             'description': 'An error with a stable code and a message.',

@@ -5,7 +5,8 @@
 - ``import partners|sites|cards <file.csv>``: all rows or none; every bad row is reported with its line.
 - ``demo``: fill a development database with demo partners, sites, cards and visits in two regions.
 - ``retention``: delete visits and closed cards older than the retention period.
-- ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing.
+- ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing, and say
+  where it and the session secret are kept.
 """
 
 import argparse
@@ -25,7 +26,7 @@ from kaiku_registry.models import (
     RuleError,
 )
 from kaiku_registry.privacy import find_identifier
-from portal.scripts import site_from_ini
+from portal.scripts import ini_settings, site_from_ini
 
 PROGRESS_EVERY = 1000
 COLUMNS = {
@@ -269,22 +270,49 @@ def _run(args, registry, app_registry):
 
 
 def keygen(config_uri):
-    from pyramid.paster import get_appsettings
-
+    """Create the QR signing key named by ``kaiku_registry.signing_key`` when it is missing, and say where
+    it is and where the session secret is kept, and which of them lie outside the ini file's directory."""
     from kaiku_registry import RegistrySettings
 
-    path = RegistrySettings.from_settings(get_appsettings(config_uri)).signing_key
+    settings = ini_settings(config_uri)
+    path = RegistrySettings.from_settings(settings).signing_key
     if not path:
         raise SystemExit('kaiku_registry.signing_key is not set')
+    path = os.path.abspath(path)
     if os.path.exists(path):
-        print(f'{path} exists')
-        return 0
+        print(f'QR signing key: {path} (exists)')
+    else:
+        write_key(path)
+        print(f'QR signing key: {path} (created, readable by its owner only)')
+    print(f'session secret: {session_secret_location(settings)}')
+    checkout = os.path.dirname(os.path.abspath(config_uri.partition('#')[0]))
+    outside = [p for p in (path, settings.get('portal.session_secret_file')) if p and _outside(p, checkout)]
+    for each in outside:
+        print(f'note: {each} is outside {checkout}: back it up, readable by the app user only')
+    return 0
+
+
+def _outside(path, directory):
+    return os.path.commonpath([os.path.abspath(path), directory]) != directory
+
+
+def session_secret_location(settings):
+    """Where the session signing secret is kept, in words for the operator."""
+    if settings.get('portal.session_secret'):
+        return 'set in the ini file (portal.session_secret)'
+    path = settings.get('portal.session_secret_file')
+    if not path:
+        return 'not set: set portal.session_secret_file in the ini file'
+    path = os.path.abspath(path)
+    return f'{path} ({"exists" if os.path.exists(path) else "made when the site first starts"})'
+
+
+def write_key(path):
+    """Write a new Ed25519 signing key to ``path``, readable by its owner only; never over a file."""
     os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, 'wb') as f:
         f.write(codes.private_key_pem(codes.generate_key()))
-    print(f'{path} created')
-    return 0
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ the parts into the Configurator.
 from pyramid.authorization import ALL_PERMISSIONS
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.settings import asbool
-from pyramid.tweens import EXCVIEW
+from pyramid.tweens import EXCVIEW, INGRESS
 
 from portal.i18n import _
 
@@ -161,8 +161,13 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
     config.set_default_permission('manage')
+    # The headers tween wraps every other tween, so that an answer any of them makes (or an exception
+    # any of them raises) carries the headers; beneath it, nothing meets input that does not decode.
+    config.add_tween('portal.security.tweens.security_headers_tween_factory', under=INGRESS)
     config.add_tween(
-        'portal.security.tweens.security_headers_tween_factory', over='pyramid_tm.tm_tween_factory'
+        'portal.security.tweens.valid_utf8_tween_factory',
+        under='portal.security.tweens.security_headers_tween_factory',
+        over='pyramid_tm.tm_tween_factory',
     )
     config.add_tween(
         'portal.security.tweens.no_write_on_get_tween_factory',
