@@ -149,6 +149,11 @@ def _validators(response, etag, last_modified):
     response.headers['Vary'] = ', '.join(VARY)
 
 
+def _keep_after_commit(committed, cache, key, body):
+    if committed:
+        cache.put(key, body)
+
+
 def page_cache_tween_factory(handler, registry):
     """Answer anonymous pages from the cache or with 304, and keep what the views render."""
     cache = page_cache(registry)
@@ -172,7 +177,10 @@ def page_cache_tween_factory(handler, registry):
             return response
         response = handler(request)
         if _keepable(request, response):
-            cache.put(key, response.body)
+            # Kept only once the request's transaction has committed: a page rendered in an attempt that
+            # ends in a conflict (and is run again) or is aborted must not be answered later.
+            body = response.body
+            request.tm.get().addAfterCommitHook(_keep_after_commit, (cache, key, body))
             _validators(response, etag_of(key), cache.seen(key[0]))
         return response
 

@@ -194,3 +194,18 @@ def test_the_token_follows_the_files(tmp_path, monkeypatch):
     first = static.folder_token('x:static/')
     (tmp_path / 'a.css').write_text('a { color: red }')
     assert static.folder_token('x:static/') != first
+
+
+def test_a_page_of_an_attempt_that_did_not_commit_is_not_kept(app, monkeypatch):
+    """A page rendered in a transaction that ends in a conflict (and is run again) or an abort must not be
+    answered later: the cache keeps it only after the commit."""
+    import transaction
+
+    client = browser(app)
+    real_commit = transaction.TransactionManager.commit
+    monkeypatch.setattr(transaction.TransactionManager, 'commit', transaction.TransactionManager.abort)
+    client.get('/venues/')
+    assert not page_cache(app.registry).entries
+    monkeypatch.setattr(transaction.TransactionManager, 'commit', real_commit)
+    client.get('/venues/')
+    assert len(page_cache(app.registry).entries) == 1
