@@ -128,7 +128,8 @@ def verify_payload(public_raw, payload):
     """Check a scanned payload's signature; return ``(code, valid_until, children)``."""
     try:
         prefix, code, until, children, signature = payload.strip().split('.')
-        if prefix != PAYLOAD_PREFIX or not is_valid(code) or not children.isdigit():
+        ascii_numbers = re.fullmatch(r'[0-9]{8}', until) and re.fullmatch(r'[0-9]{1,2}', children)
+        if prefix != PAYLOAD_PREFIX or not is_valid(code) or not ascii_numbers:
             raise PayloadError('not a Kaikukortti code')
         Ed25519PublicKey.from_public_bytes(public_raw).verify(
             _unb64(signature), f'{prefix}.{code}.{until}.{children}'.encode('ascii')

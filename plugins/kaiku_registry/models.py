@@ -61,6 +61,8 @@ TRAINING_WARNING = datetime.timedelta(days=60)
 TRAINING_STATUSES = ('never', 'overdue', 'due_soon', 'ok')
 
 VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
+#: str.isdigit() is true of '٤' and '４' too.
+ASCII_DIGITS = frozenset('0123456789')
 #: The shape of the stored registry this code writes (see :meth:`Registry.upgrade`).
 SHAPE = 2
 
@@ -532,7 +534,7 @@ class Registry(Item):
                 raise RuleError('too_young', 'The holder must be 16 or over, or turn 16 this year.')
             if birth_year < today.year - MAXIMUM_AGE:
                 raise RuleError('bad_birth_year', 'The birth year is not plausible.')
-            if not (isinstance(postcode, str) and len(postcode) == 5 and postcode.isdigit()):
+            if not (isinstance(postcode, str) and len(postcode) == 5 and set(postcode) <= ASCII_DIGITS):
                 raise RuleError('bad_postcode', 'A postcode has five digits.')
         if not isinstance(children, int) or not 0 <= children <= MAX_CHILDREN:
             raise RuleError('bad_children', f'The number of children must be from 0 to {MAX_CHILDREN}.')

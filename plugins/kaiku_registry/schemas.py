@@ -23,6 +23,7 @@ from kaiku_registry.models import (
     SITE_KINDS,
 )
 from kaiku_registry.privacy import find_identifier
+from portal.forms import AsciiInteger
 
 SECTOR_TITLES = (
     ('culture', _('Culture')),
@@ -117,7 +118,7 @@ class CodeSchema(colander.MappingSchema):
 def birth_year_node():
     this_year = datetime.date.today().year
     return colander.SchemaNode(
-        colander.Integer(),
+        AsciiInteger(),
         title=_('Year of birth'),
         description=_('Only the year: never the date of birth.'),
         validator=colander.Range(
@@ -134,10 +135,10 @@ class IssueCardSchema(colander.MappingSchema):
     postcode = colander.SchemaNode(
         colander.String(),
         title=_('Postcode'),
-        validator=colander.Regex(r'^\d{5}$', msg=_('A postcode has five digits.')),
+        validator=colander.Regex(r'^[0-9]{5}\Z', msg=_('A postcode has five digits.')),
     )
     children = colander.SchemaNode(
-        colander.Integer(),
+        AsciiInteger(),
         title=_('Number of minor children'),
         description=_('Own children and grandchildren under 18 who may come along free.'),
         missing=0,
@@ -172,7 +173,7 @@ class VisitSchema(colander.MappingSchema):
         missing=False,
     )
     children = colander.SchemaNode(
-        colander.Integer(),
+        AsciiInteger(),
         title=_('Child tickets'),
         missing=0,
         validator=colander.Range(0, MAX_CHILDREN),

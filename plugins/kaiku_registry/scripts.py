@@ -13,6 +13,7 @@ import csv
 import datetime
 import os
 import random
+import re
 import sys
 
 from kaiku_registry import codes
@@ -66,7 +67,7 @@ def _choice(row, name, choices, required=True):
 
 def _int(row, name):
     value = _text(row, name)
-    if not value.lstrip('-').isdigit():
+    if not re.fullmatch(r'-?[0-9]{1,19}', value):
         raise ValueError(f'{name} must be a whole number')
     return int(value)
 
