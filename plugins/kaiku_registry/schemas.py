@@ -9,7 +9,7 @@ import datetime
 import colander
 import deform.widget
 
-from kaiku_registry import codes
+from kaiku_registry import codes, today
 from kaiku_registry.i18n import _
 from kaiku_registry.models import (
     CLOSE_REASONS,
@@ -216,9 +216,24 @@ def one_of(choices):
     return validate
 
 
-def not_in_future(node, value):
-    if value > datetime.date.today():
-        raise colander.Invalid(node, _('The date cannot be in the future.'))
+#: No registry date is earlier than the first Kaikukortti pilot (Espoo, 2014).
+FIRST_DAY = datetime.date(2014, 1, 1)
+
+
+def day_problem(value):
+    """Why ``value`` cannot be a date of the registry (a card issued, a commitment signed, staff trained):
+    it is after today in Finnish time or before the first pilot; None when it can be."""
+    if value > today():
+        return _('The date cannot be in the future.')
+    if value < FIRST_DAY:
+        return _('The date cannot be before ${day}.', mapping={'day': FIRST_DAY.strftime('%d.%m.%Y')})
+    return None
+
+
+def plausible_day(node, value):
+    problem = day_problem(value)
+    if problem is not None:
+        raise colander.Invalid(node, problem)
 
 
 class PartnerSchema(colander.MappingSchema):
@@ -249,10 +264,10 @@ class PartnerSchema(colander.MappingSchema):
         validator=colander.Regex(r'^\+?[0-9][0-9 ()-]{4,24}$', msg=_('Digits, spaces and + ( ) - only.')),
     )
     commitment_signed = colander.SchemaNode(
-        colander.Date(), title=_('Commitment signed'), missing=None, validator=not_in_future
+        colander.Date(), title=_('Commitment signed'), missing=None, validator=plausible_day
     )
     trained = colander.SchemaNode(
-        colander.Date(), title=_('Staff last trained'), missing=None, validator=not_in_future
+        colander.Date(), title=_('Staff last trained'), missing=None, validator=plausible_day
     )
 
 
