@@ -15,8 +15,8 @@ zero-width space; a multi-line field (a ``TextAreaWidget``, or a node marked ``m
 line breaks and tabs, the soft hyphen and the zero-width joiners, and refuses the rest.  The rules are not a
 list kept by hand: every schema class of the application is walked when it starts, and every form
 :func:`make_form` builds is walked again, so a new schema gets them without asking.  Password fields are
-left as typed.  Numbers are read with the ASCII digits 0–9 only (:class:`AsciiInteger`), as
-:data:`ASCII_DIGITS` is the only digit class a pattern over user input may use.
+left as typed.  Numbers are read with the ASCII digits 0–9 only (:class:`AsciiInteger`), and a pattern
+over user input says ``[0-9]``: ``\\d`` and ``str.isdigit`` also take ``٤`` and ``４``.
 """
 
 import functools
@@ -39,8 +39,6 @@ CSRF_FIELD = 'csrf_token'
 
 
 # Text and number rules -----------------------------------------------------------------------------------
-#: The digits a number or a code typed by a person may hold: ``\d`` also matches ``٤`` and ``４``.
-ASCII_DIGITS = '[0-9]'
 #: Unicode categories a single-line text may not hold: controls (C0, C1), format characters (the
 #: bidirectional embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069, which make text read
 #: differently from what it holds, the zero-width space, the soft hyphen...), line and paragraph
@@ -97,7 +95,6 @@ def _text_validator(multiline):
             node, _('Remove the invisible or control characters (${chars}).', mapping={'chars': chars})
         )
 
-    plain_text.multiline = multiline
     return plain_text
 
 
@@ -202,6 +199,8 @@ class AsciiInteger(colander.Integer):
 
 
 class AsciiFloat(colander.Float):
+    """``colander.Float`` with the ASCII digits only."""
+
     num = _ascii_number(float)
 
 

@@ -257,7 +257,9 @@ def door_record(context, request):
         if e.code in DOOR_CHECK_ERRORS:
             return door_error(context, request, site, e.code)
         request.response.status_int = 409 if e.code in STATE_ERRORS else 400
-        return door_page(context, request, site, result=result, errors={'visit': e.message})
+        return door_page(
+            context, request, site, result=result, errors={'visit': e.message}, check_token=token
+        )
     audit.record(
         request, 'registry.visit.record', detail={'visit': visit.id, 'card': card.id, 'site': site.id}
     )
