@@ -199,3 +199,20 @@ def test_door_errors_have_4xx_statuses(world):
     undo.submit(status=200)
     res = undo.submit(status=409)
     assert res.html.select_one('#errors') is not None
+
+
+def test_the_api_records_only_on_a_code_it_looks_up_itself(world):
+    """The API's visits take the card's code, looked up afresh in each request, never an internal id: it
+    has no such hole to close, and each posted code is one fresh check."""
+    code = card_code(world)
+    with edit_site(world) as site:
+        registry = site['registry']
+        card_id = registry.card_by_code(code).id
+        token = registry.new_token(registry.site(registry.members['pool']))
+    api = webtest.TestApp(world, extra_environ={'HTTP_HOST': 'example.com'})
+    headers = {'Authorization': f'Bearer {token}'}
+    body = {'card_id': str(card_id), 'sector': 'culture'}
+    api.post_json('/registry/api/v1/visits', body, headers=headers, status=400)
+    assert uses(world, code) == (0, 0)
+    api.post_json('/registry/api/v1/visits', {'code': code, 'sector': 'culture'}, headers=headers, status=201)
+    assert uses(world, code) == (1, 1)
