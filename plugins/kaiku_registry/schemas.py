@@ -115,18 +115,22 @@ class CodeSchema(colander.MappingSchema):
     )
 
 
+def plausible_birth_year(node, value):
+    """The holder is 16 or over, or turns 16, this year in Finnish time (read at each check, not when the
+    process started)."""
+    this_year = today().year
+    if value < this_year - MAXIMUM_AGE:
+        raise colander.Invalid(node, _('The year is not plausible.'))
+    if value > this_year - MINIMUM_AGE:
+        raise colander.Invalid(node, _('The holder must be 16 or over, or turn 16 this year.'))
+
+
 def birth_year_node():
-    this_year = datetime.date.today().year
     return colander.SchemaNode(
         AsciiInteger(),
         title=_('Year of birth'),
         description=_('Only the year: never the date of birth.'),
-        validator=colander.Range(
-            this_year - MAXIMUM_AGE,
-            this_year - MINIMUM_AGE,
-            min_err=_('The year is not plausible.'),
-            max_err=_('The holder must be 16 or over, or turn 16 this year.'),
-        ),
+        validator=plausible_birth_year,
     )
 
 
