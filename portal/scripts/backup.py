@@ -31,7 +31,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-POINT_RE = re.compile(r'^(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.(fs|deltafs)z?$')
+POINT_RE = re.compile(r'^([0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2})\.(fs|deltafs)z?\Z')
 SKIPPED_BLOB_ENTRIES = {'tmp'}
 
 
