@@ -74,6 +74,16 @@ def api_site(request):
     return site
 
 
+#: The JSON type each kind of schema node takes; anything else (a list, an object, null, a number for a
+#: text) is refused as it stands instead of being turned into text.
+JSON_KINDS = {colander.Integer: int, colander.Boolean: bool}
+WRONG_KIND = {
+    str: _('This must be text.'),
+    int: _('This must be a whole number.'),
+    bool: _('This must be true or false.'),
+}
+
+
 def json_body(request, schema):
     try:
         body = request.json_body
@@ -81,13 +91,22 @@ def json_body(request, schema):
         raise ApiError(400, 'bad_request', _('The body must be a JSON object.')) from e
     if not isinstance(body, dict):
         raise ApiError(400, 'bad_request', _('The body must be a JSON object.'))
-    cstruct = {
-        k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in body.items() if v is not None
-    }
+    cstruct, wrong = {}, {}
+    for node in schema.children:
+        if node.name not in body:
+            continue
+        value = body[node.name]
+        kind = next((kind for typ, kind in JSON_KINDS.items() if isinstance(node.typ, typ)), str)
+        if type(value) is not kind:  # bool is an int to isinstance; JSON true is not a number here
+            wrong[node.name] = request.localizer.translate(WRONG_KIND[kind])
+        else:
+            cstruct[node.name] = str(value).lower() if kind is bool else str(value)
+    if wrong:
+        raise ApiError(400, 'bad_request', _('Some values are not valid.'), wrong)
     try:
         return schema.deserialize(cstruct)
     except colander.Invalid as e:
-        fields = {name: request.localizer.translate(message) for name, message in e.asdict().items()}
+        fields = e.asdict(translate=request.localizer.translate)
         raise ApiError(400, 'bad_request', _('Some values are not valid.'), fields) from e
 
 

@@ -129,6 +129,7 @@ def document(server_url):
                     'properties': {
                         'code': {
                             'type': 'string',
+                            'minLength': 1,
                             'maxLength': 200,
                             'description': 'The printed code (any case, dashes) or a scanned QR payload.',
                         }
@@ -149,7 +150,7 @@ def document(server_url):
                     'type': 'object',
                     'required': ['code', 'sector'],
                     'properties': {
-                        'code': {'type': 'string', 'maxLength': 200},
+                        'code': {'type': 'string', 'minLength': 1, 'maxLength': 200},
                         'sector': {'type': 'string', 'enum': ['culture', 'education', 'science', 'sport']},
                         'children': {'type': 'integer', 'minimum': 0, 'default': 0},
                         'course': {'type': 'boolean', 'default': False},
