@@ -20,6 +20,7 @@ from pyramid.events import BeforeRender, subscriber
 from pyramid.renderers import get_renderer
 from pyramid.traversal import find_root
 
+from portal import clock
 from portal.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 from portal.resources.base import Item
 from portal.resources.site import Site
@@ -208,6 +209,30 @@ class Layout:
         from portal.views.manage import edit_actions
 
         return edit_actions(self.request, self.context)
+
+    def time(self, value, seconds=False):
+        """A stored time in Finnish time, written as the reader's language writes it."""
+        return clock.show_time(value, self.lang, seconds=seconds)
+
+    def day(self, value):
+        """A date written as the reader's language writes it."""
+        return clock.show_day(value, self.lang)
+
+    def field_title(self, item, name):
+        """The translated title of field ``name`` of ``item``'s type, or the name itself when the type
+        has no such field (any more)."""
+        titles = self.__dict__.setdefault('_field_titles', {})
+        key = type(item)
+        if key not in titles:
+            found = {}
+            try:
+                info = self.request.registry.content_types.of(item)
+                found = {node.name: node.title for node in info.make_schema().children}
+            except Exception:  # a type without a schema: names are all there is
+                log.debug('no field titles for %r', key, exc_info=True)
+            titles[key] = found
+        title = titles[key].get(name)
+        return self.translate(title) if title else name
 
     def static(self, path):
         """The URL of a theme file, remembered per application URL (a registry holds at most
