@@ -79,6 +79,13 @@ def registry_root(request):
     return root_factory(request)['registry']
 
 
+def lock_timeout(request):
+    from relstorage.adapters.interfaces import UnableToAcquireCommitLockError
+
+    STATE['calls'] += 1
+    raise UnableToAcquireCommitLockError('commit lock timed out')
+
+
 def fail(request):
     if request.params.get('conflict'):
         STATE['calls'] += 1
@@ -92,6 +99,7 @@ def includeme(config):
     for name, view, factory in (
         ('in_view', raise_in_view, None),
         ('at_commit', raise_at_commit, None),
+        ('lock_timeout', lock_timeout, None),
         ('elsewhere', fail, lambda request: Elsewhere()),
         ('in_registry', fail, registry_root),
     ):
@@ -154,6 +162,13 @@ def test_a_conflict_that_survives_every_attempt_is_a_503_page(client, path, engl
     assert STATE['calls'] == ATTEMPTS
     assert '<main id="main"' in res.text
     assert 'Nothing was saved' in res.text
+
+
+def test_a_lock_timeout_is_a_503_at_once(client):
+    """RelStorage's commit lock timeout is not retried (it waited long already) but is no 500 either."""
+    pytest.importorskip('relstorage')
+    assert_busy_page(client.get('/__test__/lock_timeout', status=503))
+    assert STATE['calls'] == 1
 
 
 @pytest.mark.parametrize('path', ['/__test__/elsewhere', '/__test__/in_registry'])

@@ -15,7 +15,7 @@ import logging
 from pyramid.httpexceptions import HTTPError
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
-from pyramid_retry import is_last_attempt
+from pyramid_retry import is_error_retryable
 from transaction.interfaces import TransientError
 
 from portal.i18n import _
@@ -114,15 +114,17 @@ def _path(request):
 
 def conflict_answer(request, exc):
     """For a conflict: a bare answer when pyramid_retry will run the request again (it is thrown away),
-    else None after setting 503 and ``Retry-After`` on ``request.response``.  Logs either way."""
-    if not is_last_attempt(request):
+    else None after setting 503 and ``Retry-After`` on ``request.response``: on the last attempt, or for
+    a lock error that is not retried (RelStorage's commit lock timeout, which waited long already).
+    Logs either way."""
+    if is_error_retryable(request, exc):
         log.info('retrying %s %s after %s', request.method, _path(request), type(exc).__name__)
         return Response(status=503)
     log.warning(
-        'conflict on %s %s after %s attempts: %r',
+        'conflict on %s %s in attempt %s: %r',
         request.method,
         _path(request),
-        request.environ.get('retry.attempts', 1),
+        request.environ.get('retry.attempt', 0) + 1,
         exc,
     )
     request.response.status_int = 503
