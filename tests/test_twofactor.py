@@ -341,3 +341,22 @@ def test_only_user_managers_can_reset(app):
         assert user.totp_secret
     finally:
         conn.close()
+
+
+def test_anyone_logged_in_may_turn_the_factor_on_and_then_gives_codes(make_app):
+    app = make_app()  # the test settings: no role needs the factor
+    add_user(app, 'editor', TEST_PASSWORD, roles=['Editor'])
+    client = browser(app, 'editor')
+    page = client.get('/@@two-factor-setup')
+    secret = page.html.find(id='twofactor-secret').get_text().replace(' ', '')
+    form = code_form(page)
+    form['code'] = now_code(secret)
+    done = form.submit(status=200)
+    assert len(done.html.select('ol.recovery-codes li')) == 10
+    assert 'editor' in client.get('/').html.find('header').get_text()  # still logged in
+    assert password_step(browser(app, addr='203.0.113.30'), 'editor').location.endswith('/@@two-factor')
+
+
+def test_the_enrolment_page_needs_a_password_first(app):
+    browser(app).get('/@@two-factor-setup', status=303)
+    browser(app).get('/@@two-factor', status=303)
