@@ -104,10 +104,12 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_ten_recovery_codes_once(app)
     res = password_step(client, 'admin2')
     page = res.follow()
     svg = page.html.find('svg')
-    assert svg is not None and svg.find('title').get_text() == 'QR-koodi todennussovellustasi varten'
+    assert svg['role'] == 'img' and svg.find('title').get_text() == 'QR-koodi todennussovellustasi varten'
     assert '<script' not in page.text and 'style=' not in page.text
     secret_text = page.html.find(id='twofactor-secret').get_text()
     assert re.fullmatch(r'([A-Z2-7]{4} ){7}[A-Z2-7]{4}', secret_text)
+    link = page.html.find('a', href=re.compile('^otpauth://totp/'))
+    assert f'secret={secret_text.replace(" ", "")}' in link['href'] and 'admin2' in link['href']
     field = page.html.find(id='twofactor-code')
     assert field['autocomplete'] == 'one-time-code' and field['inputmode'] == 'numeric'
     assert page.html.find('label', attrs={'for': 'twofactor-code'}) is not None

@@ -54,12 +54,15 @@ def provisioning_uri(secret, login, issuer):
 
 
 def qr_svg(uri, title):
-    """The provisioning address as an SVG QR code (segno), with no script and no style attribute."""
+    """The provisioning address as an SVG QR code (segno), with no script and no style attribute: an
+    image named by its ``title``, dark on a white ground of its own so that it scans on any theme."""
     import segno
 
     out = io.BytesIO()
-    segno.make(uri, error='m').save(out, kind='svg', scale=4, border=4, title=title, xmldecl=False)
-    return out.getvalue().decode('utf-8')
+    segno.make(uri, error='m').save(
+        out, kind='svg', scale=4, border=4, title=title, xmldecl=False, dark='#000', light='#fff'
+    )
+    return out.getvalue().decode('utf-8').replace('<svg ', '<svg role="img" ', 1)
 
 
 def clean_code(value):

@@ -222,6 +222,7 @@ def setup(context, request):
         uri, request.localizer.translate(_('QR code for your authenticator app'))
     )
     values['secret'] = twofactor.grouped(secret)
+    values['otpauth_uri'] = uri
     return values
 
 
