@@ -362,3 +362,51 @@ def test_anyone_logged_in_may_turn_the_factor_on_and_then_gives_codes(make_app):
 def test_the_enrolment_page_needs_a_password_first(app):
     browser(app).get('/@@two-factor-setup', status=303)
     browser(app).get('/@@two-factor', status=303)
+
+
+def give_roles(app, login, roles=None, local=None):
+    """Change a user's roles without ending their sessions, as the registry's people page does."""
+    from portal import SITE_KEY
+    from portal.security import ensure_principals
+    from portal.testing import transaction
+
+    tm = transaction.TransactionManager()
+    conn = app.registry._zodb_databases[''].open(transaction_manager=tm)
+    try:
+        with tm:
+            root = conn.root()
+            user = ensure_principals(root).get_user(login)
+            if roles is not None:
+                user.roles = tuple(roles)
+            for name, names in (local or {}).items():
+                root[SITE_KEY][name].set_local_roles(user.principal, names)
+    finally:
+        conn.close()
+
+
+def test_a_session_that_gains_a_role_needing_the_factor_is_sent_to_enrolment(app):
+    add_user(app, 'editor', TEST_PASSWORD, roles=['Editor'])
+    client = browser(app, 'editor')
+    assert 'editor' in client.get('/').html.find('header').get_text()
+    give_roles(app, 'editor', roles=['Editor', 'IssuerStaff'])
+    res = client.get('/guides/', status=303)
+    assert res.location.endswith('/@@two-factor-setup')
+    assert 'editor' not in client.get('/').html.find('header').get_text()
+    _secret, done = enrol_through_pages(client, res)
+    assert done.html.find('a', string='Jatka')['href'] == 'http://example.com/guides/'
+    assert 'editor' in client.get('/guides/').html.find('header').get_text()
+
+
+def test_a_local_role_needing_the_factor_counts_where_it_is_held(app):
+    add_user(app, 'editor', TEST_PASSWORD, roles=['Editor'])
+    client = browser(app, 'editor')
+    give_roles(app, 'editor', local={'guides': ['Administrator']})
+    assert client.get('/guides/', status=303).location.endswith('/@@two-factor-setup')
+
+
+def test_a_factor_turned_on_elsewhere_is_asked_of_open_sessions(make_app):
+    app = make_app()  # the test settings: no role needs the factor
+    add_user(app, 'editor', TEST_PASSWORD, roles=['Editor'])
+    client = browser(app, 'editor')
+    enrol_second_factor(app, 'editor')
+    assert client.get('/', status=303).location.endswith('/@@two-factor')

@@ -15,7 +15,9 @@ passwords, and a right password does not clear them: only a finished login does.
 import hashlib
 import time
 
+from pyramid.events import ContextFound, subscriber
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
@@ -25,9 +27,11 @@ from portal.i18n import _
 from portal.resources.site import Site
 from portal.security import (
     MANAGE_USERS,
+    SESSION_KEY,
     address_key,
     current_user,
     get_principals,
+    local_roles_of,
     log_in,
     login_key,
     role_principal,
@@ -39,6 +43,8 @@ THEME = 'kaiku_theme:templates/'
 PENDING_KEY = 'twofactor_pending'
 #: The secret being enrolled, kept in the session between showing the QR code and the first code.
 ENROL_KEY = 'twofactor_secret'
+#: The session id of a login made with the second factor (enrolment counts).
+FACTOR_KEY = 'twofactor_sid'
 #: Seconds a half-finished login lasts: time to find the phone, or to install an authenticator app.
 PENDING_MAX_AGE = 15 * 60
 
@@ -76,9 +82,13 @@ def second_factor_required(request, user, site):
 def begin_second_step(request, user, site, came_from):
     """After a right password: a redirect to the second step (or to enrolment) with a half-finished
     login in the session, or None when this user logs in with the password alone."""
-    enrolled = twofactor.is_enrolled(user)
-    if not enrolled and not second_factor_required(request, user, site):
+    if not twofactor.is_enrolled(user) and not second_factor_required(request, user, site):
         return None
+    return _pending_login(request, user, site, came_from)
+
+
+def _pending_login(request, user, site, came_from):
+    enrolled = twofactor.is_enrolled(user)
     request.session.invalidate()
     request.session[PENDING_KEY] = {
         'login': user.login,
@@ -114,8 +124,41 @@ def finish_login(request, user, method):
 
     came_from = request.session.get(PENDING_KEY, {}).get('came_from', '')
     log_in(request, user)
+    _mark_factor_given(request)
     record(request, 'login', actor=user.login, detail={'second_factor': method})
     return safe_came_from(request, came_from)
+
+
+def _mark_factor_given(request):
+    """Note in the session that its login was made with the second factor."""
+    request.session[FACTOR_KEY] = request.session[SESSION_KEY]['sid']
+
+
+@subscriber(ContextFound)
+def second_factor_gate(event):
+    """A session logged in without the second factor that now needs one (a role given since, a session
+    older than this check, a factor turned on in another session) becomes a half-finished login, and
+    the requester is sent to the second step or to enrolment.  Roles held site-wide, through a group or
+    on the item requested and its folders count; nothing is written to the database."""
+    request = event.request
+    identity = request.identity
+    if not identity:
+        return
+    auth = request.session.get(SESSION_KEY)
+    if request.session.get(FACTOR_KEY) == auth.get('sid'):
+        return
+    user = identity['user']
+    required = request.registry.portal_settings.second_factor_roles
+    if not twofactor.is_enrolled(user):
+        if not required:
+            return
+        held = set(identity['principals'])
+        own = [principal for principal in held if not principal.startswith('role:')]
+        held.update(local_roles_of(request.context, own))
+        if not any(role_principal(name) in held for name in required):
+            return
+    came_from = request.path_qs if request.method == 'GET' else ''
+    raise _pending_login(request, user, request.root, came_from)
 
 
 def _to_login(request, context):
@@ -210,10 +253,12 @@ def setup(context, request):
                 detail={'changed': ['second_factor']},
             )
             if finishing:
-                finish_login(request, user, 'enrolment')
+                next_url = finish_login(request, user, 'enrolment')
             else:
                 request.session.pop(ENROL_KEY, None)
-            return render_recovery_codes(request, context, codes)
+                _mark_factor_given(request)
+                next_url = request.resource_url(context)
+            return render_recovery_codes(request, codes, next_url)
         request.response.status_int = 400
         values['error'] = _('The code is wrong. Give the code that your app shows now.')
     issuer = request.localizer.translate(_('Kaiku Portal'))
@@ -226,13 +271,10 @@ def setup(context, request):
     return values
 
 
-def render_recovery_codes(request, context, codes):
-    from pyramid.renderers import render_to_response
-
+def render_recovery_codes(request, codes, next_url):
+    """The page that shows the new recovery codes, this once, with a link on to ``next_url``."""
     return render_to_response(
-        THEME + 'twofactor_codes.pt',
-        {'codes': codes, 'came_from': request.resource_url(context)},
-        request=request,
+        THEME + 'twofactor_codes.pt', {'codes': codes, 'next_url': next_url}, request=request
     )
 
 
