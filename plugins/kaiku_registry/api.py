@@ -5,6 +5,7 @@ codes travel only in POST bodies.  Every error is JSON with a stable ``error`` c
 """
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -24,12 +25,18 @@ from kaiku_registry.reports import uses_by
 from kaiku_registry.schemas import CodeSchema, VisitSchema
 from portal import SITE_KEY, root_factory
 from portal.audit import deferred_audit
-from portal.security import LoginThrottle
+from portal.security import Throttle
 
 log = logging.getLogger(__name__)
 PREFIX = '/registry/api/v1'
-#: Failed lookups allowed per site in the window before further lookups wait.
-LOOKUP_FAILURES = LoginThrottle(max_failures=20, window=600)
+#: Unknown codes allowed per client (an API token, a logged-in user) within :data:`LOOKUP_WINDOW` seconds
+#: before that client's further lookups wait.
+CLIENT_FAILURES = 20
+#: Unknown codes allowed per site from all its clients together.  A client stops counting when it
+#: reaches its own limit, so the ceiling needs at least five clients failing: one client's typos or one
+#: leaked token never lock the whole site out.
+SITE_FAILURES = 5 * CLIENT_FAILURES
+LOOKUP_WINDOW = 600
 STATE_ERRORS = {
     'unknown',
     'expired',
@@ -97,8 +104,32 @@ def read_code(request, text):
         raise ApiError(400, 'bad_request', _('The QR code has been altered or is not a card.')) from e
 
 
-def guard(site):
-    wait = LOOKUP_FAILURES.retry_after([f'site:{site.id}'])
+def token_client(token):
+    """The throttle key of an API token: its digest, never the token itself."""
+    return 'token:' + hashlib.sha256(token.encode('ascii', 'replace')).hexdigest()
+
+
+def api_client(request):
+    """The throttle key of the token the request presents (:func:`api_site` has accepted it)."""
+    return token_client(request.headers.get('Authorization', '').partition(' ')[2].strip())
+
+
+def lookup_limits(site, client):
+    """The keys an unknown code counts against: the client's own, and its site's ceiling."""
+    return ((client, CLIENT_FAILURES), (f'site:{site.id}', SITE_FAILURES))
+
+
+def lookup_wait(app_registry, site, client):
+    """Seconds until ``client`` may look codes up for ``site`` again, 0 when now."""
+    return app_registry.lookup_throttle.retry_after(lookup_limits(site, client))
+
+
+def lookup_failed(app_registry, site, client):
+    app_registry.lookup_throttle.failed(lookup_limits(site, client))
+
+
+def guard(request, site):
+    wait = lookup_wait(request.registry, site, api_client(request))
     if wait:
         raise ApiError(
             429,
@@ -135,19 +166,20 @@ def _rule_error(e):
 )
 def verify(context, request):
     site = api_site(request)
-    guard(site)
+    guard(request, site)
     values = json_body(request, CodeSchema())
     code = read_code(request, values['code'])
-    return verification_json(context, site, code, request.registry, getattr(request, 'client_addr', ''))
+    address = getattr(request, 'client_addr', '')
+    return verification_json(context, site, api_client(request), code, request.registry, address)
 
 
-def verification_json(registry, site, code, app_registry, address):
+def verification_json(registry, site, client, code, app_registry, address):
     """The answer to a verification of ``code`` for ``site``; an unknown code counts as a failed lookup,
     and the read of a known card goes to the audit log (by internal id, as the door's reads do; written
     in batches, see :class:`portal.audit.DeferredAudit`)."""
     result = registry.verify(code, today())
     if result.status == 'unknown':
-        LOOKUP_FAILURES.failed([f'site:{site.id}'])
+        lookup_failed(app_registry, site, client)
     else:
         audit = deferred_audit(app_registry)
         if audit is not None:
@@ -227,13 +259,14 @@ def fast_verify_tween_factory(handler, registry):
                 site_root = conn.root().get(SITE_KEY)
                 card_registry = site_root.get(REGISTRY_NAME) if site_root is not None else None
                 site = card_registry.site_for_token(token) if card_registry is not None else None
-                if site is None or LOOKUP_FAILURES.retry_after([f'site:{site.id}']):
+                client = token_client(token)
+                if site is None or lookup_wait(registry, site, client):
                     return None
                 try:
                     code = codes.read(text, public_key)
                 except codes.PayloadError:
                     return None
-                return verification_json(card_registry, site, code, registry, address)
+                return verification_json(card_registry, site, client, code, registry, address)
         except Exception:
             # a failed read (a conflict, a lost storage server) is the ordinary path's to answer
             log.warning('fast verification failed, answering the ordinary way', exc_info=True)
@@ -271,11 +304,11 @@ class VisitRequestSchema(VisitSchema):
 )
 def record_visit(context, request):
     site = api_site(request)
-    guard(site)
+    guard(request, site)
     values = json_body(request, VisitRequestSchema())
     card = context.card_by_code(read_code(request, values.pop('code')) or '')
     if card is None:
-        LOOKUP_FAILURES.failed([f'site:{site.id}'])
+        lookup_failed(request.registry, site, api_client(request))
         raise ApiError(409, 'unknown', _('No card has this code.'))
     try:
         visit = context.record_visit(card, site, today(), **values)
@@ -377,6 +410,7 @@ def api_http_error(exc, request):
 
 
 def includeme(config):
+    config.registry.lookup_throttle = Throttle(config.registry, 'registry-lookups', LOOKUP_WINDOW)
     for name, path in (
         ('verify', '/verify'),
         ('visits', '/visits'),
