@@ -101,3 +101,91 @@ def test_one_door_user_s_typos_lock_out_that_user_only(client, world):
     res = door_check(door2, world['card_a'])
     assert res.html.select_one('.verdict') is not None
     assert verify(client, world['tokens'][0], world['card_a']).json['status'] == 'valid'
+
+
+# Bodies: the token first, then the size, then the depth -------------------------------------------------
+class CountingInput:
+    """A request body of ``size`` bytes made on demand, counting how many were read."""
+
+    def __init__(self, size, fill=b' '):
+        self.size = size
+        self.fill = fill
+        self.read_bytes = 0
+
+    def read(self, n=-1):
+        n = self.size - self.read_bytes if n is None or n < 0 else min(n, self.size - self.read_bytes)
+        self.read_bytes += n
+        return self.fill * n
+
+    def readline(self, *args):
+        return self.read(*args)
+
+
+def huge_post(world, path, token=None, size=150 * 1024 * 1024, chunked=False):
+    from webob import Request
+
+    body = CountingInput(size)
+    environ = {
+        'REQUEST_METHOD': 'POST',
+        'HTTP_HOST': 'example.com',
+        'CONTENT_TYPE': 'application/json',
+        'wsgi.input': body,
+    }
+    if chunked:
+        environ.update({'HTTP_TRANSFER_ENCODING': 'chunked', 'wsgi.input_terminated': True})
+    else:
+        environ['CONTENT_LENGTH'] = str(size)
+    if token:
+        environ['HTTP_AUTHORIZATION'] = f'Bearer {token}'
+    request = Request.blank(API + path, environ)
+    if chunked:
+        request.environ.pop('CONTENT_LENGTH', None)
+    return request.get_response(world['app']), body
+
+
+@pytest.mark.parametrize('path', ['/verify', '/visits', '/visits/undo'])
+def test_a_huge_body_with_a_valid_token_is_413_without_being_read(world, path):
+    res, body = huge_post(world, path, token=world['tokens'][0])
+    assert res.status_int == 413
+    assert res.json['error'] == 'too_large'
+    assert body.read_bytes == 0
+    assert res.headers['X-Content-Type-Options'] == 'nosniff'
+
+
+@pytest.mark.parametrize('path', ['/verify', '/visits', '/visits/undo'])
+def test_a_huge_chunked_body_is_413_after_reading_only_past_the_limit(world, path):
+    from kaiku_registry.api import MAX_BODY
+
+    res, body = huge_post(world, path, token=world['tokens'][0], chunked=True)
+    assert res.status_int == 413
+    assert body.read_bytes <= MAX_BODY + 1
+
+
+@pytest.mark.parametrize('path', ['/verify', '/visits', '/visits/undo', '/statistics'])
+def test_no_token_and_a_huge_body_is_401_without_reading(world, path):
+    for token in (None, 'kk_not-a-token'):
+        res, body = huge_post(world, path, token=token)
+        assert res.status_int == 401
+        assert res.json['error'] == 'unauthorized'
+        assert res.headers['WWW-Authenticate'] == 'Bearer'
+        assert body.read_bytes == 0
+
+
+@pytest.mark.parametrize('path', ['/verify', '/visits', '/visits/undo'])
+def test_deep_json_is_400_with_a_json_error(client, world, path):
+    headers = {'Authorization': f'Bearer {world["tokens"][0]}', 'Content-Type': 'application/json'}
+    deep = b'[' * 1500 + b']' * 1500
+    res = client.post(API + path, deep, headers=headers, status=400)
+    assert res.json['error'] == 'bad_request'
+    assert 'deep' in res.json['message'] or 'syv' in res.json['message']
+    nested_in_code = b'{"code": ' + b'[' * 20 + b']' * 20 + b'}'
+    assert client.post(API + path, nested_in_code, headers=headers, status=400).json['error'] == 'bad_request'
+    # The 50,000-deep array of the security test is refused for its size.
+    res = client.post(API + path, b'[' * 50_000 + b']' * 50_000, headers=headers, status=413)
+    assert res.json['error'] == 'too_large'
+
+
+def test_brackets_inside_strings_do_not_count_as_depth(client, world):
+    code = '[' * 50 + '{' * 50 + '\\"' + world['card_a']
+    res = verify(client, world['tokens'][0], code)
+    assert res.json['status'] == 'unknown'  # read as a code, not refused as too deep

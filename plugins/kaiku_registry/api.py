@@ -2,10 +2,16 @@
 
 Requests carry a site's API token as a bearer token, so the API needs no cookies and no CSRF token; card
 codes travel only in POST bodies.  Every error is JSON with a stable ``error`` code and a ``message``.
+
+The token is checked before the body is read, and a body is read only up to :data:`MAX_BODY` bytes and
+parsed only when its arrays and objects nest at most :data:`MAX_DEPTH` deep
+(:func:`api_limits_tween_factory`), so neither a stranger nor a key holder can make the process hold a
+large body or recurse through a deep one.
 """
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import math
@@ -13,6 +19,7 @@ import threading
 
 import colander
 import transaction
+from pyramid.events import ApplicationCreated
 from pyramid.httpexceptions import HTTPException
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -37,6 +44,12 @@ CLIENT_FAILURES = 20
 #: leaked token never lock the whole site out.
 SITE_FAILURES = 5 * CLIENT_FAILURES
 LOOKUP_WINDOW = 600
+#: The largest request body the API reads, in bytes (a code or a visit takes a few hundred).
+MAX_BODY = 4096
+#: The deepest nesting of arrays and objects an API body may have (the API's bodies have one level).
+MAX_DEPTH = 8
+#: The API's addresses that need a site's token, under :data:`PREFIX`.
+KEYED_PATHS = ('/verify', '/visits', '/visits/undo', '/statistics')
 STATE_ERRORS = {
     'unknown',
     'expired',
@@ -236,20 +249,169 @@ class ReadConnections:
                 conn.close()
 
 
+def read_connections(registry):
+    """The process's :class:`ReadConnections` on the main database, shared by the API's tweens."""
+    connections = getattr(registry, 'api_read_connections', None)
+    if connections is None:
+        connections = registry.api_read_connections = ReadConnections(registry._zodb_databases[''])
+    return connections
+
+
+def nests_too_deeply(data):
+    """True when the arrays and objects of the JSON text ``data`` (bytes) nest deeper than
+    :data:`MAX_DEPTH`; brackets inside strings do not count."""
+    if data.count(b'[') + data.count(b'{') <= MAX_DEPTH:
+        return False  # too few brackets to be too deep: no need to scan
+    depth = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+BODY_TOO_LARGE = 'kaiku_registry.body_too_large'
+
+
+def bound_api_body(environ):
+    """Make sure an API request's body is at most :data:`MAX_BODY` bytes before anything reads it.
+
+    A declared ``Content-Length`` over the limit is not read at all; a chunked body (no length) is read
+    up to one byte past the limit.  Either way an oversized body is replaced by an empty one and marked
+    (:data:`BODY_TOO_LARGE`) for :func:`api_limits_tween_factory` to answer 413 once it has checked the
+    token; a chunked body within the limit is put back with its length.
+    """
+    if not environ.get('PATH_INFO', '').startswith(PREFIX + '/'):
+        return
+    try:
+        length = int(environ.get('CONTENT_LENGTH') or -1)
+    except ValueError:
+        length = MAX_BODY + 1
+    chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()
+    if length < 0 and (chunked or environ.get('wsgi.input_terminated')):
+        data = environ['wsgi.input'].read(MAX_BODY + 1)
+        length = len(data)
+        if length <= MAX_BODY:
+            environ['wsgi.input'] = io.BytesIO(data)
+            environ['CONTENT_LENGTH'] = str(length)
+            environ.pop('HTTP_TRANSFER_ENCODING', None)
+            environ.pop('wsgi.input_terminated', None)
+    if length > MAX_BODY:
+        environ[BODY_TOO_LARGE] = True
+        environ['wsgi.input'] = io.BytesIO(b'')
+        environ['CONTENT_LENGTH'] = '0'
+        environ.pop('HTTP_TRANSFER_ENCODING', None)
+        environ.pop('wsgi.input_terminated', None)
+
+
+def bound_bodies_before_retry(event):
+    """Run :func:`bound_api_body` before the application's execution policy.
+
+    ``pyramid_retry``'s policy copies every request body (``make_body_seekable``) before any tween runs,
+    so a limit in a tween would come after a 150 MB body had been read; this wraps the policy of the
+    router just made (on ``ApplicationCreated``) so that an API body is bounded first."""
+    router = event.app
+    policy = router.execution_policy
+
+    def bounded_execution_policy(environ, router):
+        bound_api_body(environ)
+        return policy(environ, router)
+
+    router.execution_policy = bounded_execution_policy
+
+
+def error_response(request, status, code, message, headers=None):
+    """A JSON error answer made outside a view, as :func:`api_error` makes them."""
+    body = {'error': code, 'message': request.localizer.translate(message)}
+    response = Response(json.dumps(body).encode('utf-8'), status=status, content_type='application/json')
+    response.headers.update(headers or {})
+    return response
+
+
+def token_site_known(registry, request):
+    """True when the request's bearer token is a valid site's, False when not, None when the card registry
+    cannot be read (the ordinary path then answers)."""
+    scheme, _sep, token = request.environ.get('HTTP_AUTHORIZATION', '').partition(' ')
+    if scheme.lower() != 'bearer':
+        return False
+    try:
+        with read_connections(registry).reading() as conn:
+            site_root = conn.root().get(SITE_KEY)
+            card_registry = site_root.get(REGISTRY_NAME) if site_root is not None else None
+            if card_registry is None:
+                return None
+            return card_registry.site_for_token(token.strip()) is not None
+    except Exception:
+        log.warning('could not check an API token before the body, leaving it to the view', exc_info=True)
+        return None
+
+
+def api_limits_tween_factory(handler, registry):
+    """Check an API request's token before its body, and refuse a body too large or too deep.
+
+    On the API's addresses that need a token, a request without a valid one is answered 401 without
+    reading its body; then any API request whose body is over :data:`MAX_BODY` bytes (as
+    :func:`bound_api_body` found without reading it) is answered 413, and a body nested deeper than
+    :data:`MAX_DEPTH` 400, before any view or the fast verification parses it.
+    """
+    keyed = {PREFIX + path for path in KEYED_PATHS}
+
+    def api_limits_tween(request):
+        path = request.path_info
+        if not path.startswith(PREFIX + '/'):
+            return handler(request)
+        if path in keyed and token_site_known(registry, request) is False:
+            return error_response(
+                request,
+                401,
+                'unauthorized',
+                _('A valid API token is needed.'),
+                headers={'WWW-Authenticate': 'Bearer'},
+            )
+        if request.environ.get(BODY_TOO_LARGE) or (request.content_length or 0) > MAX_BODY:
+            return error_response(
+                request,
+                413,
+                'too_large',
+                _('The request body is too large: at most ${limit} bytes.', mapping={'limit': MAX_BODY}),
+            )
+        if nests_too_deeply(request.body):
+            return error_response(
+                request, 400, 'bad_request', _('The JSON body nests too deeply: it must be a flat object.')
+            )
+        return handler(request)
+
+    return api_limits_tween
+
+
 def fast_verify_tween_factory(handler, registry):
     """Answer the ordinary ``POST /registry/api/v1/verify`` without the page machinery.
 
     A ticketing system verifies codes one after another, and the request needs none of what a page
     needs: no session or CSRF token (the bearer token authorises it), no transaction to commit (it
-    writes nothing), no traversal or view lookup.  This tween sits under the security headers tween and
-    over ``pyramid_tm``; it answers a verification whose token is valid, whose site is not rate-limited
-    and whose body is ``{"code": "<1 to 200 characters>"}``, reading the database through a
+    writes nothing), no traversal or view lookup.  This tween sits under :func:`api_limits_tween_factory`
+    (so the token has been checked and the body bounded before it reads the body) and over
+    ``pyramid_tm``; it answers a verification whose token is valid, whose site is not rate-limited and
+    whose body is ``{"code": "<1 to 200 characters>"}``, reading the database through a
     connection of :class:`ReadConnections` and aborting its transaction.  The checks and the answer are
     those of :func:`verify` (the same functions); every other request, every error answer, and any
     request whose reading fails goes down the ordinary path, which answers as before.
     """
     path = PREFIX + '/verify'
-    connections = ReadConnections(registry._zodb_databases[''])
+    connections = read_connections(registry)
     public_key = registry.registry_public_key
 
     def fast_answer(token, text, address):
@@ -411,6 +573,7 @@ def api_http_error(exc, request):
 
 def includeme(config):
     config.registry.lookup_throttle = Throttle(config.registry, 'registry-lookups', LOOKUP_WINDOW)
+    config.add_subscriber(bound_bodies_before_retry, ApplicationCreated)
     for name, path in (
         ('verify', '/verify'),
         ('visits', '/visits'),
@@ -419,6 +582,11 @@ def includeme(config):
     ):
         config.add_route(f'registry_api_{name}', PREFIX + path, factory=registry_factory)
     config.add_route('registry_api_openapi', PREFIX + '/openapi.json')
+    config.add_tween(
+        'kaiku_registry.api.api_limits_tween_factory',
+        under='portal.security.tweens.security_headers_tween_factory',
+        over='kaiku_registry.api.fast_verify_tween_factory',
+    )
     config.add_tween(
         'kaiku_registry.api.fast_verify_tween_factory',
         under='portal.security.tweens.security_headers_tween_factory',
