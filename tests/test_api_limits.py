@@ -189,3 +189,50 @@ def test_brackets_inside_strings_do_not_count_as_depth(client, world):
     code = '[' * 50 + '{' * 50 + '\\"' + world['card_a']
     res = verify(client, world['tokens'][0], code)
     assert res.json['status'] == 'unknown'  # read as a code, not refused as too deep
+
+
+# An issuer's search: another site's card answers as an unknown code ---------------------------------------
+def card_reads(world):
+    """The card ids of the registry's card reads in the audit log (the door's and the search's)."""
+    from portal.audit import LOG_KEY
+
+    conn = world['app'].registry._zodb_databases['audit'].open()
+    try:
+        log = conn.root().get(LOG_KEY)
+        entries = [] if log is None else log.newest()
+        return [str(e['detail'].get('card')) for e in entries if e['action'] == 'registry.card.read']
+    finally:
+        conn.close()
+
+
+def search(app, code, status=200):
+    form = app.get('/registry/cards').forms[2]
+    form['code'] = code
+    return form.submit(status=status)
+
+
+def card_id(world, code):
+    with edit_site(world['app']) as site:
+        return str(site['registry'].card_by_code(code).id)
+
+
+def answer(res):
+    return ' '.join(res.html.select_one('main').get_text().split())
+
+
+def test_another_site_s_card_answers_counts_and_audits_as_an_unknown_code(client, world):
+    from kaiku_registry.codes import new_code
+
+    issuer = user(world, 'issuer_a')
+    unknown, other = search(issuer, new_code()), search(issuer, world['card_b'])
+    assert other.status_int == unknown.status_int
+    assert answer(other) == answer(unknown)
+    assert card_id(world, world['card_b']) not in card_reads(world)
+    # Each counts towards the user's limit alike: 18 more of the other site's codes reach it.
+    for _ in range(18):
+        search(issuer, world['card_b'])
+    search(issuer, world['card_a'], status=429)
+    # The card's own issuer finds it, and that read is recorded.
+    own = user(world, 'issuer_b')
+    assert answer(search(own, world['card_b'])) != answer(search(own, new_code()))
+    assert card_id(world, world['card_b']) in card_reads(world)

@@ -92,8 +92,12 @@ def guard_lookups(request, site):
         )
 
 
-def lookup(context, request, site, why):
-    """The card for the code in the form, audited; ``(code, card, errors)``."""
+def lookup(context, request, site, why, may_see=None):
+    """The card for the code in the form, audited; ``(code, card, errors)``.
+
+    A card the requester may not see (``may_see(card)`` false) is answered as an unknown code is: it
+    counts as a failed lookup, its read is not recorded, and the work done is the same, so neither the
+    answer, the count nor the time tells that the code is another site's card."""
     guard_lookups(request, site)
     text = post(request, 'code').strip()
     try:
@@ -108,6 +112,8 @@ def lookup(context, request, site, why):
         lookup_failed(request.registry, site, user_client(request))
         return None, None, {'code': _('This is not a card code: check the letters and numbers.')}
     card = context.card_by_code(code)
+    if card is not None and may_see is not None and not may_see(card):
+        card = None
     if card is None:
         lookup_failed(request.registry, site, user_client(request))
         return code, None, {}
@@ -341,9 +347,9 @@ def cards(context, request):
 )
 def card_search(context, request):
     site = my_site(context, request, 'issuer')
-    _code, card, errors = lookup(context, request, site, 'issuer search')
-    if card is not None and card.site_id != site.id:
-        card = None  # another site's card is answered as an unknown one
+    _code, card, errors = lookup(
+        context, request, site, 'issuer search', may_see=lambda card: card.site_id == site.id
+    )
     page = cards(context, request)
     page.update(card=card, errors=errors, not_found=not errors and card is None)
     return page
