@@ -5,7 +5,7 @@ codes travel only in POST bodies.  Every error is JSON with a stable ``error`` c
 
 The token is checked before the body is read, and a body is read only up to :data:`MAX_BODY` bytes and
 parsed only when its arrays and objects nest at most :data:`MAX_DEPTH` deep
-(:func:`api_limits_tween_factory`), so neither a stranger nor a key holder can make the process hold a
+(:func:`api_tween_factory`), so neither a stranger nor a key holder can make the process hold a
 large body or recurse through a deep one.
 """
 
@@ -132,9 +132,9 @@ def lookup_limits(site, client):
     return ((client, CLIENT_FAILURES), (f'site:{site.id}', SITE_FAILURES))
 
 
-def lookup_wait(app_registry, site, client):
+def lookup_wait(app_registry, site, client, conn=None):
     """Seconds until ``client`` may look codes up for ``site`` again, 0 when now."""
-    return app_registry.lookup_throttle.retry_after(lookup_limits(site, client))
+    return app_registry.lookup_throttle.retry_after(lookup_limits(site, client), conn)
 
 
 def lookup_failed(app_registry, site, client):
@@ -291,7 +291,7 @@ def bound_api_body(environ):
 
     A declared ``Content-Length`` over the limit is not read at all; a chunked body (no length) is read
     up to one byte past the limit.  Either way an oversized body is replaced by an empty one and marked
-    (:data:`BODY_TOO_LARGE`) for :func:`api_limits_tween_factory` to answer 413 once it has checked the
+    (:data:`BODY_TOO_LARGE`) for :func:`api_tween_factory` to answer 413 once it has checked the
     token; a chunked body within the limit is put back with its length.
     """
     if not environ.get('PATH_INFO', '').startswith(PREFIX + '/'):
@@ -341,116 +341,96 @@ def error_response(request, status, code, message, headers=None):
     return response
 
 
-def token_site_known(registry, request):
-    """True when the request's bearer token is a valid site's, False when not, None when the card registry
-    cannot be read (the ordinary path then answers)."""
-    scheme, _sep, token = request.environ.get('HTTP_AUTHORIZATION', '').partition(' ')
-    if scheme.lower() != 'bearer':
-        return False
-    try:
-        with read_connections(registry).reading() as conn:
-            site_root = conn.root().get(SITE_KEY)
-            card_registry = site_root.get(REGISTRY_NAME) if site_root is not None else None
-            if card_registry is None:
-                return None
-            return card_registry.site_for_token(token.strip()) is not None
-    except Exception:
-        log.warning('could not check an API token before the body, leaving it to the view', exc_info=True)
-        return None
+def body_refusal(request):
+    """The answer to a body over :data:`MAX_BODY` bytes (413) or nested over :data:`MAX_DEPTH` deep (400),
+    or None when the body may be parsed."""
+    if request.environ.get(BODY_TOO_LARGE) or (request.content_length or 0) > MAX_BODY:
+        message = _('The request body is too large: at most ${limit} bytes.', mapping={'limit': MAX_BODY})
+        return error_response(request, 413, 'too_large', message)
+    if nests_too_deeply(request.body):
+        message = _('The JSON body nests too deeply: it must be a flat object.')
+        return error_response(request, 400, 'bad_request', message)
+    return None
 
 
-def api_limits_tween_factory(handler, registry):
-    """Check an API request's token before its body, and refuse a body too large or too deep.
+def unauthorized(request):
+    message = _('A valid API token is needed.')
+    return error_response(request, 401, 'unauthorized', message, headers={'WWW-Authenticate': 'Bearer'})
+
+
+def api_tween_factory(handler, registry):
+    """Check an API request's token before its body, refuse a body too large or too deep, and answer the
+    ordinary ``POST /registry/api/v1/verify`` without the page machinery.
 
     On the API's addresses that need a token, a request without a valid one is answered 401 without
     reading its body; then any API request whose body is over :data:`MAX_BODY` bytes (as
     :func:`bound_api_body` found without reading it) is answered 413, and a body nested deeper than
-    :data:`MAX_DEPTH` 400, before any view or the fast verification parses it.
+    :data:`MAX_DEPTH` 400, before any view parses it.
+
+    A ticketing system verifies codes one after another, and a verification needs none of what a page
+    needs: no session or CSRF token (the bearer token authorises it), no transaction to commit (it
+    writes nothing), no traversal or view lookup.  This tween sits under the security headers tween and
+    over ``pyramid_tm``; it answers a verification whose token is valid, whose site is not rate-limited
+    and whose body is ``{"code": "<1 to 200 characters>"}``, reading the database (the token, the
+    throttle when it is in the main database, the card) through one connection of
+    :class:`ReadConnections` and aborting its transaction.  The checks and the answer are those of
+    :func:`verify` (the same functions); every other request, every other answer, and any request
+    whose reading fails goes down the ordinary path, which checks the token and answers as before.
     """
     keyed = {PREFIX + path for path in KEYED_PATHS}
-
-    def api_limits_tween(request):
-        path = request.path_info
-        if not path.startswith(PREFIX + '/'):
-            return handler(request)
-        if path in keyed and token_site_known(registry, request) is False:
-            return error_response(
-                request,
-                401,
-                'unauthorized',
-                _('A valid API token is needed.'),
-                headers={'WWW-Authenticate': 'Bearer'},
-            )
-        if request.environ.get(BODY_TOO_LARGE) or (request.content_length or 0) > MAX_BODY:
-            return error_response(
-                request,
-                413,
-                'too_large',
-                _('The request body is too large: at most ${limit} bytes.', mapping={'limit': MAX_BODY}),
-            )
-        if nests_too_deeply(request.body):
-            return error_response(
-                request, 400, 'bad_request', _('The JSON body nests too deeply: it must be a flat object.')
-            )
-        return handler(request)
-
-    return api_limits_tween
-
-
-def fast_verify_tween_factory(handler, registry):
-    """Answer the ordinary ``POST /registry/api/v1/verify`` without the page machinery.
-
-    A ticketing system verifies codes one after another, and the request needs none of what a page
-    needs: no session or CSRF token (the bearer token authorises it), no transaction to commit (it
-    writes nothing), no traversal or view lookup.  This tween sits under :func:`api_limits_tween_factory`
-    (so the token has been checked and the body bounded before it reads the body) and over
-    ``pyramid_tm``; it answers a verification whose token is valid, whose site is not rate-limited and
-    whose body is ``{"code": "<1 to 200 characters>"}``, reading the database through a
-    connection of :class:`ReadConnections` and aborting its transaction.  The checks and the answer are
-    those of :func:`verify` (the same functions); every other request, every error answer, and any
-    request whose reading fails goes down the ordinary path, which answers as before.
-    """
-    path = PREFIX + '/verify'
+    verify_path = PREFIX + '/verify'
     connections = read_connections(registry)
     public_key = registry.registry_public_key
 
-    def fast_answer(token, text, address):
+    def fast_answer(request, conn, card_registry, site, token):
         """The verification's answer, or None when the ordinary path should answer."""
-        try:
-            with connections.reading() as conn:
-                site_root = conn.root().get(SITE_KEY)
-                card_registry = site_root.get(REGISTRY_NAME) if site_root is not None else None
-                site = card_registry.site_for_token(token) if card_registry is not None else None
-                client = token_client(token)
-                if site is None or lookup_wait(registry, site, client):
-                    return None
-                try:
-                    code = codes.read(text, public_key)
-                except codes.PayloadError:
-                    return None
-                return verification_json(card_registry, site, client, code, registry, address)
-        except Exception:
-            # a failed read (a conflict, a lost storage server) is the ordinary path's to answer
-            log.warning('fast verification failed, answering the ordinary way', exc_info=True)
+        client = token_client(token)
+        if lookup_wait(registry, site, client, conn):
             return None
-
-    def fast_verify_tween(request):
-        if request.method != 'POST' or request.path_info != path:
-            return handler(request)
-        scheme, _sep, token = request.environ.get('HTTP_AUTHORIZATION', '').partition(' ')
         try:
-            body = json.loads(request.body) if scheme.lower() == 'bearer' else None
+            body = json.loads(request.body)
         except (ValueError, UnicodeDecodeError):
-            body = None
+            return None
         text = body.get('code') if isinstance(body, dict) else None
         if not isinstance(text, str) or not 1 <= len(text) <= 200:
-            return handler(request)
-        answer = fast_answer(token.strip(), text, request.client_addr)
-        if answer is None:
-            return handler(request)
+            return None
+        try:
+            code = codes.read(text, public_key)
+        except codes.PayloadError:
+            return None
+        answer = verification_json(card_registry, site, client, code, registry, request.client_addr)
         return Response(json.dumps(answer).encode('utf-8'), content_type='application/json', charset=None)
 
-    return fast_verify_tween
+    def api_tween(request):
+        path = request.path_info
+        if not path.startswith(PREFIX + '/'):
+            return handler(request)
+        if path in keyed:
+            scheme, _sep, token = request.environ.get('HTTP_AUTHORIZATION', '').partition(' ')
+            token = token.strip() if scheme.lower() == 'bearer' else ''
+            try:
+                with connections.reading() as conn:
+                    site_root = conn.root().get(SITE_KEY)
+                    card_registry = site_root.get(REGISTRY_NAME) if site_root is not None else None
+                    if card_registry is not None:  # else the ordinary path answers 404
+                        site = card_registry.site_for_token(token)
+                        if site is None:
+                            return unauthorized(request)
+                        refusal = body_refusal(request)
+                        if refusal is not None:
+                            return refusal
+                        if path == verify_path and request.method == 'POST':
+                            answer = fast_answer(request, conn, card_registry, site, token)
+                            if answer is not None:
+                                return answer
+            except Exception:
+                # a failed read (a conflict, a lost storage server) is the ordinary path's to answer
+                log.warning(
+                    'API token check or fast verification failed, answering the ordinary way', exc_info=True
+                )
+        return body_refusal(request) or handler(request)
+
+    return api_tween
 
 
 class VisitRequestSchema(VisitSchema):
@@ -583,12 +563,7 @@ def includeme(config):
         config.add_route(f'registry_api_{name}', PREFIX + path, factory=registry_factory)
     config.add_route('registry_api_openapi', PREFIX + '/openapi.json')
     config.add_tween(
-        'kaiku_registry.api.api_limits_tween_factory',
-        under='portal.security.tweens.security_headers_tween_factory',
-        over='kaiku_registry.api.fast_verify_tween_factory',
-    )
-    config.add_tween(
-        'kaiku_registry.api.fast_verify_tween_factory',
+        'kaiku_registry.api.api_tween_factory',
         under='portal.security.tweens.security_headers_tween_factory',
         over='pyramid_tm.tm_tween_factory',
     )
