@@ -232,19 +232,26 @@ def test_wrong_codes_are_throttled_like_passwords_and_a_right_password_does_not_
     secret, _codes = enrol_second_factor(app, 'issuer')
     right = now_code(secret)
     wrong = next(code for code in ('123456', '654321', '111111') if code not in {right, now_code(secret, 1)})
-    for attempt in range(4):
-        client = browser(app, addr=f'203.0.113.{attempt + 1}')
+    for _attempt in range(4):
+        client = browser(app, addr='203.0.113.1')
         form = code_form(password_step(client, 'issuer').follow())
         form['code'] = wrong
         form.submit(status=400)
-    client = browser(app, addr='203.0.113.50')
+    # The code's failures count as the password's do: for this login from this address ...
+    client = browser(app, addr='203.0.113.1')
     form = form_with(client.get('/login'), 'login')
     form['login'] = 'issuer'
     form['password'] = TEST_PASSWORD
-    res = form.submit(status=429)  # the code's failures count under the login name
+    res = form.submit(status=429)
     assert 'Retry-After' in res.headers
     throttled = audit_entries(app, 'login-throttled')
     assert throttled and throttled[0]['detail']['login'] == 'issuer'
+    # ... and not for the same person at another address (the login's own ceiling is much higher).
+    elsewhere = browser(app, addr='203.0.113.50')
+    form = form_with(elsewhere.get('/login'), 'login')
+    form['login'] = 'issuer'
+    form['password'] = TEST_PASSWORD
+    form.submit(status=303)
 
 
 def test_the_code_step_refuses_even_a_right_code_once_throttled(app):

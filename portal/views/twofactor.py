@@ -32,12 +32,11 @@ from portal.resources.site import Site
 from portal.security import (
     MANAGE_USERS,
     SESSION_KEY,
-    address_key,
     current_user,
     get_principals,
     local_roles_of,
     log_in,
-    login_key,
+    login_limits,
     role_principal,
     twofactor,
 )
@@ -183,7 +182,8 @@ def second_step(context, request):
     if request.method != 'POST':
         return values
     throttle = request.registry.login_throttle
-    keys = (login_key(user.login), address_key(request))
+    # The same limits as the password: per login and address, with ceilings per login and per address.
+    keys = login_limits(request, user.login, request.registry.session_settings.max_failures)
     wait = throttle.retry_after(keys)
     if wait:
         record(request, 'login-throttled', detail={'login': user.login, 'step': 'second_factor'})
