@@ -29,7 +29,7 @@ from portal.events import ObjectModified, notify
 from portal.forms import DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
 from portal.history import NOTE_ATTRIBUTE, baseline, diff_values, history_of
 from portal.i18n import _
-from portal.resources.base import Container, Item, check_name
+from portal.resources.base import Container, Item, RemovalRefused, check_name, check_removable
 from portal.resources.files import StoredFile
 from portal.resources.site import Site
 from portal.resources.workspace import Workspace
@@ -55,6 +55,7 @@ def edit_actions(request, context):
     """(url, title, current) of the editing views the requester may use on ``context``."""
     actions = []
     view = request.view_name
+    owned = request.registry.content_types.is_protected(context)
 
     def offer(name, title, permission, condition=True):
         if condition and request.has_permission(permission, context):
@@ -68,16 +69,53 @@ def edit_actions(request, context):
         'state',
         _('State: ${state}', mapping={'state': request.localizer.translate(state_title(context.state))}),
         CONTENTS,
+        not owned,
     )
     offer('history', _('History'), HISTORY)
-    offer('rename', _('Rename'), EDIT, context.__parent__ is not None)
-    offer('move', _('Move'), DELETE, context.__parent__ is not None)
+    offer('rename', _('Rename'), EDIT, context.__parent__ is not None and not owned)
+    offer('move', _('Move'), DELETE, context.__parent__ is not None and not owned)
     offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container or getattr(context, 'shareable', False))
-    offer('delete', _('Delete'), DELETE, context.__parent__ is not None)
+    offer('delete', _('Delete'), DELETE, context.__parent__ is not None and not owned)
     if context.__parent__ is None:
         offer('users', _('Users'), MANAGE_USERS)
         offer('audit', _('Audit log'), VIEW_AUDIT)
     return actions
+
+
+REFUSALS = {
+    (RemovalRefused.OWNED, False): _(
+        'This item belongs to the site or one of its parts and cannot be deleted, moved or renamed.'
+    ),
+    (RemovalRefused.OWNED, True): _(
+        'This folder holds an item that belongs to the site or one of its parts, so it cannot be deleted, '
+        'moved or renamed.'
+    ),
+    (RemovalRefused.DENIED, False): _('You may not delete, move or rename this item.'),
+    (RemovalRefused.DENIED, True): _(
+        'This folder holds items you may not change, so you cannot delete, move or rename it.'
+    ),
+}
+
+
+def removal_refusal(request, item, permission):
+    """Why ``item`` may not be deleted, moved or renamed by the requester (a translation string), or
+    None when it may: the requester needs ``permission`` on it and on everything inside it, and nothing
+    in it may belong to the site or a plugin (:func:`portal.resources.base.check_removable`)."""
+    try:
+        check_removable(
+            item,
+            lambda each: request.has_permission(permission, each),
+            request.registry.content_types.is_protected,
+        )
+    except RemovalRefused as refused:
+        return REFUSALS[refused.reason, refused.inside]
+    return None
+
+
+def refuse(request, values, refusal):
+    """The page of a delete, move or rename that may not happen: its reason, and 403."""
+    request.response.status_int = 403
+    return {**values, 'refusal': refusal}
 
 
 def slugify(title, fallback='item'):
@@ -224,12 +262,17 @@ def delete(context, request):
     parent = context.__parent__
     if parent is None:
         raise HTTPBadRequest(_('The site itself cannot be deleted.'))
+    page = {
+        'items': [context],
+        'action': request.resource_url(context, '@@delete'),
+        'question': _('Delete this item and everything in it?'),
+        'refusal': None,
+    }
+    refusal = removal_refusal(request, context, DELETE)
+    if refusal is not None:
+        return refuse(request, page, refusal)
     if request.method != 'POST':
-        return {
-            'items': [context],
-            'action': request.resource_url(context, '@@delete'),
-            'question': _('Delete this item and everything in it?'),
-        }
+        return page
     if 'confirm' not in request.POST:
         return HTTPSeeOther(request.resource_url(context))
     parent.remove(context.__name__, registry=request.registry)
@@ -239,7 +282,7 @@ def delete(context, request):
 @view_config(context=Item, name='state', renderer=THEME + 'state.pt', permission=CONTENTS)
 def state(context, request):
     """The item's workflow state and the transitions the requester may make."""
-    allowed = allowed_transitions(context, request.has_permission)
+    allowed = state_changes(context, request)
     if request.method != 'POST':
         return {'transitions': allowed, 'state': state_title(context.state)}
     name = request.POST.get('transition', '')
@@ -283,6 +326,14 @@ def contents(context, request):
     }
 
 
+def state_changes(item, request):
+    """The transitions the requester may make on ``item``: none on a container the site or a plugin
+    owns, whose owner decides who sees it."""
+    if request.registry.content_types.is_protected(item):
+        return []
+    return allowed_transitions(item, request.has_permission)
+
+
 def transition_choices():
     from portal.workflow import TRANSITIONS
 
@@ -298,23 +349,28 @@ def bulk_action(context, request):
         return HTTPSeeOther(request.resource_url(context, '@@contents'))
     items = [context[name] for name in names]
     if action == 'delete':
-        if not all(request.has_permission(DELETE, item) for item in items):
-            raise HTTPForbidden(_('You may not delete all of the chosen items.'))
+        request.override_renderer = THEME + 'confirm.pt'
+        page = {
+            'items': items,
+            'action': request.resource_url(context, '@@contents'),
+            'question': _('Delete these items and everything in them?'),
+            'bulk': 'delete',
+            'refusal': None,
+        }
+        for item in items:
+            refusal = removal_refusal(request, item, DELETE)
+            if refusal is not None:
+                shown = [item] if request.has_permission('view', item) else []
+                return refuse(request, {**page, 'items': shown}, refusal)
         if 'confirm' not in request.POST:
-            request.override_renderer = THEME + 'confirm.pt'
-            return {
-                'items': items,
-                'action': request.resource_url(context, '@@contents'),
-                'question': _('Delete these items and everything in them?'),
-                'bulk': 'delete',
-            }
+            return page
         for name in names:
             context.remove(name, registry=request.registry)
         flash(request, _('${n} items deleted.', mapping={'n': len(names)}))
         return HTTPSeeOther(request.resource_url(context, '@@contents'))
     done = 0
     for item in items:
-        allowed = {t.name for t in allowed_transitions(item, request.has_permission)}
+        allowed = {t.name for t in state_changes(item, request)}
         if action in allowed:
             transition(item, action, request.registry)
             done += 1
@@ -416,7 +472,10 @@ def rename(context, request):
     parent = context.__parent__
     if parent is None:
         raise HTTPBadRequest(_('The site itself cannot be renamed.'))
-    values = {'name': context.__name__, 'error': None}
+    values = {'name': context.__name__, 'error': None, 'refusal': None}
+    refusal = removal_refusal(request, context, EDIT)
+    if refusal is not None:
+        return refuse(request, values, refusal)
     if request.method != 'POST':
         return values
     new_name = request.POST.get('name', '').strip()
@@ -450,7 +509,10 @@ def move(context, request):
     parent = context.__parent__
     if parent is None:
         raise HTTPBadRequest(_('The site itself cannot be moved.'))
-    values = {'target': resource_path(parent), 'error': None}
+    values = {'target': resource_path(parent), 'error': None, 'refusal': None}
+    refusal = removal_refusal(request, context, DELETE)
+    if refusal is not None:
+        return refuse(request, values, refusal)
     if request.method != 'POST':
         return values
     path = request.POST.get('target', '').strip()
