@@ -7,6 +7,8 @@ removed, state changed) and the edit view sends :class:`portal.events.ObjectModi
 the fields that changed, so the catalog, the audit log and the history follow every change.
 """
 
+import hashlib
+import json
 import re
 import unicodedata
 
@@ -26,7 +28,7 @@ from pyramid.view import view_config
 from portal.audit import ACTIONS as AUDIT_ACTIONS
 from portal.audit import audit_log, parse_day, record
 from portal.events import ObjectModified, notify
-from portal.forms import DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
+from portal.forms import CSRF_FIELD, DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
 from portal.history import NOTE_ATTRIBUTE, baseline, diff_values, history_of
 from portal.i18n import _
 from portal.resources.base import Container, Item, RemovalRefused, check_name, check_removable
@@ -221,20 +223,104 @@ def add(context, request):
     return HTTPSeeOther(request.resource_url(item))
 
 
+#: The hidden field of an edit form that carries the fingerprint of the values the form was filled from.
+BASE_FIELD = 'base'
+
+
+def base_node():
+    return colander.SchemaNode(
+        colander.String(), name=BASE_FIELD, widget=deform.widget.HiddenWidget(), missing=''
+    )
+
+
+def compared_fields(form):
+    """The fields of an edit form whose saved values a save compares: not the CSRF token, not the base,
+    not file uploads (a file field is never filled in again)."""
+    return [
+        field
+        for field in form.children
+        if field.name not in (CSRF_FIELD, BASE_FIELD) and not isinstance(field.schema.typ, deform.FileData)
+    ]
+
+
+def shown_values(form, values):
+    """``values`` as the form shows them (colander's cstructs), by field name, for the compared fields."""
+    return {
+        field.name: field.schema.serialize(values.get(field.name, colander.null))
+        for field in compared_fields(form)
+    }
+
+
+def fingerprint(form, values):
+    """A digest of the values an edit form was filled from.  The form carries it; a save whose
+    fingerprint is not that of the values saved now started from values someone else has changed since."""
+    shown = json.dumps(shown_values(form, values), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(shown.encode('utf-8')).hexdigest()[:32]
+
+
+def readable(request, field, cstruct):
+    """A saved value the way a person reads it: choices by their translated titles, lists one a line."""
+    if cstruct in (colander.null, None):
+        return ''
+    choices = dict(getattr(field.widget, 'values', None) or ())
+    if isinstance(cstruct, (list, tuple, set)):
+        return '\n'.join(readable(request, field, each) for each in cstruct)
+    if isinstance(cstruct, dict):
+        return '\n'.join(str(value) for value in cstruct.values() if value not in (colander.null, None, ''))
+    title = choices.get(cstruct, cstruct)
+    return request.localizer.translate(title) if hasattr(title, 'domain') else str(title)
+
+
+def edit_conflict(request, form, mine, saved):
+    """The other person's saved values of the fields where they differ from ``mine``: (title, text)."""
+    ours, theirs = shown_values(form, mine), shown_values(form, saved)
+    return [
+        (request.localizer.translate(field.title), readable(request, field, theirs[field.name]))
+        for field in compared_fields(form)
+        if ours[field.name] != theirs[field.name]
+    ]
+
+
 def edit_round(context, request, schema, title, current, apply):
     """One round of an item's ``@@edit`` form: on GET the form filled with ``current()``; on cancel back to
     the item; invalid input shown beside its fields (400); valid values handed to ``apply(values)`` after
-    the history's baseline is taken, then back to the item."""
+    the history's baseline is taken, then back to the item.
+
+    The form carries the fingerprint of the values it was filled from (:func:`fingerprint`; a post
+    without one, which no form of ours makes, is not compared).  When someone else saved the item in
+    between, nothing is written: the form comes back (409) with the
+    person's own values in it, the other person's saved version of each field that differs beside it,
+    and the fingerprint of the saved values, so saving again replaces them deliberately (when theirs
+    equal the person's own values there is nothing to choose, and the save goes on).  Two people who
+    save the same item at the same moment get the same answer, since the save that lost the conflict
+    runs again and sees the other's values.
+    """
+    schema = schema.clone()
+    schema.add(base_node())
     buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
     form = make_form(request, schema, buttons, action=request.resource_url(context, '@@edit'))
     if request.method != 'POST':
-        return form_page(request, form.render(current()), title)
+        values = current()
+        return form_page(request, form.render({**values, BASE_FIELD: fingerprint(form, values)}), title)
     if 'cancel' in request.POST:
         return HTTPSeeOther(request.resource_url(context))
     try:
         values = validate(form, request)
     except deform.ValidationFailure as failure:
         return form_page(request, failure.render(), title, status=400)
+    based_on = values.pop(BASE_FIELD, '')
+    saved = current()
+    if based_on and based_on != fingerprint(form, saved):
+        mine = {name: value for name, value in values.items() if name in shown_values(form, values)}
+        conflict = edit_conflict(request, form, mine, saved)
+        if conflict:
+            return form_page(
+                request,
+                form.render({**mine, BASE_FIELD: fingerprint(form, saved)}),
+                title,
+                status=409,
+                conflict=conflict,
+            )
     baseline(context, request.registry)
     apply(values)
     return HTTPSeeOther(request.resource_url(context))
