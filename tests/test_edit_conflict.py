@@ -97,3 +97,24 @@ def test_eight_editors_saving_at_once_get_one_save_and_seven_conflicts_not_500s(
     assert sorted(statuses.values()) == [303] + [409] * 7, statuses
     winner = next(n for n, status in statuses.items() if status == 303)
     assert saved(app) == f'Versio {winner}.'
+
+
+def test_the_workspace_settings_form_shows_a_choice_saved_in_between_by_its_title(make_app):
+    """The same round runs the workspace's settings form; a choice is shown by its translated title."""
+    app = make_app()
+    for login in ('anna', 'ben'):
+        add_user(app, login, TEST_PASSWORD, roles=['Administrator'])
+    anna, ben = browser(app, 'anna'), browser(app, 'ben')
+    annas = anna.get('/tyotilat/jyvaskyla/@@edit').forms['edit-form']
+    bens = ben.get('/tyotilat/jyvaskyla/@@edit').forms['edit-form']
+    bens['status'] = 'preparing_pilot'
+    bens.submit('save', status=303)
+    annas['title'] = 'Jyväskylän työtila'
+    res = annas.submit('save', status=409)
+    saved_version = res.html.select_one('.saved-version').text
+    assert 'Preparing a pilot' in saved_version
+    assert 'preparing_pilot' not in saved_version
+    assert res.forms['edit-form']['status'].value == 'considering'  # hers, as she left it
+    res.forms['edit-form'].submit('save', status=303)
+    with edit_site(app) as site:
+        assert site['tyotilat']['jyvaskyla'].title == 'Jyväskylän työtila'

@@ -262,7 +262,8 @@ def readable(request, field, cstruct):
     """A saved value the way a person reads it: choices by their translated titles, lists one a line."""
     if cstruct in (colander.null, None):
         return ''
-    choices = dict(getattr(field.widget, 'values', None) or ())
+    values = getattr(field.widget, 'values', None)
+    choices = dict(pair for pair in values if isinstance(pair, tuple) and len(pair) == 2) if values else {}
     if isinstance(cstruct, (list, tuple, set)):
         return '\n'.join(readable(request, field, each) for each in cstruct)
     if isinstance(cstruct, dict):
