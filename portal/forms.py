@@ -186,9 +186,9 @@ ZIP_RATIO_FROM = 10 * 1024 * 1024
 #: the directory's size and offset, the comment's length.
 _END_RECORD = struct.Struct('<4s4H2LH')
 _END_SIGNATURE = b'PK\x05\x06'
-#: The most a central directory entry takes, with the longest name, extra field and comment it may have
-#: in a document we accept (names of office document members are short).
-_MAX_ENTRY = 46 + 3 * 1024
+#: The most a central directory entry of a document takes: 46 bytes and its name, extra field and comment
+#: (office documents name their members in a few dozen characters).
+_MAX_ENTRY = 46 + 512
 
 
 class UnsafeArchive(ValueError):
@@ -205,7 +205,7 @@ def _check_end_record(fp, size):
     if start < 0 or len(tail) - start < _END_RECORD.size:
         raise zipfile.BadZipFile('no end of central directory')
     _sig, _disk, _cd_disk, _here, members, cd_size, _offset, _comment = _END_RECORD.unpack_from(tail, start)
-    # Zip64 marks its counts with all ones; no document we accept needs it.
+    # Zip64 marks its counts and sizes with all ones, so it is refused here too: no document needs it.
     if members > ZIP_MAX_MEMBERS or cd_size > ZIP_MAX_MEMBERS * _MAX_ENTRY:
         raise UnsafeArchive(f'{members} members in a central directory of {cd_size} bytes')
 
