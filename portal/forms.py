@@ -21,9 +21,11 @@ over user input says ``[0-9]``: ``\\d`` and ``str.isdigit`` also take ``٤`` and
 
 import functools
 import importlib.resources
+import struct
 import sys
 import unicodedata
 import zipfile
+import zlib
 
 import colander
 import deform
@@ -351,8 +353,61 @@ _ZIP_MEMBERS = {
 }
 
 
+#: What a zip-based document may declare before anything in it is unpacked: members, bytes unpacked in
+#: all, and unpacked bytes per byte of the upload.  Office documents stay far below these (their XML packs
+#: about ten to one, their pictures hardly at all); a zip bomb declares hundreds of megabytes in a few
+#: hundred kilobytes.
+ZIP_MAX_MEMBERS = 5000
+ZIP_MAX_UNPACKED = 200 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+#: Below this many unpacked bytes the ratio is not asked: a small document of repetitive XML may pack
+#: better than a hundred to one, and unpacking it costs nothing.
+ZIP_RATIO_FROM = 10 * 1024 * 1024
+#: The end of a zip's central directory: signature, two disk numbers, entries on this disk and in all,
+#: the directory's size and offset, the comment's length.
+_END_RECORD = struct.Struct('<4s4H2LH')
+_END_SIGNATURE = b'PK\x05\x06'
+#: The most a central directory entry of a document takes: 46 bytes and its name, extra field and comment
+#: (office documents name their members in a few dozen characters).
+_MAX_ENTRY = 46 + 512
+
+
+class UnsafeArchive(ValueError):
+    """A zip whose declarations (members, unpacked size, packing ratio) no document needs."""
+
+
+def _check_end_record(fp, size):
+    """Refuse a zip whose central directory lists more members, or takes more bytes, than a document
+    needs, before :mod:`zipfile` parses every entry of it into memory."""
+    tail_size = min(size, _END_RECORD.size + 0xFFFF)
+    fp.seek(size - tail_size)
+    tail = fp.read(tail_size)
+    start = tail.rfind(_END_SIGNATURE)
+    if start < 0 or len(tail) - start < _END_RECORD.size:
+        raise zipfile.BadZipFile('no end of central directory')
+    _sig, _disk, _cd_disk, _here, members, cd_size, _offset, _comment = _END_RECORD.unpack_from(tail, start)
+    # Zip64 marks its counts and sizes with all ones, so it is refused here too: no document needs it.
+    if members > ZIP_MAX_MEMBERS or cd_size > ZIP_MAX_MEMBERS * _MAX_ENTRY:
+        raise UnsafeArchive(f'{members} members in a central directory of {cd_size} bytes')
+
+
+def _check_declarations(archive, size):
+    """Refuse a zip by what its members declare, before any of them is unpacked."""
+    infos = archive.infolist()
+    unpacked = sum(info.file_size for info in infos)
+    packed_too_well = unpacked > ZIP_RATIO_FROM and unpacked > ZIP_MAX_RATIO * size
+    if len(infos) > ZIP_MAX_MEMBERS or unpacked > ZIP_MAX_UNPACKED or packed_too_well:
+        raise UnsafeArchive(f'{len(infos)} members unpacking to {unpacked} bytes from {size}')
+
+
 def uploaded_type(fp, filename):
-    """The media type of an uploaded file found from its bytes, or None when it is not an allowed kind."""
+    """The media type of an uploaded file found from its bytes, or None when it is not an allowed kind.
+
+    A zip-based document is judged by its declarations (:func:`_check_end_record`,
+    :func:`_check_declarations`) before anything in it is unpacked, and then only the first bytes of the
+    member that names its kind are read, so a member that inflates to gigabytes costs a few kilobytes.
+    Such an archive raises :class:`UnsafeArchive`.
+    """
     fp.seek(0)
     head = fp.read(16)
     fp.seek(0)
@@ -361,13 +416,22 @@ def uploaded_type(fp, filename):
     if member is None:
         return mimetype
     try:
+        size = fp.seek(0, 2)
+        _check_end_record(fp, size)
+        fp.seek(0)
         with zipfile.ZipFile(fp) as archive:
-            names = set(archive.namelist())
-            if member not in names:
+            _check_declarations(archive, size)
+            if member not in set(archive.namelist()):
                 return None
-            if member == 'mimetype' and archive.read('mimetype').strip() != mimetype.encode('ascii'):
-                return None
-    except (zipfile.BadZipFile, OSError, KeyError):
+            if member == 'mimetype':
+                expected = mimetype.encode('ascii')
+                with archive.open('mimetype') as f:
+                    if f.read(len(expected) + 2).strip() != expected:
+                        return None
+    except UnsafeArchive:
+        raise
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, NotImplementedError, RuntimeError, ValueError,
+            zlib.error):  # fmt: skip
         return None
     finally:
         fp.seek(0)
@@ -387,7 +451,11 @@ def file_node(name, title, allowed, description=None):
     def check_type(node, value):
         if value in (colander.null, None) or not value.get('fp'):
             return
-        mimetype = uploaded_type(value['fp'], value.get('filename'))
+        try:
+            mimetype = uploaded_type(value['fp'], value.get('filename'))
+        except UnsafeArchive as e:
+            message = _('This file unpacks to far more data than a document holds, so it cannot be uploaded.')
+            raise colander.Invalid(node, message) from e
         if mimetype not in allowed:
             raise colander.Invalid(node, _('This kind of file cannot be uploaded here.'))
         value['mimetype'] = mimetype

@@ -116,6 +116,9 @@ def includeme(config):
         addable_to=(),
         default_state='private',
         dumpable=False,
+        # The plugin owns /registry (cards, visits, partners, keys): content management may not delete,
+        # move or rename it, whoever asks.
+        protected=True,
     )
     from kaiku_registry import codes
 

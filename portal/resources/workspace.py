@@ -469,8 +469,14 @@ def add_workspace_figures(config, provider):
 def includeme(config):
     config.registry.workspace_figures = WorkspaceFigures()
     config.add_directive('add_workspace_figures', add_workspace_figures)
+    # The portal owns the workspaces folder: deleting or renaming it would take every municipality's
+    # workspace, which an Editor cannot even open, along with it.
     config.add_content_type(
-        Workspaces, title=_('Onboarding workspaces'), schema=FolderSchema, addable_to=('Site',)
+        Workspaces,
+        title=_('Onboarding workspaces'),
+        schema=FolderSchema,
+        addable_to=('Site',),
+        protected=True,
     )
     config.add_content_type(
         Workspace, title=_('Onboarding workspace'), schema=WorkspaceSchema, addable_to=('Workspaces',)
