@@ -137,10 +137,16 @@ def config():
 
 @pytest.fixture
 def dummy_request(app, tm):
+    """A dummy request in a doomed transaction; the database connection it opened (pyramid_zodbconn's
+    ``get_connection``) is closed afterwards, as a real request's finished callback closes it: left open,
+    it made the application's ``close`` fail on its transaction manager."""
     request = testing.DummyRequest()
     request.registry = app.registry
     request.tm = tm
-    return request
+    yield request
+    with contextlib.suppress(NoTransaction):
+        tm.abort()
+    request._process_finished_callbacks()
 
 
 @contextlib.contextmanager
