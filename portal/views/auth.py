@@ -33,6 +33,7 @@ from portal.security import (
     login_key,
     normalize_login,
     password_problem,
+    site_wide_roles,
     spend_time_like_verify,
 )
 from portal.views.manage import form_page
@@ -110,7 +111,8 @@ def logout(context, request):
 
 # User administration ----------------------------------------------------------------------------------
 def roles_node(request):
-    roles = [(role.name, role.title) for role in request.registry.roles.values()]
+    """The roles given site-wide: a local-only role (a workspace's coordinator) is given on its folder."""
+    roles = [(role.name, role.title) for role in site_wide_roles(request.registry).values()]
     return colander.SchemaNode(
         colander.Set(),
         name='roles',
