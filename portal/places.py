@@ -125,6 +125,15 @@ def region_named(name):
     )
 
 
+def county_named(name):
+    """The wellbeing services county whose Finnish or Swedish name, or code, is ``name``; or None."""
+    found = county(name)
+    wanted = fold(name) if isinstance(name, str) else None
+    return found or next(
+        (c for c in _table().counties.values() if wanted in (fold(c.name_fi), fold(c.name_sv))), None
+    )
+
+
 def municipalities(region=None, county=None):
     """The municipalities, in code order, optionally those of one region or county (given by code)."""
     return [

@@ -23,6 +23,7 @@ from kaiku_registry.models import (
     SITE_KINDS,
 )
 from kaiku_registry.privacy import find_identifier
+from portal import places
 
 SECTOR_TITLES = (
     ('culture', _('Culture')),
@@ -215,6 +216,28 @@ def one_of(choices):
     return validate
 
 
+def settled_municipality(value):
+    """A code or a Finnish or Swedish name of the municipality table, as its official Finnish name."""
+    found = places.find_municipality(value) if isinstance(value, str) else None
+    return found.name_fi if found else value
+
+
+def known_municipality(node, value):
+    if places.municipality_named(value) is None:
+        raise colander.Invalid(node, _('Choose a municipality from the list.'))
+
+
+def municipality_node():
+    """A municipality of :mod:`portal.places` (by code or name, stored by its Finnish name): never free
+    text, and its region and wellbeing services county follow from it."""
+    return colander.SchemaNode(
+        colander.String(),
+        title=_('Municipality'),
+        preparer=settled_municipality,
+        validator=known_municipality,
+    )
+
+
 def not_in_future(node, value):
     if value > datetime.date.today():
         raise colander.Invalid(node, _('The date cannot be in the future.'))
@@ -230,8 +253,7 @@ class PartnerSchema(colander.MappingSchema):
         title=_('Kind of partner'),
         validator=one_of(PARTNER_KINDS),
     )
-    municipality = required_text(_('Municipality'), 100)
-    region = required_text(_('Region'), 100)
+    municipality = municipality_node()
     contact_title = free_text(
         _('Title of the contact person'), description=_('A title, e.g. leisure coordinator; no names.')
     )
@@ -276,8 +298,7 @@ class SiteSchema(colander.MappingSchema):
         title=_('Kind of site'),
         validator=one_of(SITE_KINDS),
     )
-    municipality = required_text(_('Municipality'), 100)
-    region = required_text(_('Region'), 100)
+    municipality = municipality_node()
     venue_path = colander.SchemaNode(
         colander.String(),
         title=_('Venue page in the catalogue (optional)'),
