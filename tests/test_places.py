@@ -122,3 +122,58 @@ def test_titles_and_choices_follow_the_language():
     assert titles.index('Ylöjärvi') < titles.index('Ähtäri')
     assert ('179', 'Jyväskylä') in places.municipality_choices('sv', region='13')
     assert len(places.municipality_choices('sv', region='13')) == 22
+
+
+# The catalogue's venues choose their municipality from the table ---------------------------------------
+@pytest.fixture
+def editor(make_app):
+    from portal.testing import TEST_PASSWORD, add_user, browser
+
+    app = make_app(**{'portal.load_on_start': 'false'})
+    add_user(app, 'editor', TEST_PASSWORD, roles=['Editor'])
+    client = browser(app, 'editor')
+    form = client.get('/@@add', params={'type': 'Folder'}).forms['edit-form']
+    form['title'] = 'Materiaalit'
+    form.submit('save', status=303)
+    return client, app
+
+
+def _venue_form(client):
+    form = client.get('/materiaalit/@@add', params={'type': 'Venue'}).forms['edit-form']
+    form['title'] = 'Museo'
+    form['card_benefit'] = 'Ilmainen sisäänpääsy'
+    next(box for box in form.fields['checkbox'] if box._value == 'museum').checked = True
+    return form
+
+
+@pytest.mark.usefixtures('english_interface')
+def test_a_venue_takes_its_municipality_from_the_list_and_derives_the_rest(editor):
+    from portal.testing import edit_site
+
+    client, app = editor
+    form = _venue_form(client)
+    assert 'region' not in form.fields and 'wellbeing_county' not in form.fields
+    options = {value: text for value, _selected, text in form['municipality'].options}
+    assert len(options) == 1 + 309 and options['Tampere'] == 'Tampere'
+    form['municipality'].force_value('Atlantis')
+    res = form.submit('save', status=400)
+    assert 'Choose a municipality from the list.' in res.text
+    # A hand-made post with a region of its own still gets the municipality's.
+    form = _venue_form(client)
+    form['municipality'] = 'Tampere'
+    fields = [*form.submit_fields('save'), ('region', 'Keski-Suomi'), ('wellbeing_county', 'X')]
+    client.post(form.action, fields, status=303)
+    with edit_site(app) as site:
+        venue = site['materiaalit']['museo']
+        assert (venue.municipality, venue.region, venue.wellbeing_county) == (
+            'Tampere',
+            'Pirkanmaa',
+            'Pirkanmaan hyvinvointialue',
+        )
+
+
+def test_the_list_is_named_in_the_readers_language(editor):
+    client, _app = editor
+    form = client.get('/materiaalit/@@add', params={'type': 'Venue', 'lang': 'sv'}).forms['edit-form']
+    options = {value: text for value, _selected, text in form['municipality'].options}
+    assert options['Helsinki'] == 'Helsingfors' and options['Turku'] == 'Åbo'
