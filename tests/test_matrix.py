@@ -275,6 +275,8 @@ def free_text_fields(schema):
             continue
         if not isinstance(node.widget, (deform.widget.TextInputWidget, deform.widget.TextAreaWidget)):
             continue
+        if getattr(node.widget, 'readonly', False):  # shown, never posted (a venue's derived region)
+            continue
         if node.validator is None or isinstance(node.validator, colander.Length):
             yield node.name
 
