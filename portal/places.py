@@ -48,6 +48,7 @@ class Municipality:
         return self.name_sv if language == 'sv' else self.name_fi
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(name):
     """``name`` without case, diacritics or surrounding space: ``'Jyväskylä'`` → ``'jyvaskyla'``."""
     decomposed = unicodedata.normalize('NFKD', str(name).strip().casefold())
@@ -70,6 +71,15 @@ class _Table:
     regions: dict
     counties: dict
     names: dict
+    region_names: dict
+    county_names: dict
+
+
+def _by_name(areas):
+    found = {}
+    for area in areas.values():
+        found.update({fold(area.name_fi): area, fold(area.name_sv): area, area.code: area})
+    return found
 
 
 @functools.cache
@@ -90,7 +100,7 @@ def _table():
         for name in {fold(place.name_fi), fold(place.name_sv)}:
             if names.setdefault(name, place) is not place:
                 raise ValueError(f'Two municipalities are called {name!r}')
-    return _Table(municipalities, regions, counties, names)
+    return _Table(municipalities, regions, counties, names, _by_name(regions), _by_name(counties))
 
 
 def municipality(code):
@@ -118,20 +128,12 @@ def county(code):
 
 def region_named(name):
     """The region whose Finnish or Swedish name, or code, is ``name``; or None."""
-    found = region(name)
-    wanted = fold(name) if isinstance(name, str) else None
-    return found or next(
-        (r for r in _table().regions.values() if wanted in (fold(r.name_fi), fold(r.name_sv))), None
-    )
+    return _table().region_names.get(fold(name)) if isinstance(name, str) else None
 
 
 def county_named(name):
     """The wellbeing services county whose Finnish or Swedish name, or code, is ``name``; or None."""
-    found = county(name)
-    wanted = fold(name) if isinstance(name, str) else None
-    return found or next(
-        (c for c in _table().counties.values() if wanted in (fold(c.name_fi), fold(c.name_sv))), None
-    )
+    return _table().county_names.get(fold(name)) if isinstance(name, str) else None
 
 
 def municipalities(region=None, county=None):
@@ -154,18 +156,21 @@ def counties():
 
 def _sorted_choices(places, language):
     pairs = [(place.code, place.title(language)) for place in places]
-    return sorted(pairs, key=lambda pair: sort_key(pair[1]))
+    return tuple(sorted(pairs, key=lambda pair: sort_key(pair[1])))
 
 
+@functools.cache
 def municipality_choices(language='fi', region=None):
     """``(code, title)`` pairs of the municipalities in alphabetical order of ``language``'s names."""
     return _sorted_choices(municipalities(region=region), language)
 
 
+@functools.cache
 def region_choices(language='fi'):
     return _sorted_choices(regions(), language)
 
 
+@functools.cache
 def county_choices(language='fi'):
     return _sorted_choices(counties(), language)
 
