@@ -177,3 +177,19 @@ def test_the_list_is_named_in_the_readers_language(editor):
     form = client.get('/materiaalit/@@add', params={'type': 'Venue', 'lang': 'sv'}).forms['edit-form']
     options = {value: text for value, _selected, text in form['municipality'].options}
     assert options['Helsinki'] == 'Helsingfors' and options['Turku'] == 'Åbo'
+
+
+@pytest.mark.usefixtures('english_interface')
+def test_an_onboarding_workspace_names_its_municipality_from_the_list(make_app):
+    from portal.testing import TEST_PASSWORD, add_user, browser
+
+    app = make_app()
+    add_user(app, 'admin', TEST_PASSWORD, roles=['Administrator'])
+    admin = browser(app, 'admin')
+    form = admin.get('/tyotilat/@@add', params={'type': 'Workspace'}).forms['edit-form']
+    form['title'] = 'Kuopion työtila'
+    form['guide'] = 'guides/kaikukortti-jyvaskyla'
+    form['municipality'].force_value('Kuopion kaupunki')
+    assert 'Choose a municipality from the list.' in form.submit('save', status=400).text
+    form['municipality'] = 'Kuopio'
+    form.submit('save', status=303)

@@ -13,7 +13,7 @@ import colander
 import deform.widget
 
 from portal import places
-from portal.forms import ItemSchema, body_node, choices_node, text_node
+from portal.forms import ItemSchema, body_node, choices_node, municipality_node, text_node
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.base import Item
 
@@ -89,27 +89,6 @@ def _coordinate(title, low, high):
     )
 
 
-def _settled_municipality(value):
-    found = places.find_municipality(value) if isinstance(value, str) else None
-    return found.name_fi if found else value
-
-
-def _known_municipality(node, value):
-    if places.municipality_named(value) is None:
-        raise colander.Invalid(node, _('Choose a municipality from the list.'))
-
-
-@colander.deferred
-def _municipality_widget(node, kw):
-    """A list of the municipalities, named in the reader's language."""
-    request = kw.get('request')
-    language = request.localizer.locale_name if request is not None else 'fi'
-    choices = [
-        (places.municipality(code).name_fi, title) for code, title in places.municipality_choices(language)
-    ]
-    return deform.widget.SelectWidget(values=[('', _('Choose a municipality')), *choices])
-
-
 def _derived(title, description):
     return colander.SchemaNode(
         colander.String(),
@@ -123,13 +102,7 @@ def _derived(title, description):
 class VenueSchema(ItemSchema):
     body = body_node()
     categories = choices_node(CATEGORIES, _('Categories'), min_len=1)
-    municipality = colander.SchemaNode(
-        colander.String(),
-        title=_('Municipality'),
-        preparer=_settled_municipality,
-        validator=_known_municipality,
-        widget=_municipality_widget,
-    )
+    municipality = municipality_node()
     region = _derived(_('Region'), _('Follows from the municipality.'))
     wellbeing_county = _derived(_('Wellbeing services county'), _('Follows from the municipality.'))
 
