@@ -7,9 +7,22 @@ interface language.
 :func:`make_form` builds the deform form of every add and edit page: the type's schema bound to the
 request, with the CSRF token as a hidden field, rendered with the theme's deform templates
 (``themes/kaiku/deform``) ahead of deform's own, so no form carries an inline script.
+
+Every text field of every schema follows one of two text rules (:func:`apply_text_rules`): a single-line
+field (a title, a name, a postcode) is stripped of surrounding whitespace, NFC-normalised and refuses
+control characters, line breaks, bidirectional overrides and invisible format characters such as the
+zero-width space; a multi-line field (a ``TextAreaWidget``, or a node marked ``multiline=True``) keeps its
+line breaks and tabs, the soft hyphen and the zero-width joiners, and refuses the rest.  The rules are not a
+list kept by hand: every schema class of the application is walked when it starts, and every form
+:func:`make_form` builds is walked again, so a new schema gets them without asking.  Password fields are
+left as typed.  Numbers are read with the ASCII digits 0–9 only (:class:`AsciiInteger`), and a pattern
+over user input says ``[0-9]``: ``\\d`` and ``str.isdigit`` also take ``٤`` and ``４``.
 """
 
+import functools
 import importlib.resources
+import sys
+import unicodedata
 import zipfile
 
 import colander
@@ -24,6 +37,172 @@ from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.files import sniff_type
 
 CSRF_FIELD = 'csrf_token'
+
+
+# Text and number rules -----------------------------------------------------------------------------------
+#: Unicode categories a single-line text may not hold: controls (C0, C1), format characters (the
+#: bidirectional embeddings, overrides and isolates U+202A–U+202E and U+2066–U+2069, which make text read
+#: differently from what it holds, the zero-width space, the soft hyphen...), line and paragraph
+#: separators, surrogates and private use.
+SINGLE_LINE_REFUSED = frozenset({'Cc', 'Cf', 'Zl', 'Zp', 'Cs', 'Co'})
+#: A multi-line text refuses the same, but keeps its line breaks and tabs, and the format characters that
+#: written text needs: the soft hyphen of long Finnish words and the zero-width (non-)joiners of emoji
+#: sequences and of some scripts.
+MULTI_LINE_REFUSED = frozenset({'Cc', 'Cf', 'Cs', 'Co'})
+MULTI_LINE_ALLOWED = frozenset('\t\n\r\u00ad\u200c\u200d')
+LINE_BREAKS = frozenset('\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029')
+
+
+def refused_characters(value, multiline=False):
+    """The characters of ``value`` that its kind of text field refuses, in order, each once."""
+    found = []
+    for char in value:
+        if multiline:
+            bad = unicodedata.category(char) in MULTI_LINE_REFUSED and char not in MULTI_LINE_ALLOWED
+        else:
+            bad = unicodedata.category(char) in SINGLE_LINE_REFUSED
+        if bad and char not in found:
+            found.append(char)
+    return found
+
+
+def prepare_single_line(value):
+    """Surrounding whitespace stripped and NFC normalised; nothing left is no value."""
+    if not isinstance(value, str):
+        return value
+    value = unicodedata.normalize('NFC', value.strip())
+    return value or colander.null
+
+
+def prepare_multi_line(value):
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize('NFC', value)
+
+
+def _text_validator(multiline):
+    def plain_text(node, value):
+        if not isinstance(value, str):
+            return
+        found = refused_characters(value, multiline)
+        if not found:
+            return
+        chars = ', '.join(f'U+{ord(char):04X}' for char in found[:5])
+        if not multiline and any(char in LINE_BREAKS for char in found):
+            raise colander.Invalid(
+                node, _('Write this on one line, without line breaks (${chars}).', mapping={'chars': chars})
+            )
+        raise colander.Invalid(
+            node, _('Remove the invisible or control characters (${chars}).', mapping={'chars': chars})
+        )
+
+    return plain_text
+
+
+single_line_text = _text_validator(multiline=False)
+multi_line_text = _text_validator(multiline=True)
+
+
+def is_multiline(node):
+    return bool(getattr(node, 'multiline', False)) or isinstance(
+        node.widget, deform.widget.TextAreaWidget | deform.widget.RichTextWidget
+    )
+
+
+def _with_rule(validator, rule):
+    if validator is None:
+        return rule
+    if isinstance(validator, colander.deferred):
+        return colander.deferred(lambda node, kw: colander.All(rule, validator(node, kw)))
+    return colander.All(rule, validator)
+
+
+def _preparers(node):
+    if node.preparer is None:
+        return []
+    return list(node.preparer) if isinstance(node.preparer, list | tuple) else [node.preparer]
+
+
+def text_rule_of(node):
+    """The text validator :func:`apply_text_rules` gave ``node``, or None."""
+    return getattr(node, '_text_rule', None)
+
+
+def apply_text_rules(node):
+    """Give every ``String`` node under ``node`` (a schema instance or class) its text rule, once."""
+    nodes = list(getattr(node, '__all_schema_nodes__', ())) if isinstance(node, type) else [node]
+    while nodes:
+        current = nodes.pop()
+        nodes.extend(current.children)
+        if not isinstance(current.typ, colander.String) or text_rule_of(current) is not None:
+            continue
+        if isinstance(current.widget, deform.widget.PasswordWidget | deform.widget.CheckedPasswordWidget):
+            continue
+        multiline = is_multiline(current)
+        rule = multi_line_text if multiline else single_line_text
+        prepare = prepare_multi_line if multiline else prepare_single_line
+        current.preparer = [prepare, *_preparers(current)]
+        current.validator = _with_rule(current.validator, rule)
+        current._text_rule = rule
+    return node
+
+
+def schema_classes():
+    """Every colander schema class of the application (colander's and deform's own left out)."""
+    found, todo = [], [colander.SchemaNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.partition('.')[0] not in ('colander', 'deform'):
+            found.append(cls)
+    return found
+
+
+def _walk_after_init(cls):
+    """Make the instances of ``cls``, whose ``__init__`` adds nodes of its own, walked when made."""
+    init = cls.__dict__['__init__']
+    if getattr(init, 'walks_text_rules', False):
+        return
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kw):
+        init(self, *args, **kw)
+        apply_text_rules(self)
+
+    __init__.walks_text_rules = True
+    cls.__init__ = __init__
+
+
+def apply_text_rules_everywhere():
+    """Give the text rules to the nodes of every schema class, and to the nodes that a class's own
+    ``__init__`` adds to each instance."""
+    for cls in schema_classes():
+        apply_text_rules(cls)
+        if '__init__' in cls.__dict__:
+            _walk_after_init(cls)
+
+
+def _ascii_number(convert):
+    def number(value):
+        text = str(value).strip()
+        if not text.isascii():
+            raise ValueError(f'{text!r} is not written with the digits 0-9')
+        return convert(text)
+
+    return staticmethod(number)
+
+
+class AsciiInteger(colander.Integer):
+    """``colander.Integer``, which with Python's ``int`` would read ``١٩٨٥`` and ``１９８５`` as 1985, with
+    the ASCII digits only."""
+
+    num = _ascii_number(int)
+
+
+class AsciiFloat(colander.Float):
+    """``colander.Float`` with the ASCII digits only."""
+
+    num = _ascii_number(float)
 
 
 def vocabulary_values(vocabulary):
@@ -173,7 +352,7 @@ def make_form(request, schema, buttons, action=None, formid='edit-form', **kw):
 
     Pyramid checks the token of every POST before a view runs; the field only carries it.
     """
-    schema = schema.bind(request=request)
+    schema = apply_text_rules(schema.bind(request=request))
     schema.children.insert(0, csrf_node(request))
     return deform.Form(schema, buttons=buttons, action=action, formid=formid, **kw)
 
@@ -187,6 +366,8 @@ def validate(form, request):
 
 def includeme(config):
     deform.Form.set_default_renderer(deform.ZPTRendererFactory(search_path(), translator=translate))
+    # At commit, after every include and scan has imported the schemas of the portal and its plugins.
+    config.action(('portal.forms', 'text rules'), apply_text_rules_everywhere, order=sys.maxsize)
 
 
 # Uploads -------------------------------------------------------------------------------------------------

@@ -150,9 +150,9 @@ def test_the_fast_lane_answers_ordinary_verifications_as_the_view_does(client, w
             request.context = site['registry']
             assert api.verify(site['registry'], request) == fast
     assert calls == {'verification_json': 6, 'json_body': 3}  # the view parsed the body only when called
-    # anything out of the ordinary goes the ordinary way and is answered as before
-    body = check(spec, post(client, world, '/verify', {'code': 23456789}, 200), '/verify', 'post')
-    assert body['status'] == 'unknown'
+    # anything out of the ordinary goes the ordinary way: a number is not a code (the document says text)
+    body = check(spec, post(client, world, '/verify', {'code': 23456789}, 400), '/verify', 'post')
+    assert body['error'] == 'bad_request'
     assert calls['json_body'] == 4
 
 

@@ -12,7 +12,8 @@ import threading
 
 import colander
 import transaction
-from pyramid.httpexceptions import HTTPException
+from pyramid.events import NewResponse
+from pyramid.httpexceptions import HTTPError, HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
@@ -25,6 +26,7 @@ from kaiku_registry.schemas import CodeSchema, VisitSchema
 from portal import SITE_KEY, root_factory
 from portal.audit import deferred_audit
 from portal.security import LoginThrottle
+from portal.views.errors import conflict_answer, is_conflict
 
 log = logging.getLogger(__name__)
 PREFIX = '/registry/api/v1'
@@ -72,6 +74,16 @@ def api_site(request):
     return site
 
 
+#: The JSON type each kind of schema node takes; anything else (a list, an object, null, a number for a
+#: text) is refused as it stands instead of being turned into text.
+JSON_KINDS = {colander.Integer: int, colander.Boolean: bool}
+WRONG_KIND = {
+    str: _('This must be text.'),
+    int: _('This must be a whole number.'),
+    bool: _('This must be true or false.'),
+}
+
+
 def json_body(request, schema):
     try:
         body = request.json_body
@@ -79,13 +91,22 @@ def json_body(request, schema):
         raise ApiError(400, 'bad_request', _('The body must be a JSON object.')) from e
     if not isinstance(body, dict):
         raise ApiError(400, 'bad_request', _('The body must be a JSON object.'))
-    cstruct = {
-        k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in body.items() if v is not None
-    }
+    cstruct, wrong = {}, {}
+    for node in schema.children:
+        if node.name not in body:
+            continue
+        value = body[node.name]
+        kind = next((kind for typ, kind in JSON_KINDS.items() if isinstance(node.typ, typ)), str)
+        if type(value) is not kind:  # bool is an int to isinstance; JSON true is not a number here
+            wrong[node.name] = request.localizer.translate(WRONG_KIND[kind])
+        else:
+            cstruct[node.name] = str(value).lower() if kind is bool else str(value)
+    if wrong:
+        raise ApiError(400, 'bad_request', _('Some values are not valid.'), wrong)
     try:
         return schema.deserialize(cstruct)
     except colander.Invalid as e:
-        fields = {name: request.localizer.translate(message) for name, message in e.asdict().items()}
+        fields = e.asdict(translate=request.localizer.translate)
         raise ApiError(400, 'bad_request', _('Some values are not valid.'), fields) from e
 
 
@@ -348,35 +369,86 @@ def api_error(exc, request):
     return body
 
 
-@view_config(
-    context=HTTPException,
-    route_name='registry_api_verify',
-    renderer='json',
-    permission=NO_PERMISSION_REQUIRED,
-)
-@view_config(
-    context=HTTPException,
-    route_name='registry_api_visits',
-    renderer='json',
-    permission=NO_PERMISSION_REQUIRED,
-)
-@view_config(
-    context=HTTPException, route_name='registry_api_undo', renderer='json', permission=NO_PERMISSION_REQUIRED
-)
-@view_config(
-    context=HTTPException,
-    route_name='registry_api_statistics',
-    renderer='json',
-    permission=NO_PERMISSION_REQUIRED,
-)
+class ApiPathPredicate:
+    """A view predicate, ``registry_api=True``: the request is for the API's addresses.
+
+    It reads the raw ``PATH_INFO``, so it holds for an answer made before routing (by a tween) and for a
+    path that is not valid UTF-8, where ``route_name`` and ``path_info`` predicates cannot.
+    """
+
+    def __init__(self, value, config):
+        self.value = bool(value)
+
+    def text(self):
+        return f'registry_api = {self.value}'
+
+    phash = text
+
+    def __call__(self, context, request):
+        return request.environ.get('PATH_INFO', '').startswith(PREFIX + '/') == self.value
+
+
+#: The error message for each status the API's own error views give.
+API_ERRORS = {
+    400: ('bad_request', _('The request is not valid.')),
+    401: ('unauthorized', _('A valid API token is needed.')),
+    403: ('unauthorized', _('This is not allowed.')),
+    404: ('not_found', _('There is nothing at this address.')),
+    405: ('bad_request', _('This address does not take this method.')),
+    500: ('server_error', _('Something went wrong. The error has been logged.')),
+    503: ('busy', _('Too many changes at the same moment: nothing was saved. Try again in a moment.')),
+}
+
+
+def _api_error_body(request, status, detail=None):
+    code, message = API_ERRORS.get(status, API_ERRORS[500 if status >= 500 else 400])
+    request.response.status_int = status
+    request.response.cache_control.no_store = True
+    return {'error': code, 'message': request.localizer.translate(detail or message)}
+
+
+# The portal answers these with its HTML pages; on the API's addresses they are JSON.  Each context the
+# portal registers an exception view for gets one here, since Pyramid picks the most specific context.
+@view_config(context=HTTPException, registry_api=True, renderer='json', permission=NO_PERMISSION_REQUIRED)
+@view_config(context=HTTPError, registry_api=True, renderer='json', permission=NO_PERMISSION_REQUIRED)
+@view_config(context=HTTPNotFound, registry_api=True, renderer='json', permission=NO_PERMISSION_REQUIRED)
+@view_config(context=HTTPForbidden, registry_api=True, renderer='json', permission=NO_PERMISSION_REQUIRED)
 def api_http_error(exc, request):
-    """Wrong methods and the like answer in JSON too, on the API's own addresses."""
-    request.response.status_int = exc.code
-    code = {401: 'unauthorized', 404: 'not_found'}.get(exc.code, 'bad_request')
-    return {'error': code, 'message': exc.title}
+    """Wrong methods, undecodable requests and the like answer in JSON too, on the API's addresses."""
+    for name, value in exc.headers.items():
+        if name.lower() in ('retry-after', 'allow', 'www-authenticate'):
+            request.response.headers[name] = value
+    detail = exc.detail if hasattr(exc.detail, 'domain') else None
+    return _api_error_body(request, exc.code, detail)
+
+
+@view_config(
+    context=UnicodeDecodeError, registry_api=True, renderer='json', permission=NO_PERMISSION_REQUIRED
+)
+def api_bad_encoding(exc, request):
+    return _api_error_body(request, 400)
+
+
+@view_config(context=Exception, registry_api=True, renderer='json', permission=NO_PERMISSION_REQUIRED)
+def api_server_error(exc, request):
+    """A conflict is run again by pyramid_retry; one that survives every attempt is a 503 with
+    ``Retry-After``.  Anything else is logged and answers 500, in JSON."""
+    if is_conflict(exc):
+        bare = conflict_answer(request, exc)
+        return bare if bare is not None else _api_error_body(request, 503)
+    log.exception('unexpected error on %s %s', request.method, request.environ.get('PATH_INFO', '')[:200])
+    return _api_error_body(request, 500)
+
+
+def no_store(event):
+    """Every answer on the API's addresses is ``Cache-Control: no-store``: it is about one site's cards."""
+    if event.request.environ.get('PATH_INFO', '').startswith(PREFIX + '/'):
+        event.response.cache_control.no_store = True
 
 
 def includeme(config):
+    config.add_view_predicate('registry_api', ApiPathPredicate)
+    config.add_subscriber(no_store, NewResponse)
     for name, path in (
         ('verify', '/verify'),
         ('visits', '/visits'),
@@ -387,7 +459,7 @@ def includeme(config):
     config.add_route('registry_api_openapi', PREFIX + '/openapi.json')
     config.add_tween(
         'kaiku_registry.api.fast_verify_tween_factory',
-        under='portal.security.tweens.security_headers_tween_factory',
+        under='portal.security.tweens.valid_utf8_tween_factory',
         over='pyramid_tm.tm_tween_factory',
     )
     config.scan(__name__)

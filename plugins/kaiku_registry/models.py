@@ -69,6 +69,8 @@ TRAINING_WARNING = datetime.timedelta(days=60)
 TRAINING_STATUSES = ('never', 'overdue', 'due_soon', 'ok')
 
 VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
+#: str.isdigit() is true of '٤' and '４' too.
+ASCII_DIGITS = frozenset('0123456789')
 #: The shape of the stored registry this code writes (see :meth:`Registry.upgrade`).
 SHAPE = 3
 #: The kinds of area a coordinator may answer for.
@@ -199,6 +201,9 @@ class Card(Persistent):
     life_situation = None
     first_use = None
     uses = 0
+    #: ``(nonce, expires)`` of the door checks already used to record a visit and not yet run out, so
+    #: that a check records one visit only; kept on the card, which every visit writes anyway.
+    door_checks = ()
 
     def __init__(self, id, code, site_id, municipality, valid_from, valid_until, birth_year, postcode,
                  children, community=False):  # fmt: skip
@@ -583,7 +588,7 @@ class Registry(Item):
                 raise RuleError('too_young', 'The holder must be 16 or over, or turn 16 this year.')
             if birth_year < today.year - MAXIMUM_AGE:
                 raise RuleError('bad_birth_year', 'The birth year is not plausible.')
-            if not (isinstance(postcode, str) and len(postcode) == 5 and postcode.isdigit()):
+            if not (isinstance(postcode, str) and len(postcode) == 5 and set(postcode) <= ASCII_DIGITS):
                 raise RuleError('bad_postcode', 'A postcode has five digits.')
         if not isinstance(children, int) or not 0 <= children <= MAX_CHILDREN:
             raise RuleError('bad_children', f'The number of children must be from 0 to {MAX_CHILDREN}.')
@@ -758,10 +763,20 @@ class Registry(Item):
         )
 
     def record_visit(self, card, site, day, sector, children=0, assistant=False, event='', course=False,
-                     now=None):  # fmt: skip
-        """Record one use of a valid card at a venue site; the rules of child tickets are checked here."""
+                     now=None, check=None):  # fmt: skip
+        """Record one use of a valid card at a venue site; the rules of child tickets are checked here.
+
+        ``check`` is the door check the visit is recorded on (a :class:`~kaiku_registry.codes.DoorCheck`,
+        whose token the caller has verified): each check records one visit only.
+        """
+        now = now or datetime.datetime.now(datetime.UTC)
         if site.kind != 'venue' or not site.active:
             raise RuleError('not_venue', 'Visits are recorded by an active venue site.')
+        if check is not None:
+            if check.card_id != card.id:
+                raise RuleError('other_card', 'The check was made for another card.')
+            if any(nonce == check.nonce for nonce, _expires in card.door_checks):
+                raise RuleError('check_used', 'This check has recorded a visit already.')
         status = card.status(day)
         if status != VALID:
             raise RuleError(status, f'The card is {status}.')
@@ -783,8 +798,11 @@ class Registry(Item):
             bool(assistant),
             event,
             bool(course),
-            now or datetime.datetime.now(datetime.UTC),
+            now,
         )
+        if check is not None:
+            kept = tuple((nonce, expires) for nonce, expires in card.door_checks if expires >= now)
+            card.door_checks = (*kept, (check.nonce, check.expires))
         self.visits[visit.id] = visit
         if self.visits_by_site_time is None:
             self.visits_by_site_time = OOTreeSet()

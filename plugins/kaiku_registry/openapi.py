@@ -20,6 +20,8 @@ ERROR_CODES = [
     'other_site',
     'too_late',
     'undone',
+    'busy',
+    'server_error',
 ]
 
 _error = {
@@ -35,6 +37,9 @@ _error = {
 
 
 def _errors(*statuses):
+    # Every operation may also answer 503 (``busy``, with Retry-After: a conflict that survived every
+    # attempt) and 500 (``server_error``).
+    statuses = (*statuses, 500, 503)
     return {
         str(status): {
             'description': 'An error with a stable code and a message.',
@@ -124,6 +129,7 @@ def document(server_url):
                     'properties': {
                         'code': {
                             'type': 'string',
+                            'minLength': 1,
                             'maxLength': 200,
                             'description': 'The printed code (any case, dashes) or a scanned QR payload.',
                         }
@@ -144,7 +150,7 @@ def document(server_url):
                     'type': 'object',
                     'required': ['code', 'sector'],
                     'properties': {
-                        'code': {'type': 'string', 'maxLength': 200},
+                        'code': {'type': 'string', 'minLength': 1, 'maxLength': 200},
                         'sector': {'type': 'string', 'enum': ['culture', 'education', 'science', 'sport']},
                         'children': {'type': 'integer', 'minimum': 0, 'default': 0},
                         'course': {'type': 'boolean', 'default': False},

@@ -13,7 +13,7 @@ import colander
 import deform.widget
 
 from portal import places
-from portal.forms import ItemSchema, body_node, choices_node, municipality_node, text_node
+from portal.forms import AsciiFloat, ItemSchema, body_node, choices_node, municipality_node, text_node
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.base import Item
 
@@ -39,7 +39,7 @@ ACCESSIBILITY = (
     ('assistance_dogs', _('Assistance dogs welcome')),
 )
 
-POSTCODE = colander.Regex(r'^\d{5}$', msg=_('A postcode has five digits.'))
+POSTCODE = colander.Regex(r'^[0-9]{5}\Z', msg=_('A postcode has five digits.'))
 PHONE = colander.Regex(
     r'^\+?[0-9 ()-]{5,25}$', msg=_('Give a phone number in digits, e.g. +358 40 123 4567.')
 )
@@ -82,7 +82,7 @@ class Venue(Item):
 
 def _coordinate(title, low, high):
     return colander.SchemaNode(
-        colander.Float(),
+        AsciiFloat(),
         title=title,
         missing=None,
         validator=colander.Range(low, high),

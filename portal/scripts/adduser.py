@@ -14,9 +14,8 @@ import argparse
 import getpass
 import sys
 
-from pyramid.paster import bootstrap, setup_logging
-
 from portal.audit import record
+from portal.scripts import ini_bootstrap, ini_logging
 from portal.security import LOGIN_RE, get_principals, normalize_login, password_problem, site_wide_roles
 
 
@@ -41,8 +40,8 @@ def main(argv=None, stdin=None):
         print(f'not a valid login name: {args.login!r}', file=sys.stderr)
         return 2
     password = read_password(stdin or sys.stdin)
-    setup_logging(args.config_uri)
-    with bootstrap(args.config_uri) as env:
+    ini_logging(args.config_uri)
+    with ini_bootstrap(args.config_uri) as env:
         registry = env['registry']
         status = _add_or_update(env['request'], registry, args, login, password)
     for db in registry._zodb_databases.values():

@@ -11,7 +11,7 @@ the parts into the Configurator.
 from pyramid.authorization import ALL_PERMISSIONS
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.settings import asbool
-from pyramid.tweens import EXCVIEW
+from pyramid.tweens import EXCVIEW, INGRESS
 
 from portal.i18n import _
 
@@ -61,7 +61,14 @@ from portal.security.principals import (  # noqa: E402
     role_principal,
     site_wide_roles,
 )
-from portal.security.sessions import StrongSessionCSRF, log_in, log_out, new_token, session_secret  # noqa: E402
+from portal.security.sessions import (  # noqa: E402
+    SESSION_COOKIE,
+    StrongSessionCSRF,
+    log_in,
+    log_out,
+    new_token,
+    session_secret,
+)
 from portal.security.throttle import LoginThrottle, address_key, login_key  # noqa: E402
 from portal.security.tweens import (  # noqa: E402
     CSP,
@@ -143,7 +150,7 @@ def includeme(config):
     config.set_session_factory(
         SignedCookieSessionFactory(
             session_secret(settings),
-            cookie_name='kaiku_session',
+            cookie_name=SESSION_COOKIE,
             secure=asbool(settings.get('portal.secure_cookies', True)),
             httponly=True,
             samesite='Lax',
@@ -156,8 +163,13 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
     config.set_default_permission('manage')
+    # The headers tween wraps every other tween, so that an answer any of them makes (or an exception
+    # any of them raises) carries the headers; beneath it, nothing meets input that does not decode.
+    config.add_tween('portal.security.tweens.security_headers_tween_factory', under=INGRESS)
     config.add_tween(
-        'portal.security.tweens.security_headers_tween_factory', over='pyramid_tm.tm_tween_factory'
+        'portal.security.tweens.valid_utf8_tween_factory',
+        under='portal.security.tweens.security_headers_tween_factory',
+        over='pyramid_tm.tm_tween_factory',
     )
     config.add_tween(
         'portal.security.tweens.no_write_on_get_tween_factory',

@@ -16,6 +16,9 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from portal.security.policy import SESSION_KEY, current_user
 from portal.security.throttle import login_key
 
+#: The name of the session cookie.
+SESSION_COOKIE = 'kaiku_session'
+
 
 def new_token():
     """A random token of 256 bits, for CSRF tokens and session ids."""

@@ -10,7 +10,7 @@ user's open sessions at once).  Every change goes to the audit log with the name
 a password.
 """
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import colander
 import deform
@@ -41,8 +41,17 @@ from portal.views.manage import form_page
 THEME = 'kaiku_theme:templates/'
 
 
+#: What stays as it is when ``came_from`` is quoted: the URL's own delimiters and its percent escapes.
+CAME_FROM_SAFE = "/?#&=;:@!$'()*+,~-._%"
+
+
 def safe_came_from(request, value):
-    """``value`` as an address on this site, or the front page when it points anywhere else."""
+    """``value`` as an address on this site, or the front page when it points anywhere else.
+
+    The address is quoted (characters outside ASCII as percent-escaped UTF-8), so that the ``Location``
+    header of the redirect can be sent whatever was typed: an unquoted ``/。x`` made the answer to a
+    successful login fail, and the new session with it.
+    """
     home = request.application_url + '/'
     if not value or not isinstance(value, str) or len(value) > 2000:
         return home
@@ -51,9 +60,9 @@ def safe_came_from(request, value):
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not value.startswith('/') or value.startswith(('//', '/\\')):
         return home
-    if any(ch in value for ch in '\\\r\n\t'):
+    if any(ch in value for ch in '\\\r\n\t') or not value.isprintable():
         return home
-    return request.application_url + value
+    return request.application_url + quote(value, safe=CAME_FROM_SAFE)
 
 
 def _came_from(request):

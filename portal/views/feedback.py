@@ -40,6 +40,7 @@ class FeedbackSchema(colander.MappingSchema):
     )
     message = colander.SchemaNode(
         colander.String(),
+        multiline=True,
         preparer=_strip,
         missing_msg=_('Write your feedback.'),
         validator=colander.Length(
