@@ -36,7 +36,9 @@ from portal.security import (
     site_wide_roles,
     spend_time_like_verify,
 )
+from portal.security.twofactor import is_enrolled
 from portal.views.manage import form_page
+from portal.views.twofactor import begin_second_step
 
 THEME = 'kaiku_theme:templates/'
 
@@ -102,6 +104,9 @@ def login(context, request):
         request.response.status_int = 400
         values['error'] = _('The login name or the password is wrong.')
         return values
+    second_step = begin_second_step(request, user, context, came_from)
+    if second_step is not None:
+        return second_step
     log_in(request, user)
     record(request, 'login', actor=user.login)
     return HTTPSeeOther(safe_came_from(request, came_from))
@@ -218,7 +223,8 @@ def _login_validator(node, kw):
 def users(context, request):
     listed = sorted(get_principals(request).list_users(), key=lambda user: user.login)
     titles = {role.name: role.title for role in request.registry.roles.values()}
-    return {'users': listed, 'role_titles': titles}
+    enrolled = {user.login for user in listed if is_enrolled(user)}
+    return {'users': listed, 'role_titles': titles, 'enrolled': enrolled}
 
 
 @view_config(context=Site, name='add-user', renderer=THEME + 'form_page.pt', permission=MANAGE_USERS)
