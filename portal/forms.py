@@ -34,6 +34,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.path import AssetResolver
 from pyramid.threadlocal import get_current_request
 
+from portal import places
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.files import sniff_type
 
@@ -232,6 +233,40 @@ def choices_node(vocabulary, title, description=None, min_len=0):
             else value
         ),
         widget=deform.widget.CheckboxChoiceWidget(values=vocabulary),
+    )
+
+
+def _settled_municipality(value):
+    found = places.find_municipality(value) if isinstance(value, str) else None
+    return found.name_fi if found else value
+
+
+def _known_municipality(node, value):
+    if places.municipality_named(value) is None:
+        raise colander.Invalid(node, _('Choose a municipality from the list.'))
+
+
+@colander.deferred
+def _municipality_widget(node, kw):
+    """A list of the municipalities, named in the reader's language."""
+    request = kw.get('request')
+    language = request.localizer.locale_name if request is not None else 'fi'
+    choices = [
+        (places.municipality(code).name_fi, title) for code, title in places.municipality_choices(language)
+    ]
+    return deform.widget.SelectWidget(values=[('', _('Choose a municipality')), *choices])
+
+
+def municipality_node(title=None, **kw):
+    """A municipality of :mod:`portal.places`, chosen from a list and stored by its official Finnish name
+    (a code or a Swedish name, as a content file may give, is taken too): never free text."""
+    return colander.SchemaNode(
+        colander.String(),
+        title=title or _('Municipality'),
+        preparer=_settled_municipality,
+        validator=_known_municipality,
+        widget=_municipality_widget,
+        **kw,
     )
 
 

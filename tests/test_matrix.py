@@ -276,6 +276,8 @@ def free_text_fields(schema):
             continue
         if not isinstance(node.widget, (deform.widget.TextInputWidget, deform.widget.TextAreaWidget)):
             continue
+        if getattr(node.widget, 'readonly', False):  # shown, never posted (a venue's derived region)
+            continue
         # The portal's text rule (portal.forms.apply_text_rules) comes first on every text node: look at
         # what the field's own declaration adds to it.
         validator = node.validator

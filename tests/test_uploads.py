@@ -108,7 +108,6 @@ def test_picture_accepts_images_only(editor):
     form = editor.get('/materiaalit/@@add', params={'type': 'Venue'}).forms['edit-form']
     form['title'] = 'Museo'
     form['municipality'] = 'Turku'
-    form['region'] = 'Varsinais-Suomi'
     form['card_benefit'] = 'Ilmainen sisäänpääsy'
     check(form, 'museum')
     form['upload'] = Upload('kuva.pdf', PDF)

@@ -23,6 +23,7 @@ from kaiku_registry.models import (
     SITE_KINDS,
 )
 from kaiku_registry.privacy import find_identifier
+from portal import places
 from portal.forms import AsciiInteger
 
 SECTOR_TITLES = (
@@ -220,6 +221,28 @@ def one_of(choices):
     return validate
 
 
+def settled_municipality(value):
+    """A code or a Finnish or Swedish name of the municipality table, as its official Finnish name."""
+    found = places.find_municipality(value) if isinstance(value, str) else None
+    return found.name_fi if found else value
+
+
+def known_municipality(node, value):
+    if places.municipality_named(value) is None:
+        raise colander.Invalid(node, _('Choose a municipality from the list.'))
+
+
+def municipality_node():
+    """A municipality of :mod:`portal.places` (by code or name, stored by its Finnish name): never free
+    text, and its region and wellbeing services county follow from it."""
+    return colander.SchemaNode(
+        colander.String(),
+        title=_('Municipality'),
+        preparer=settled_municipality,
+        validator=known_municipality,
+    )
+
+
 #: No registry date is earlier than the first Kaikukortti pilot (Espoo, 2014).
 FIRST_DAY = datetime.date(2014, 1, 1)
 
@@ -250,8 +273,7 @@ class PartnerSchema(colander.MappingSchema):
         title=_('Kind of partner'),
         validator=one_of(PARTNER_KINDS),
     )
-    municipality = required_text(_('Municipality'), 100)
-    region = required_text(_('Region'), 100)
+    municipality = municipality_node()
     contact_title = free_text(
         _('Title of the contact person'), description=_('A title, e.g. leisure coordinator; no names.')
     )
@@ -296,8 +318,7 @@ class SiteSchema(colander.MappingSchema):
         title=_('Kind of site'),
         validator=one_of(SITE_KINDS),
     )
-    municipality = required_text(_('Municipality'), 100)
-    region = required_text(_('Region'), 100)
+    municipality = municipality_node()
     venue_path = colander.SchemaNode(
         colander.String(),
         title=_('Venue page in the catalogue (optional)'),

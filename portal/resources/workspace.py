@@ -34,7 +34,7 @@ import deform.widget
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
 
 from portal.events import ObjectAdded
-from portal.forms import ItemSchema, body_node, text_node
+from portal.forms import ItemSchema, body_node, municipality_node, text_node
 from portal.i18n import _
 from portal.resources.base import Item
 from portal.resources.folder import Folder, FolderSchema
@@ -260,9 +260,7 @@ class WorkspaceSchema(ItemSchema):
     """Every field of a workspace, as the content files and the history keep them."""
 
     body = body_node()
-    municipality = colander.SchemaNode(
-        colander.String(), title=_('Municipality'), validator=colander.Length(min=1, max=100)
-    )
+    municipality = municipality_node()
     guide = text_node(
         _('Guide'),
         description=_('The path of the guide whose steps the checklist copies, such as guides/my-guide.'),

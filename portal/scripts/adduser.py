@@ -4,8 +4,10 @@ The password is read from standard input (the first line), so the command can be
 
     echo 'a long passphrase here' | portal-adduser development.ini admin --role Administrator
 
-Roles given replace the user's roles; with no ``--role`` an existing user keeps its roles.  The password
-must follow the site's rules (:func:`portal.security.password_problem`); nothing is changed otherwise.
+Roles given replace the user's roles; with no ``--role`` an existing user keeps its roles.  A role held
+only on a folder (``WorkspaceCoordinator``) is refused: it is given on that folder's sharing page.  The
+password must follow the site's rules (:func:`portal.security.password_problem`);
+nothing is changed otherwise.
 """
 
 import argparse
@@ -14,7 +16,7 @@ import sys
 
 from portal.audit import record
 from portal.scripts import ini_bootstrap, ini_logging
-from portal.security import LOGIN_RE, get_principals, normalize_login, password_problem
+from portal.security import LOGIN_RE, get_principals, normalize_login, password_problem, site_wide_roles
 
 
 def read_password(stdin):
@@ -50,7 +52,15 @@ def main(argv=None, stdin=None):
 def _add_or_update(request, registry, args, login, password):
     unknown = [role for role in args.role or () if role not in registry.roles]
     if unknown:
-        print(f'unknown role: {", ".join(unknown)}; roles: {", ".join(registry.roles)}', file=sys.stderr)
+        known = ', '.join(site_wide_roles(registry))
+        print(f'unknown role: {", ".join(unknown)}; roles: {known}', file=sys.stderr)
+        return 2
+    local = [role for role in args.role or () if role not in site_wide_roles(registry)]
+    if local:
+        print(
+            f'{", ".join(local)} is given on one folder (its sharing page), not site-wide',
+            file=sys.stderr,
+        )
         return 2
     problem = password_problem(password, login)
     if problem is not None:

@@ -60,6 +60,7 @@ from portal.security.principals import (  # noqa: E402
     normalize_login,
     role_acl,
     role_principal,
+    site_wide_roles,
 )
 from portal.security.sessions import (  # noqa: E402
     SESSION_COOKIE,
@@ -138,6 +139,7 @@ __all__ = [
     'role_principal',
     'security_headers_tween_factory',
     'session_secret',
+    'site_wide_roles',
     'spend_time_like_verify',
     'verify_password',
     'zodb_connections',
@@ -155,9 +157,9 @@ def includeme(config):
     config.add_role('Administrator', _('Administrator'), ALL_PERMISSIONS)
     config.add_role('Editor', _('Editor'), (VIEW, CONTENTS, ADD, EDIT, DELETE, SUBMIT, HISTORY))
     config.add_role('Publisher', _('Publisher'), (VIEW, CONTENTS, PUBLISH, HISTORY))
-    # Grants nothing site-wide: an onboarding workspace's own ACL gives its holders their rights there
-    # (portal.resources.workspace), so the role is given on one workspace through the sharing view.
-    config.add_role('WorkspaceCoordinator', _('Onboarding coordinator'), ())
+    # Held only on one workspace, given through its sharing view: the workspace's own ACL gives its holders
+    # their rights there (portal.resources.workspace).  Given site-wide it would open every workspace.
+    config.add_role('WorkspaceCoordinator', _('Onboarding coordinator'), (), local_only=True)
     config.set_session_factory(
         SignedCookieSessionFactory(
             session_secret(settings),

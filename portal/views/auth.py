@@ -33,6 +33,7 @@ from portal.security import (
     login_limits,
     normalize_login,
     password_problem,
+    site_wide_roles,
     spend_time_like_verify,
 )
 from portal.security.twofactor import is_enrolled
@@ -133,7 +134,8 @@ def logout(context, request):
 
 # User administration ----------------------------------------------------------------------------------
 def roles_node(request):
-    roles = [(role.name, role.title) for role in request.registry.roles.values()]
+    """The roles given site-wide: a local-only role (a workspace's coordinator) is given on its folder."""
+    roles = [(role.name, role.title) for role in site_wide_roles(request.registry).values()]
     return colander.SchemaNode(
         colander.Set(),
         name='roles',
