@@ -15,6 +15,7 @@ import transaction
 import webtest
 from pyramid import testing
 from transaction.interfaces import NoTransaction
+from webob.acceptparse import create_accept_language_header
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -143,6 +144,7 @@ def dummy_request(app, tm):
     request = testing.DummyRequest()
     request.registry = app.registry
     request.tm = tm
+    request.accept_language = create_accept_language_header(None)  # as a browser that names no language
     yield request
     with contextlib.suppress(NoTransaction):
         tm.abort()
