@@ -190,50 +190,70 @@ class TestValidation:
 
     def test_zero_uses_shows_dashes_not_an_error(self, client):
         res = client.get(ESTIMATOR + '?reach_share_low=0&reach_share_expected=0&reach_share_high=0')
-        assert result_cells(res, 'Direct cost per use') == ['–', '–', '–']
+        assert result_cells(res, 'Cost per use') == ['–', '–', '–']
 
     def test_invalid_utf8_is_a_400(self, client):
         res = client.get(ESTIMATOR + '?residents_low=%ff', status=400)
         assert '<main id="main"' in res.text
 
 
+def _csv_rows(res, delimiter=';'):
+    return list(csv.reader(io.StringIO(res.body.decode('utf-8-sig')), delimiter=delimiter))
+
+
 class TestCsv:
-    def test_inputs_and_outputs(self, client):
-        res = client.get(ESTIMATOR + 'estimate.csv?lang=en', status=200)
+    def test_finnish_spreadsheet_dialect_by_default(self, client):
+        res = client.get(ESTIMATOR + 'estimate.csv?lang=fi', status=200)
         assert res.content_type == 'text/csv'
         assert res.headers['Content-Disposition'].startswith('attachment;')
-        rows = list(csv.reader(io.StringIO(res.body.decode('utf-8-sig'))))
+        assert res.body.startswith(b'\xef\xbb\xbf')
+        rows = _csv_rows(res, ';')
+        assert rows[0] == ['Osio', 'Luku', 'Alaraja', 'Odotettu', 'Yläraja', 'Yksikkö', 'Lähde']
+        assert {len(row) for row in rows} == {7}
+        by_figure = {row[1]: row for row in rows[1:]}
+        assert by_figure['Korttien aktivointiaste'][2:5] == ['30', '38', '45']
+        assert by_figure['Käyttökerrat aktivoitua korttia kohden vuodessa'][2:5] == ['7', '9,1', '11']
+        # 50,000 × 12 % × 10 % × 38 % × 9.1 = 2,074.8 uses, with a decimal comma.
+        assert by_figure['Käyttökerrat vuodessa'][3] == '2074,8'
+        assert by_figure['Vähintään 16-vuotiaat asukkaat'][6].startswith('Oletus.')
+        statistics = 'https://kaikukortti.fi/lisatietoa/kaikukortin-tilastot/'
+        assert statistics in by_figure['Korttien aktivointiaste'][6]
+
+    def test_plain_dialect_for_programs(self, client):
+        res = client.get(ESTIMATOR + 'estimate.csv?lang=en&dialect=plain', status=200)
+        assert not res.body.startswith(b'\xef\xbb\xbf')
+        rows = _csv_rows(res, ',')
         assert rows[0] == ['Section', 'Figure', 'Low', 'Expected', 'High', 'Unit', 'Source']
         by_figure = {row[1]: row for row in rows[1:]}
-        assert by_figure['Activation rate of cards'][2:5] == ['30', '38', '45']
-        assert by_figure['Residents aged 16 or over'][6].startswith('Assumption.')
-        assert by_figure['Cards issued a year'][3] == '600'
         assert by_figure['Uses a year'][3] == '2074.8'
-        assert by_figure["The municipality's direct cost a year"][2:5] == ['9250', '21000', '52000']
+        assert by_figure['Cards issued a year'][3] == '600'
+        assert by_figure["Who pays: Venues' time at the door"][3] == 'The venues'
 
-    def test_brief_csv_has_both_sector_mixes(self, client):
+    def test_an_unknown_dialect_is_a_400(self, client):
+        client.get(ESTIMATOR + 'estimate.csv?dialect=excel', status=400)
+
+    def test_brief_csv_has_both_sector_mixes_and_the_cost_lines(self, client):
         res = client.get(BRIEF + 'estimate.csv?lang=en', status=200)
         assert 'kaikukortti-jyvaskyla-hyodyt-ja-kustannukset.csv' in res.headers['Content-Disposition']
-        rows = {row[1]: row for row in csv.reader(io.StringIO(res.body.decode('utf-8-sig')))}
+        rows = {row[1]: row for row in _csv_rows(res, ',')}
         assert rows['Sector mix: Sport'][3] == '44'
         assert rows['Sector mix to compare with: Sport'][3] == '90'
         assert rows['Residents aged 16 or over'][2:5] == ['120000', '125000', '130000']
+        assert rows['Total cost a year'][3] == '64125.44'
+        assert rows["Issuers' time at the county's services (The wellbeing services county)"][3] == '16800'
 
     def test_link_on_the_page_reproduces_the_inputs(self, client):
-        page = client.get(ESTIMATOR + '?uses_per_card_expected=10')
+        page = client.get(ESTIMATOR + '?uses_per_card_expected=10&lang=fi')
         link = page.html.select_one('section.formulas a[href*="estimate.csv"]')['href']
         res = client.get(link.replace('http://example.com', ''))
-        rows = {row[1]: row for row in csv.reader(io.StringIO(res.body.decode('utf-8-sig')))}
-        assert rows['Uses per activated card a year'][3] == '10'
+        rows = {row[1]: row for row in _csv_rows(res, ';')}
+        assert rows['Käyttökerrat aktivoitua korttia kohden vuodessa'][3] == '10'
 
-    def test_cells_that_look_like_formulas_are_neutralised(self):
-        from portal.views.estimator import neutralise
-
-        assert neutralise('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
-        assert neutralise('+1') == "'+1"
-        assert neutralise('-1') == "'-1"
-        assert neutralise('@SUM(A1)') == "'@SUM(A1)"
-        assert neutralise('Oletus') == 'Oletus'
+    def test_cells_that_look_like_formulas_are_neutralised(self, client):
+        res = client.get(ESTIMATOR + 'estimate.csv?lang=en', status=200)
+        for row in _csv_rows(res, ','):
+            for cell in row[1:2] + row[5:]:
+                assert not cell.startswith(('=', '+', '-', '@'))
 
     def test_bad_figures_are_a_400(self, client):
         client.get(ESTIMATOR + 'estimate.csv?residents_low=abc', status=400)
@@ -292,11 +312,12 @@ class TestBrief:
             for row in res.html.select('section.sector-scenario tbody tr')
         }
         assert rows['Sport'] == ['44 %', '2,282', '90 %', '4,668']
+        # The funding options share the city's and the county's lines (61,450 €); the venues keep theirs.
         funding = [
             [td.strong.get_text() for td in row.select('td')]
             for row in res.html.select('section.funding tbody tr')
         ]
-        assert funding == [['21,000 €', '0 €'], ['10,500 €', '10,500 €'], ['0 €', '21,000 €']]
+        assert funding == [['61,450 €', '0 €'], ['30,725 €', '30,725 €'], ['0 €', '61,450 €']]
         residents = res.html.find(id='src-residents').get_text()
         assert 'Assumption' in residents
         assert 'Statistics Finland' in residents

@@ -7,20 +7,31 @@ colander schema of the inputs validates the lot.  Bad figures never make an erro
 is :mod:`portal.estimator`'s; this module only reads the request and shapes the numbers for the templates.
 """
 
-import csv
-import io
-
 import colander
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.renderers import get_renderer
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from portal.estimator import SECTORS, estimate, funding_split, uses_by_sector
+from portal import spreadsheet
+from portal.estimator import (
+    LINE_NAMES,
+    PAYERS,
+    SECTORS,
+    break_even_activation,
+    estimate,
+    funding_split,
+    scenarios,
+    sensitivity,
+    uses_by_sector,
+)
 from portal.i18n import _
 from portal.resources.estimate import (
     INPUTS,
+    LINE_TITLES,
+    PAYER_TITLES,
     SECTOR_TITLES,
     UNITS,
     DecisionBrief,
@@ -29,6 +40,8 @@ from portal.resources.estimate import (
     inputs_schema,
 )
 from portal.resources.guide import ACTORS
+from portal.resources.workspace import today
+from portal.views.estimator_chart import swing_chart_svg
 
 THEME = 'kaiku_theme:templates/'
 #: Number formats by kind of quantity (Babel patterns).
@@ -40,8 +53,26 @@ FORMATS = {
     'input': '0.##',
     'figure': '#,##0.##',
 }
-#: Cells a spreadsheet would take for a formula; they get a leading apostrophe in the CSV.
-FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
+#: The units of the groups that are not ranges.
+GROUP_UNITS = {'sectors': 'percent', 'compare_sectors': 'percent', 'break_even': 'euro', 'pilot': 'percent'}
+#: The outcomes the network itself measures: what, and the page that says so (with the year).
+OUTCOMES = (
+    (
+        _('A wellbeing measure taken when a card is issued and again when it is renewed'),
+        'https://kaikukortti.fi/en/workshop-about-measuring-and-seeking-for-cultural-companionship-with-kaikukortti/',
+        None,
+    ),
+    (
+        _('Indicators recorded in the renewed Kaikukanta registry from 2025'),
+        'https://www.kulttuurivalve.fi/en/2025/11/12/kaikukortti-celebrates-10-years',
+        2025,
+    ),
+    (
+        _('Uses by adults and children in culture, education, science and sport, in the national statistics'),
+        'https://kaikukortti.fi/lisatietoa/kaikukortin-tilastot/',
+        2023,
+    ),
+)
 
 
 class EstimateForm:
@@ -81,6 +112,8 @@ class EstimateForm:
         return cstruct
 
     def _format_input(self, value):
+        if isinstance(value, str):
+            return value
         return format_decimal(value, format=FORMATS['input'], locale=self.lang)
 
     @property
@@ -93,12 +126,12 @@ class EstimateForm:
     def translate(self, message):
         return self.request.localizer.translate(message)
 
-    def groups(self, sources, assumptions):
-        """The form's field groups: one per input, with its fields, source text and messages."""
+    def groups(self, sources, assumptions, links):
+        """The form's field groups: one per input, with its fields, source text, links and messages."""
         groups = []
         titles = {name: (title, unit) for name, title, unit, _max in INPUTS}
         for node in self.schema:
-            title, unit = titles.get(node.name, (node.title, 'percent'))  # a sector mix is in percent
+            title, unit = titles.get(node.name, (node.title, GROUP_UNITS.get(node.name, 'number')))
             group_error = self._error(node.name)
             fields = []
             for child in node:
@@ -106,11 +139,16 @@ class EstimateForm:
                 error = self._error(key)
                 described = [f'src-{node.name}', *([f'err-{node.name}'] if group_error else []),
                              *([f'err-{key}'] if error else [])]  # fmt: skip
+                value = self.raw[node.name][child.name]
+                choices = None
+                if node.name == 'payers':
+                    choices = [(payer, title, payer == value) for payer, title in PAYER_TITLES]
                 fields.append(
                     {
                         'key': key,
                         'label': child.title,
-                        'value': self.raw[node.name][child.name],
+                        'value': value,
+                        'choices': choices,
                         'error': error,
                         'invalid': bool(error or group_error),
                         'describedby': ' '.join(described),
@@ -122,6 +160,7 @@ class EstimateForm:
                     'title': title,
                     'unit': UNITS[unit],
                     'source': sources.get(node.name, ''),
+                    'links': links.get(node.name, ()),
                     'assumption': node.name in assumptions,
                     'error': group_error,
                     'fields': fields,
@@ -148,11 +187,23 @@ class EstimateForm:
                 summary.append((f'{self.translate(node.title)}: {self._error(node.name)}', f'in-{first}'))
         return summary
 
-    def mix_text(self, name, num):
-        """A sector mix in words: ``Culture 40 %, Education 12 %, ...``."""
-        mix = self.values[name]
+    def group_text(self, name, num):
+        """A group that is not a range, in words: ``Culture 40 %, Education 12 %, ...``."""
+        values = self.values[name]
+        if name == 'payers':
+            payers = dict(PAYER_TITLES)
+            return '; '.join(
+                f'{self.translate(title)}: {self.translate(payers[values[line]])}'
+                for line, title in LINE_TITLES
+            )
+        if name in ('sectors', 'compare_sectors'):
+            return ', '.join(
+                f'{self.translate(title)} {num(values[sector], "figure")} %'
+                for sector, title in SECTOR_TITLES
+            )
+        node = self.schema[name]
         return ', '.join(
-            f'{self.translate(title)} {num(mix[sector], "figure")} %' for sector, title in SECTOR_TITLES
+            f'{self.translate(child.title)}: {num(values[child.name], "figure")}' for child in node
         )
 
     def query(self):
@@ -199,9 +250,12 @@ class Numbers:
 def result_rows(result):
     """The results table: (label, kind, Range, is a sub-row)."""
     sector_titles = dict(SECTOR_TITLES)
+    payer_titles = dict(PAYER_TITLES)
     rows = [
         (_('Cards issued a year'), 'count', result.cards, False),
+        (_('Cards renewed a year'), 'count', result.renewals, False),
         (_('Cards activated a year'), 'count', result.activated, False),
+        (_('Share of the target group who use the card (%)'), 'decimal', result.reached_share, False),
         (_('Uses a year'), 'count', result.uses, False),
         (_('by adults'), 'count', result.adult_uses, True),
         (_('by children'), 'count', result.child_uses, True),
@@ -209,24 +263,34 @@ def result_rows(result):
     rows += [(sector_titles[s], 'count', result.uses_by_sector[s], True) for s in SECTORS]
     rows += [
         (_('Uses per 1,000 residents aged 16 or over'), 'decimal', result.uses_per_1000, False),
-        (
-            _('Value of the free tickets a year (forgone by the venues)'),
-            'euro',
-            result.ticket_value_total,
-            False,
-        ),
-        (_("The municipality's direct cost a year"), 'euro', result.direct_cost, False),
-        (_('of which work'), 'euro', result.staff_cost, True),
-        (_('Direct cost per use'), 'euro_cents', result.cost_per_use, False),
-        (_('Direct cost per card holder'), 'euro_cents', result.cost_per_holder, False),
+        (_('by adults'), 'decimal', result.adult_uses_per_1000, True),
+        (_('by children'), 'decimal', result.child_uses_per_1000, True),
+        (_('Total cost a year'), 'euro', result.total_cost, False),
+    ]
+    rows += [(payer_titles[p], 'euro', result.by_payer[p], True) for p in PAYERS]
+    rows += [
+        (_('Cost per use'), 'euro_cents', result.cost_per_use, False),
+        (_('Cost per card issued'), 'euro_cents', result.cost_per_card, False),
     ]
     return rows
+
+
+def line_rows(inputs, result):
+    """The cost lines: (title, payer's title, Range)."""
+    payers = dict(PAYER_TITLES)
+    return [(title, payers[inputs.payer_of(line)], result.lines[line]) for line, title in LINE_TITLES]
+
+
+def payer_rows(result):
+    """Each payer's total and share of the expected total: (payer's title, Range, share in percent)."""
+    return [(title, result.by_payer[payer], result.payer_share(payer)) for payer, title in PAYER_TITLES]
 
 
 def formulas(inputs, result, num):
     """The formulas with the expected figures written in, as translation strings."""
     e = {name: getattr(inputs, name).expected for name in inputs.range_names()}
     r = result
+    lines = {name: r.lines[name].expected for name in LINE_NAMES}
 
     def x(value, kind='figure'):
         return num(value, kind)
@@ -240,6 +304,14 @@ def formulas(inputs, result, num):
                 'tight': x(e['tight_share']),
                 'reach': x(e['reach_share']),
                 'cards': x(r.cards.expected, 'count'),
+            },
+        ),
+        _(
+            'Renewals a year = cards × share renewed = ${cards} × ${share} % = ${renewals}',
+            mapping={
+                'cards': x(r.cards.expected),
+                'share': x(e['renewal_share']),
+                'renewals': x(r.renewals.expected, 'count'),
             },
         ),
         _(
@@ -279,24 +351,58 @@ def formulas(inputs, result, num):
             },
         ),
         _(
-            'Direct cost = (coordination hours a month × 12 + training hours) × hourly cost + printing '
-            '= (${hours} × 12 + ${training}) × ${rate} + ${printing} = ${cost}',
+            "Issuers' time = (cards × ${issue} min + renewals × ${renewal} min) ÷ 60 × ${rate}; "
+            "the county's services issue ${county} of the cards: ${county_cost}, the city's ${city_cost}",
             mapping={
-                'hours': x(e['coordination_hours']),
-                'training': x(e['training_hours']),
+                'issue': x(e['issue_minutes']),
+                'renewal': x(e['renewal_minutes']),
                 'rate': x(e['hourly_cost'], 'euro_cents'),
-                'printing': x(e['printing'], 'euro'),
-                'cost': x(r.direct_cost.expected, 'euro'),
+                'county': f'{x(e["county_issuer_share"])} %',
+                'county_cost': x(lines['issuing_county'], 'euro'),
+                'city_cost': x(lines['issuing_city'], 'euro'),
             },
         ),
         _(
-            'Cost per use = direct cost ÷ uses = ${cost} ÷ ${uses} = ${per_use}; '
-            'cost per card holder = direct cost ÷ cards = ${per_holder}',
+            "Venues' time = visits by card holders × ${seconds} s ÷ 3,600 × ${rate} = ${adults} × ${seconds} "
+            '÷ 3,600 × ${rate} = ${cost}',
             mapping={
-                'cost': x(r.direct_cost.expected, 'euro'),
-                'uses': x(r.uses.expected),
+                'seconds': x(e['door_seconds']),
+                'rate': x(e['hourly_cost'], 'euro_cents'),
+                'adults': x(r.adult_uses.expected),
+                'cost': x(lines['door'], 'euro'),
+            },
+        ),
+        _(
+            'Coordination = (${base} h + ${per_partner} h × ${partners} partners) × ${rate} = ${cost}; '
+            'training = ${training} h × ${partners} partners × ${rate} = ${training_cost}',
+            mapping={
+                'base': x(e['coordination_base_hours']),
+                'per_partner': x(e['coordination_hours_per_partner']),
+                'partners': x(r.partners.expected),
+                'rate': x(e['hourly_cost'], 'euro_cents'),
+                'cost': x(lines['coordination'], 'euro'),
+                'training': x(e['training_hours_per_partner']),
+                'training_cost': x(lines['training'], 'euro'),
+            },
+        ),
+        _(
+            "Printing = cards × ${per_card} + ${materials} = ${cost}; the network's support ${support}; "
+            'the registry ${registry}',
+            mapping={
+                'per_card': x(e['printing_per_card'], 'euro_cents'),
+                'materials': x(e['materials'], 'euro'),
+                'cost': x(lines['printing'], 'euro'),
+                'support': x(lines['support'], 'euro'),
+                'registry': x(lines['registry'], 'euro'),
+            },
+        ),
+        _(
+            'Total cost = the sum of the lines = ${cost}; cost per use = total cost ÷ uses = ${per_use}; '
+            'cost per card = total cost ÷ cards = ${per_card}',
+            mapping={
+                'cost': x(r.total_cost.expected, 'euro'),
                 'per_use': x(r.cost_per_use.expected, 'euro_cents'),
-                'per_holder': x(r.cost_per_holder.expected, 'euro_cents'),
+                'per_card': x(r.cost_per_card.expected, 'euro_cents'),
             },
         ),
         _(
@@ -310,6 +416,64 @@ def formulas(inputs, result, num):
     ]
 
 
+def input_title(name):
+    return {n: title for n, title, _unit, _max in INPUTS}[name]
+
+
+def input_unit(name):
+    return {n: unit for n, _title, unit, _max in INPUTS}[name]
+
+
+def sensitivity_values(inputs, num, translate):
+    """The sensitivity table's rows and the chart of the inputs that move the cost per use most."""
+    swings = sensitivity(inputs)
+    rows = []
+    for swing in swings:
+        unit = UNITS[input_unit(swing.name)]
+        unit = translate(unit) if unit else ''
+        rows.append(
+            {
+                'title': input_title(swing.name),
+                'low': f'{num(swing.low, "figure")} {unit}'.strip(),
+                'high': f'{num(swing.high, "figure")} {unit}'.strip(),
+                'per_use_low': num(swing.cost_per_use_low, 'euro_cents'),
+                'per_use_high': num(swing.cost_per_use_high, 'euro_cents'),
+                'county_low': num(swing.county_low, 'euro'),
+                'county_high': num(swing.county_high, 'euro'),
+            }
+        )
+    base = estimate(inputs.at_expected()).cost_per_use.expected
+    chart = swing_chart_svg(
+        translate(_('How far each input moves the cost per use')),
+        [
+            (translate(input_title(swing.name)), swing.cost_per_use_low, swing.cost_per_use_high)
+            for swing in swings
+            if swing.cost_per_use_swing
+        ][:10],
+        base,
+        lambda value: num(value, 'euro_cents'),
+    )
+    return {'rows': rows, 'chart': chart, 'top': swings[:3]}
+
+
+def break_even_text(inputs, target, num):
+    needed = break_even_activation(inputs, target)
+    if needed is None:
+        return _(
+            'The cost per use stays above ${cost} even if every card issued is used.',
+            mapping={'cost': num(target, 'euro_cents')},
+        )
+    return _(
+        'The cost per use stays under ${cost} while activation is at least ${activation} % '
+        '(the other figures at their expected values; the estimate expects ${expected} %).',
+        mapping={
+            'cost': num(target, 'euro_cents'),
+            'activation': num(needed, 'decimal'),
+            'expected': num(inputs.activation.expected, 'figure'),
+        },
+    )
+
+
 def page_values(context, request):
     """What both the estimate and the brief show."""
     form = EstimateForm(context, request)
@@ -317,7 +481,7 @@ def page_values(context, request):
     num = Numbers(request.locale_name)
     values = {
         'form': form,
-        'groups': form.groups(sources, set(context.assumptions)),
+        'groups': form.groups(sources, set(context.assumptions), context.source_links()),
         'errors': form.error_summary(),
         'sources': sources,
         'sources_lang': sources_lang if sources_lang != request.locale_name else None,
@@ -326,8 +490,13 @@ def page_values(context, request):
         'rows': [],
         'formulas': [],
         'csv_url': request.resource_url(context, 'estimate.csv', query=form.query()),
+        'plain_csv_url': request.resource_url(
+            context, 'estimate.csv', query=[*form.query(), ('dialect', 'plain')]
+        ),
         'reset_url': request.resource_url(context),
         'sector_titles': SECTOR_TITLES,
+        'outcomes': OUTCOMES,
+        'date': format_date(today(), format='long', locale=request.locale_name),
         'em': get_renderer(THEME + 'estimator_macros.pt').implementation(),
     }
     if form.valid:
@@ -337,7 +506,11 @@ def page_values(context, request):
             inputs=inputs,
             result=result,
             rows=result_rows(result),
+            lines=line_rows(inputs, result),
+            payers=payer_rows(result),
             formulas=formulas(inputs, result, num),
+            sensitivity=sensitivity_values(inputs, num, request.localizer.translate),
+            break_even=break_even_text(inputs, form.values['break_even']['cost_per_use'], num),
         )
     return values
 
@@ -345,6 +518,36 @@ def page_values(context, request):
 @view_config(context=Estimate, renderer=THEME + 'estimate.pt', permission='view')
 def estimate_page(context, request):
     return page_values(context, request)
+
+
+def scenario_rows(scenario_list):
+    """The scenarios side by side: (label, kind, [expected value per scenario]) in the same rows."""
+    payer_titles = dict(PAYER_TITLES)
+
+    def row(label, kind, get):
+        return (label, kind, [get(scenario.inputs, scenario.result) for scenario in scenario_list])
+
+    return [
+        row(_('Residents aged 16 or over'), 'count', lambda i, r: i.residents.expected),
+        row(_('Partner venues'), 'decimal', lambda i, r: i.venues.expected),
+        row(_('Issuer sites'), 'decimal', lambda i, r: i.issuer_sites.expected),
+        row(_('Cards issued a year'), 'count', lambda i, r: r.cards.expected),
+        row(_('Uses a year'), 'count', lambda i, r: r.uses.expected),
+        row(_('Uses in sport'), 'count', lambda i, r: r.uses_by_sector['sport'].expected),
+        row(_('Uses per 1,000 residents aged 16 or over'), 'decimal', lambda i, r: r.uses_per_1000.expected),
+        row(_('Ticket value received by holders and forgone by venues'), 'euro',
+            lambda i, r: r.ticket_value_total.expected),
+        row(_('Total cost a year'), 'euro', lambda i, r: r.total_cost.expected),
+        *(row(payer_titles[p], 'euro', lambda i, r, p=p: r.by_payer[p].expected) for p in PAYERS),
+        row(_('Cost per use'), 'euro_cents', lambda i, r: r.cost_per_use.expected),
+    ]  # fmt: skip
+
+
+SCENARIO_TITLES = {
+    'defaults': _("This brief's figures"),
+    'kipina': _('Like the Kipinä card: ${share} of uses in swimming halls', mapping={'share': '90 %'}),
+    'pilot': _('A one-year pilot in part of the city'),
+}
 
 
 @view_config(context=DecisionBrief, renderer=THEME + 'brief.pt', permission='view')
@@ -357,16 +560,19 @@ def brief_page(context, request):
     values.update(guide=guide, steps=steps, actors=ACTORS)
     result = values['result']
     if result is not None:
-        compare = values['form'].values['compare_sectors']
+        form_values = values['form'].values
+        compare = form_values['compare_sectors']
+        inputs = values['inputs']
         values['mixes'] = {
-            'sectors': values['inputs'].sectors,
+            'sectors': inputs.sectors,
             'compare': compare,
             'compare_uses': uses_by_sector(result.uses, compare),
         }
         num = values['num']
+        public = result.by_payer['city'] + result.by_payer['county']
         values['funding'] = []
         for share in context.funding_options:
-            city, county = funding_split(result.direct_cost, share)
+            city, county = funding_split(public, share)
             values['funding'].append(
                 {
                     'city_share': num(share, 'figure'),
@@ -375,40 +581,32 @@ def brief_page(context, request):
                     'county': county,
                 }
             )
+        scenario_list = scenarios(inputs, compare, form_values['pilot']['share'])
+        values['scenarios'] = {
+            'titles': [SCENARIO_TITLES[scenario.key] for scenario in scenario_list],
+            'rows': scenario_rows(scenario_list),
+            'pilot_share': f'{num(form_values["pilot"]["share"], "figure")} %',
+        }
         values['key_figures'] = [
             (_('Cards issued a year'), 'count', result.cards),
             (_('Uses a year'), 'count', result.uses),
-            (_("The municipality's direct cost a year"), 'euro', result.direct_cost),
-            (_('Direct cost per use'), 'euro_cents', result.cost_per_use),
+            (_('Total cost a year'), 'euro', result.total_cost),
+            *((title, 'euro', result.by_payer[payer]) for payer, title in PAYER_TITLES),
+            (_('Cost per use'), 'euro_cents', result.cost_per_use),
         ]
     return values
 
 
-def neutralise(cell):
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = str(cell)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
-
-
-class SafeWriter:
-    """A CSV writer that neutralises every cell."""
-
-    def __init__(self, stream):
-        self.writer = csv.writer(stream)
-
-    def writerow(self, row):
-        self.writer.writerow([neutralise(cell) for cell in row])
-
-
-def csv_number(value):
-    if value is None:
-        return ''
-    return f'{value:.2f}'.rstrip('0').rstrip('.') if isinstance(value, float) else str(value)
-
-
 @view_config(context=Estimate, name='estimate.csv', permission='view')
 def estimate_csv(context, request):
-    """The inputs and the results as CSV: one row a figure, with its low, expected and high value."""
+    """The inputs and the results as CSV: one row a figure, with its low, expected and high value.
+
+    The reader's spreadsheet dialect by default (semicolons and decimal commas in Finnish and Swedish);
+    ``?dialect=plain`` gives commas and decimal points for programs.
+    """
+    dialect = spreadsheet.dialect_for(request.GET.get('dialect'), request.locale_name)
+    if dialect is None:
+        raise HTTPBadRequest(_('Unknown CSV dialect: choose spreadsheet or plain.'))
     form = EstimateForm(context, request)
     if not form.valid:
         raise HTTPBadRequest(_('The figures are not valid. Correct them in the form and try again.'))
@@ -416,31 +614,33 @@ def estimate_csv(context, request):
     sources, _lang = context.source_texts(request.locale_name)
     inputs = form.inputs()
     result = estimate(inputs)
-    out = io.StringIO()
-    writer = SafeWriter(out)
+    writer = spreadsheet.Writer(dialect)
     writer.writerow([t(_('Section')), t(_('Figure')), t(_('Low')), t(_('Expected')), t(_('High')),
                      t(_('Unit')), t(_('Source'))])  # fmt: skip
     assumption = t(_('Assumption'))
+    links = context.source_links()
     for name, title, unit, _max in INPUTS:
         source = sources.get(name, '')
         if name in context.assumptions:
             source = f'{assumption}. {source}'
-        writer.writerow(
-            [t(_('Input')), t(title), *map(csv_number, getattr(inputs, name)), t(UNITS[unit]), source]
-        )
+        source = ' '.join([source, *(url for url, _host, _year in links.get(name, ()))]).strip()
+        writer.writerow([t(_('Input')), t(title), *getattr(inputs, name), t(UNITS[unit]), source])
     for node in form.schema:
-        if node.name not in inputs.range_names():
+        if node.name in ('sectors', 'compare_sectors'):
             for sector, title in SECTOR_TITLES:
                 share = form.values[node.name][sector]
                 figure = f'{t(node.title)}: {t(title)}'
-                writer.writerow(
-                    [t(_('Input')), figure, '', csv_number(share), '', '%', sources.get(node.name, '')]
-                )
+                writer.writerow([t(_('Input')), figure, None, share, None, '%', sources.get(node.name, '')])
+    payers = dict(PAYER_TITLES)
+    for line, title in LINE_TITLES:
+        figure = f'{t(_("Who pays"))}: {t(title)}'
+        writer.writerow([t(_('Input')), figure, None, t(payers[inputs.payer_of(line)]), None, '', ''])
     for label, kind, values, _sub in result_rows(result):
         unit = '€' if kind.startswith('euro') else ''
-        writer.writerow([t(_('Result')), t(label), *map(csv_number, values), unit, ''])
-    data = out.getvalue()
-    response = Response(body=('\ufeff' + data).encode('utf-8'), content_type='text/csv', charset='utf-8')
+        writer.writerow([t(_('Result')), t(label), *values, unit, ''])
+    for title, payer, values in line_rows(inputs, result):
+        writer.writerow([t(_('Cost line')), f'{t(title)} ({t(payer)})', *values, '€', ''])
+    response = Response(body=writer.encode(), content_type='text/csv', charset='utf-8')
     response.headers['Content-Disposition'] = f'attachment; filename="{context.__name__ or "estimate"}.csv"'
     response.headers['X-Content-Type-Options'] = 'nosniff'
     return response
