@@ -249,3 +249,25 @@ def test_deform_renders_an_edit_form_from_the_schema(registry, my_content):
     assert 'name="expected" value="125000"' in html
     assert 'Statistics' in html or 'Tilastokeskuksesta' in html
     assert html.count('name="city_share"') == 3
+
+
+def test_an_item_saved_before_the_cost_lines_existed_still_computes(registry, my_content):
+    """A database from before issue 19 holds estimates with the old inputs only (monthly coordination
+    hours, printing, training hours): the new inputs fall back to the example defaults and the old
+    attributes are left as they were, so nothing is lost and the page still computes."""
+    from portal.estimator import estimate
+    from portal.loader import Loader
+    from portal.resources.estimate import EXAMPLE_DEFAULTS
+
+    site = _site_with_guides(registry)
+    Loader(registry).load(site, my_content)
+    item = site['estimator']
+    for name in ('door_seconds', 'venues', 'payers', 'break_even', 'support'):
+        delattr(item, name)
+    item.coordination_hours = {'low': 20, 'expected': 40, 'high': 80}
+    values = item.field_values(item.input_field_names())
+    assert values['door_seconds'] == EXAMPLE_DEFAULTS['door_seconds']
+    assert values['payers']['door'] == 'venues'
+    assert item.coordination_hours['expected'] == 40
+    result = estimate(item.inputs())
+    assert result.total_cost.expected > 0
