@@ -426,6 +426,31 @@ class TestCouncilAnswer:
             '(the other figures at their expected values; the estimate expects 38 %).'
         )
 
+    def test_one_input_at_a_time_gives_a_narrower_span_than_all_at_once(self, client):
+        res = client.get(BRIEF + '?lang=en')
+        span = res.html.select_one('section.sensitivity .one-at-a-time').get_text(strip=True)
+        assert span.startswith(
+            'With one input at a time at its low or high value, the cost per use stays between 8.97 €'
+        )
+        assert 'and 19.15 €.' in span
+        assert result_cells(res, 'Cost per use') == ['0.82 €', '12.36 €', '316.84 €']
+
+    def test_csv_has_the_sensitivity_and_the_scenarios(self, client):
+        rows = {
+            row[1]: row for row in _csv_rows(client.get(BRIEF + 'estimate.csv?lang=en&dialect=plain'), ',')
+        }
+        assert rows['Cost per use: Share of those reached by card issuers'][:5] == [
+            'Sensitivity',
+            'Cost per use: Share of those reached by card issuers',
+            '19.15',
+            '12.36',
+            '8.97',
+        ]
+        pilot = 'A one-year pilot in part of the city: Cost per use'
+        assert rows[pilot][0] == 'Scenario' and rows[pilot][3] == '20.61'
+        kipina = 'Like the Kipinä card: 90 % of uses in swimming halls: Uses in sport'
+        assert rows[kipina][3] == '4668.3'
+
     def test_three_scenarios_side_by_side(self, client):
         res = client.get(BRIEF + '?lang=en')
         heads = [th.get_text(strip=True) for th in res.html.select('table.scenario-table thead th')][1:]

@@ -17,7 +17,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from portal import spreadsheet
-from portal.estimator import estimate, funding_split, scenarios, uses_by_sector
+from portal.estimator import estimate, funding_split, scenarios, sensitivity, uses_by_sector
 from portal.i18n import _
 from portal.resources.estimate import (
     INPUTS,
@@ -39,6 +39,7 @@ from portal.views.estimator_figures import (
     Numbers,
     break_even_text,
     formulas,
+    input_title,
     line_rows,
     payer_rows,
     result_rows,
@@ -343,6 +344,19 @@ def estimate_csv(context, request):
         writer.writerow([t(_('Result')), t(label), *values, unit, ''])
     for title, payer, values in line_rows(inputs, result):
         writer.writerow([t(_('Cost line')), f'{t(title)} ({t(payer)})', *values, '€', ''])
+    base = result.cost_per_use.expected
+    for swing in sensitivity(inputs):
+        figure = f'{t(_("Cost per use"))}: {t(input_title(swing.name))}'
+        writer.writerow(
+            [t(_('Sensitivity')), figure, swing.cost_per_use_low, base, swing.cost_per_use_high, '€', '']
+        )
+    if isinstance(context, DecisionBrief):
+        scenario_list = scenarios(inputs, form.values['compare_sectors'], form.values['pilot']['share'])
+        for scenario in scenario_list:
+            for label, kind, values in scenario_rows([scenario]):
+                unit = '€' if kind.startswith('euro') else ''
+                figure = f'{t(SCENARIO_TITLES[scenario.key])}: {t(label)}'
+                writer.writerow([t(_('Scenario')), figure, None, values[0], None, unit, ''])
     response = Response(body=writer.encode(), content_type='text/csv', charset='utf-8')
     response.headers['Content-Disposition'] = f'attachment; filename="{context.__name__ or "estimate"}.csv"'
     response.headers['X-Content-Type-Options'] = 'nosniff'

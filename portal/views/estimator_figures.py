@@ -262,7 +262,25 @@ def sensitivity_values(inputs, num, translate):
         base,
         lambda value: num(value, 'euro_cents'),
     )
-    return {'rows': rows, 'chart': chart, 'top': swings[:3]}
+    return {'rows': rows, 'chart': chart, 'span': one_at_a_time_text(swings, base, num)}
+
+
+def one_at_a_time_text(swings, base, num):
+    """The span of the cost per use when one input at a time moves, beside the all-at-once range."""
+    values = [
+        v for swing in swings for v in (swing.cost_per_use_low, swing.cost_per_use_high) if v is not None
+    ]
+    if not values or base is None:
+        return None
+    return _(
+        'With one input at a time at its low or high value, the cost per use stays between ${low} and '
+        '${high}. The range in the results table is wider because there every input is at the end that '
+        'makes the result smallest or largest at once.',
+        mapping={
+            'low': num(min([*values, base]), 'euro_cents'),
+            'high': num(max([*values, base]), 'euro_cents'),
+        },
+    )
 
 
 def break_even_text(inputs, target, num):
