@@ -545,3 +545,14 @@ def test_the_briefs_figures_equal_the_estimators_for_the_same_inputs(
     key = {dt.get_text(strip=True): dd.strong.get_text() for dt, dd in zip(terms, values, strict=True)}
     assert key['Total cost a year'] == result_cells(estimator, 'Total cost a year')[1]
     assert key['Cost per use'] == result_cells(estimator, 'Cost per use')[1]
+
+
+def test_long_labels_in_the_chart_are_shortened_and_escaped():
+    from portal.views.estimator_chart import swing_chart_svg
+
+    svg = swing_chart_svg(
+        'Otsikko "x"', [('Hyvinvointialueen palveluissa myönnettyjen korttien osuus <b>', 1.0, 2.0)], 1.5, str
+    )
+    assert '>Hyvinvointialueen palveluissa myönnetty…<' in svg
+    assert '<b>' not in svg and 'aria-label="Otsikko &quot;x&quot;"' in svg
+    assert 'style' not in svg and '<script' not in svg

@@ -17,6 +17,11 @@ def _attr(text):
     return escape(text, quote=True)
 
 
+def _shorten(name, length=40):
+    """A label that fits beside the bars; the table beside the chart has it whole."""
+    return name if len(name) <= length else name[: length - 1].rstrip() + '…'
+
+
 def swing_chart_svg(title, rows, base, label, width=680, bar_height=24):
     """``rows``: (input's title, cost per use at its low end, at its high end); ``label`` formats a value."""
     rows = [(name, low, high) for name, low, high in rows if low is not None and high is not None]
@@ -46,7 +51,7 @@ def swing_chart_svg(title, rows, base, label, width=680, bar_height=24):
         bar = max(1.0, x(right) - x(left))
         text_y = f'{y + bar_height * 0.68:.1f}'
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{text_y}" text-anchor="end">{escape(name[:40])}</text>'
+            f'<text x="{LABEL_WIDTH - 8}" y="{text_y}" text-anchor="end">{escape(_shorten(name))}</text>'
             f'<rect x="{x(left):.1f}" y="{y + 4}" width="{bar:.1f}" height="{bar_height - 8}" '
             'fill="#4b2882"/>'
             f'<text x="{x(left) - 6:.1f}" y="{text_y}" text-anchor="end">{escape(label(left))}</text>'
