@@ -58,6 +58,10 @@ def _valid_cstruct():
 
     cstruct = {name: {'low': '1', 'expected': '2', 'high': '3'} for name in INPUT_NAMES}
     cstruct['sectors'] = {'culture': '40', 'education': '12', 'science': '4', 'sport': '44'}
+    cstruct['payers'] = {'issuing_county': 'county', 'issuing_city': 'city', 'door': 'venues',
+                         'coordination': 'city', 'training': 'city', 'printing': 'city', 'support': 'city',
+                         'registry': 'city'}  # fmt: skip
+    cstruct['break_even'] = {'cost_per_use': '10'}
     return cstruct
 
 
@@ -81,12 +85,12 @@ class TestInputsSchema:
         cstruct['residents']['low'] = '-5'
         cstruct['uses_per_card']['expected'] = 'many'
         cstruct['tight_share']['high'] = '120'
-        cstruct['printing']['high'] = ''
+        cstruct['materials']['high'] = ''
         errors = _errors(cstruct)
         assert errors['residents_low'] == ['Enter zero or more.']
         assert errors['uses_per_card_expected'] == ['Enter a number, such as 12 or 9.5.']
         assert errors['tight_share_high'] == ['A share can be at most 100 %.']
-        assert errors['printing_high'] == ['Enter a number.']
+        assert errors['materials_high'] == ['Enter a number.']
         assert len(errors) == 4
 
     def test_range_out_of_order(self):
@@ -106,8 +110,13 @@ class TestInputsSchema:
 
     def test_too_large(self):
         cstruct = _valid_cstruct()
-        cstruct['coordination_hours']['high'] = '1000'
-        assert _errors(cstruct) == {'coordination_hours_high': ['Enter at most 744.']}
+        cstruct['coordination_hours_per_partner']['high'] = '1001'
+        assert _errors(cstruct) == {'coordination_hours_per_partner_high': ['Enter at most 1000.']}
+
+    def test_a_payer_outside_the_list_is_refused(self):
+        cstruct = _valid_cstruct()
+        cstruct['payers']['door'] = 'the state'
+        assert list(_errors(cstruct)) == ['payers_door']
 
 
 @pytest.fixture
@@ -179,7 +188,12 @@ def test_unsourced_defaults_are_marked_as_assumptions(registry, my_content):
             item.assumptions
         )
         assert {'activation', 'uses_per_card'}.isdisjoint(item.assumptions)
-    assert 'Tilastokeskuksesta' in brief.source_texts('fi')[0]['residents']
+    assert 'Tilastokeskuksen' in brief.source_texts('fi')[0]['residents']
+    # Every input's source or assumption mark: the links give the year where the figure has one.
+    links = brief.source_links()
+    statistics = 'https://kaikukortti.fi/lisatietoa/kaikukortin-tilastot/'
+    assert (statistics, 'kaikukortti.fi', 2023) in links['activation']
+    assert links['residents'] == [('https://stat.fi/tilasto/vaerak', 'stat.fi', None)]
 
 
 def test_my_content_files_round_trip_byte_for_byte(registry, my_content, tmp_path):
@@ -235,3 +249,25 @@ def test_deform_renders_an_edit_form_from_the_schema(registry, my_content):
     assert 'name="expected" value="125000"' in html
     assert 'Statistics' in html or 'Tilastokeskuksesta' in html
     assert html.count('name="city_share"') == 3
+
+
+def test_an_item_saved_before_the_cost_lines_existed_still_computes(registry, my_content):
+    """A database from before issue 19 holds estimates with the old inputs only (monthly coordination
+    hours, printing, training hours): the new inputs fall back to the example defaults and the old
+    attributes are left as they were, so nothing is lost and the page still computes."""
+    from portal.estimator import estimate
+    from portal.loader import Loader
+    from portal.resources.estimate import EXAMPLE_DEFAULTS
+
+    site = _site_with_guides(registry)
+    Loader(registry).load(site, my_content)
+    item = site['estimator']
+    for name in ('door_seconds', 'venues', 'payers', 'break_even', 'support'):
+        delattr(item, name)
+    item.coordination_hours = {'low': 20, 'expected': 40, 'high': 80}
+    values = item.field_values(item.input_field_names())
+    assert values['door_seconds'] == EXAMPLE_DEFAULTS['door_seconds']
+    assert values['payers']['door'] == 'venues'
+    assert item.coordination_hours['expected'] == 40
+    result = estimate(item.inputs())
+    assert result.total_cost.expected > 0

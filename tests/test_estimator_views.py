@@ -7,10 +7,13 @@ small site, guides folder and guide made here, so the tests depend on no other c
 import csv
 import io
 import os
+import re
 import shutil
 
 import pytest
 import webtest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal.testing import REPO
 
@@ -190,50 +193,70 @@ class TestValidation:
 
     def test_zero_uses_shows_dashes_not_an_error(self, client):
         res = client.get(ESTIMATOR + '?reach_share_low=0&reach_share_expected=0&reach_share_high=0')
-        assert result_cells(res, 'Direct cost per use') == ['–', '–', '–']
+        assert result_cells(res, 'Cost per use') == ['–', '–', '–']
 
     def test_invalid_utf8_is_a_400(self, client):
         res = client.get(ESTIMATOR + '?residents_low=%ff', status=400)
         assert '<main id="main"' in res.text
 
 
+def _csv_rows(res, delimiter=';'):
+    return list(csv.reader(io.StringIO(res.body.decode('utf-8-sig')), delimiter=delimiter))
+
+
 class TestCsv:
-    def test_inputs_and_outputs(self, client):
-        res = client.get(ESTIMATOR + 'estimate.csv?lang=en', status=200)
+    def test_finnish_spreadsheet_dialect_by_default(self, client):
+        res = client.get(ESTIMATOR + 'estimate.csv?lang=fi', status=200)
         assert res.content_type == 'text/csv'
         assert res.headers['Content-Disposition'].startswith('attachment;')
-        rows = list(csv.reader(io.StringIO(res.body.decode('utf-8-sig'))))
+        assert res.body.startswith(b'\xef\xbb\xbf')
+        rows = _csv_rows(res, ';')
+        assert rows[0] == ['Osio', 'Luku', 'Alaraja', 'Odotettu', 'Yläraja', 'Yksikkö', 'Lähde']
+        assert {len(row) for row in rows} == {7}
+        by_figure = {row[1]: row for row in rows[1:]}
+        assert by_figure['Korttien aktivointiaste'][2:5] == ['30', '38', '45']
+        assert by_figure['Käyttökerrat aktivoitua korttia kohden vuodessa'][2:5] == ['7', '9,1', '11']
+        # 50,000 × 12 % × 10 % × 38 % × 9.1 = 2,074.8 uses, with a decimal comma.
+        assert by_figure['Käyttökerrat vuodessa'][3] == '2074,8'
+        assert by_figure['Vähintään 16-vuotiaat asukkaat'][6].startswith('Oletus.')
+        statistics = 'https://kaikukortti.fi/lisatietoa/kaikukortin-tilastot/'
+        assert statistics in by_figure['Korttien aktivointiaste'][6]
+
+    def test_plain_dialect_for_programs(self, client):
+        res = client.get(ESTIMATOR + 'estimate.csv?lang=en&dialect=plain', status=200)
+        assert not res.body.startswith(b'\xef\xbb\xbf')
+        rows = _csv_rows(res, ',')
         assert rows[0] == ['Section', 'Figure', 'Low', 'Expected', 'High', 'Unit', 'Source']
         by_figure = {row[1]: row for row in rows[1:]}
-        assert by_figure['Activation rate of cards'][2:5] == ['30', '38', '45']
-        assert by_figure['Residents aged 16 or over'][6].startswith('Assumption.')
-        assert by_figure['Cards issued a year'][3] == '600'
         assert by_figure['Uses a year'][3] == '2074.8'
-        assert by_figure["The municipality's direct cost a year"][2:5] == ['9250', '21000', '52000']
+        assert by_figure['Cards issued a year'][3] == '600'
+        assert by_figure["Who pays: Venues' time at the door"][3] == 'The venues'
 
-    def test_brief_csv_has_both_sector_mixes(self, client):
+    def test_an_unknown_dialect_is_a_400(self, client):
+        client.get(ESTIMATOR + 'estimate.csv?dialect=excel', status=400)
+
+    def test_brief_csv_has_both_sector_mixes_and_the_cost_lines(self, client):
         res = client.get(BRIEF + 'estimate.csv?lang=en', status=200)
         assert 'kaikukortti-jyvaskyla-hyodyt-ja-kustannukset.csv' in res.headers['Content-Disposition']
-        rows = {row[1]: row for row in csv.reader(io.StringIO(res.body.decode('utf-8-sig')))}
+        rows = {row[1]: row for row in _csv_rows(res, ',')}
         assert rows['Sector mix: Sport'][3] == '44'
         assert rows['Sector mix to compare with: Sport'][3] == '90'
         assert rows['Residents aged 16 or over'][2:5] == ['120000', '125000', '130000']
+        assert rows['Total cost a year'][3] == '64125.44'
+        assert rows["Issuers' time at the county's services (The wellbeing services county)"][3] == '16800'
 
     def test_link_on_the_page_reproduces_the_inputs(self, client):
-        page = client.get(ESTIMATOR + '?uses_per_card_expected=10')
+        page = client.get(ESTIMATOR + '?uses_per_card_expected=10&lang=fi')
         link = page.html.select_one('section.formulas a[href*="estimate.csv"]')['href']
         res = client.get(link.replace('http://example.com', ''))
-        rows = {row[1]: row for row in csv.reader(io.StringIO(res.body.decode('utf-8-sig')))}
-        assert rows['Uses per activated card a year'][3] == '10'
+        rows = {row[1]: row for row in _csv_rows(res, ';')}
+        assert rows['Käyttökerrat aktivoitua korttia kohden vuodessa'][3] == '10'
 
-    def test_cells_that_look_like_formulas_are_neutralised(self):
-        from portal.views.estimator import neutralise
-
-        assert neutralise('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
-        assert neutralise('+1') == "'+1"
-        assert neutralise('-1') == "'-1"
-        assert neutralise('@SUM(A1)') == "'@SUM(A1)"
-        assert neutralise('Oletus') == 'Oletus'
+    def test_cells_that_look_like_formulas_are_neutralised(self, client):
+        res = client.get(ESTIMATOR + 'estimate.csv?lang=en', status=200)
+        for row in _csv_rows(res, ','):
+            for cell in row[1:2] + row[5:]:
+                assert not cell.startswith(('=', '+', '-', '@'))
 
     def test_bad_figures_are_a_400(self, client):
         client.get(ESTIMATOR + 'estimate.csv?residents_low=abc', status=400)
@@ -292,11 +315,12 @@ class TestBrief:
             for row in res.html.select('section.sector-scenario tbody tr')
         }
         assert rows['Sport'] == ['44 %', '2,282', '90 %', '4,668']
+        # The funding options share the city's and the county's lines (61,450 €); the venues keep theirs.
         funding = [
             [td.strong.get_text() for td in row.select('td')]
             for row in res.html.select('section.funding tbody tr')
         ]
-        assert funding == [['21,000 €', '0 €'], ['10,500 €', '10,500 €'], ['0 €', '21,000 €']]
+        assert funding == [['61,450 €', '0 €'], ['30,725 €', '30,725 €'], ['0 €', '61,450 €']]
         residents = res.html.find(id='src-residents').get_text()
         assert 'Assumption' in residents
         assert 'Statistics Finland' in residents
@@ -318,3 +342,217 @@ class TestBrief:
         css = client.get('/static/print.css').text
         assert 'size: A4' in css
         assert '.estimator-form' in css
+
+
+def _table(res, selector):
+    """{row header: [cell texts]} of a table."""
+    return {
+        row.th.get_text(' ', strip=True): [td.get_text(' ', strip=True) for td in row.select('td')]
+        for row in res.html.select(f'{selector} tbody tr')
+    }
+
+
+class TestCouncilAnswer:
+    """What Jyväskylä's council asked for (issue 19): cost that scales, who pays, honest benefits, what
+    drives the result, scenarios, linked sources, a printable appendix."""
+
+    def test_cost_lines_name_who_pays_and_follow_the_volume(self, client):
+        res = client.get(BRIEF + '?lang=en')
+        lines = _table(res, 'table.lines')
+        # Cells: who pays, low, expected, high.
+        assert lines["Issuers' time at the county's services"][0::2] == [
+            'The wellbeing services county',
+            '16,800 €',
+        ]
+        assert lines["Venues' time at the door"][0::2] == ['The venues', '2,675 €']
+        assert lines['Coordination'][0::2] == ['The city', '20,800 €']
+        # Cells: low, expected, high, share of the expected total.
+        payers = _table(res, 'table.payers')
+        assert payers['The city'][1::2] == ['44,650 €', '69.6 %']
+        assert payers['The wellbeing services county'][1::2] == ['16,800 €', '26.2 %']
+        assert payers['The venues'][1::2] == ['2,675 €', '4.2 %']
+        assert result_cells(res, 'Total cost a year')[1] == '64,125 €'
+        assert result_cells(res, 'Cost per use')[1] == '12.36 €'
+        # The 50,000-resident example no longer costs what Jyväskylä does.
+        example = client.get(ESTIMATOR + '?lang=en')
+        assert result_cells(example, 'Total cost a year')[1] != '64,125 €'
+
+    def test_a_line_can_be_moved_to_another_payer(self, client):
+        form = client.get(BRIEF + '?lang=en').forms[1]
+        assert form['payers_coordination'].value == 'city'
+        form['payers_coordination'] = 'county'
+        res = form.submit()
+        payers = _table(res, 'table.payers')
+        assert payers['The wellbeing services county'][1] == '37,600 €'  # 16,800 + 20,800
+        assert payers['The city'][1] == '23,850 €'
+        bad = client.get(BRIEF + '?payers_door=state&lang=en', status=200)
+        assert bad.html.find(id='err-payers_door') is not None
+        assert not bad.html.select('table.results')
+
+    def test_ticket_value_is_a_transfer_on_both_sides(self, client):
+        res = client.get(BRIEF + '?lang=en')
+        transfer = _table(res, 'table.transfer')
+        assert (
+            transfer['Card holders receive']
+            == transfer['Venues forgo']
+            == ['5,040 €', '41,496 €', '231,660 €']
+        )
+        text = res.html.select_one('section.benefits').get_text(' ')
+        assert 'not a net gain' in text
+        outcomes = res.html.select('section.benefits ul.outcomes li')
+        assert len(outcomes) == 3
+        assert all(li.a['href'].startswith('https://') for li in outcomes)
+        assert '€' not in ' '.join(li.get_text() for li in outcomes)
+
+    def test_sensitivity_chart_beside_its_table_and_the_break_even_line(self, client):
+        res = client.get(BRIEF + '?lang=en')
+        section = res.html.select_one('section.sensitivity')
+        svg = section.select_one('figure svg')
+        assert svg['role'] == 'img' and svg['aria-label']
+        assert not svg.select('script') and not svg.select('[style]') and not svg.select('style')
+        rows = _table(res, 'table.sensitivity-table')
+        # The three inputs that move the cost per use most, each with its low and high end.
+        assert list(rows)[:3] == [
+            'Share of those reached by card issuers',
+            'Uses per activated card a year',
+            'Activation rate of cards',
+        ]
+        assert rows['Share of those reached by card issuers'][:4] == ['5 %', '19.15 €', '20 %', '8.97 €']
+        assert rows['Share of those reached by card issuers'][4:] == ['8,400 €', '33,600 €']
+        labels = [text.get_text() for text in svg.select('text[text-anchor="end"]')][::2]
+        assert labels[0] == 'Share of those reached by card issuers'
+        assert section.select_one('.break-even').get_text(strip=True) == (
+            'The cost per use stays under 10.00 € while activation is at least 47.5 % '
+            '(the other figures at their expected values; the estimate expects 38 %).'
+        )
+
+    def test_one_input_at_a_time_gives_a_narrower_span_than_all_at_once(self, client):
+        res = client.get(BRIEF + '?lang=en')
+        span = res.html.select_one('section.sensitivity .one-at-a-time').get_text(strip=True)
+        assert span.startswith(
+            'With one input at a time at its low or high value, the cost per use stays between 8.97 €'
+        )
+        assert 'and 19.15 €.' in span
+        assert result_cells(res, 'Cost per use') == ['0.82 €', '12.36 €', '316.84 €']
+
+    def test_csv_has_the_sensitivity_and_the_scenarios(self, client):
+        rows = {
+            row[1]: row for row in _csv_rows(client.get(BRIEF + 'estimate.csv?lang=en&dialect=plain'), ',')
+        }
+        assert rows['Cost per use: Share of those reached by card issuers'][:5] == [
+            'Sensitivity',
+            'Cost per use: Share of those reached by card issuers',
+            '19.15',
+            '12.36',
+            '8.97',
+        ]
+        pilot = 'A one-year pilot in part of the city: Cost per use'
+        assert rows[pilot][0] == 'Scenario' and rows[pilot][3] == '20.61'
+        kipina = 'Like the Kipinä card: 90 % of uses in swimming halls: Uses in sport'
+        assert rows[kipina][3] == '4668.3'
+
+    def test_three_scenarios_side_by_side(self, client):
+        res = client.get(BRIEF + '?lang=en')
+        heads = [th.get_text(strip=True) for th in res.html.select('table.scenario-table thead th')][1:]
+        assert heads == [
+            "This brief's figures",
+            'Like the Kipinä card: 90 % of uses in swimming halls',
+            'A one-year pilot in part of the city',
+        ]
+        rows = _table(res, 'table.scenario-table')
+        assert all(len(cells) == 3 for cells in rows.values())
+        assert rows['Uses in sport'] == ['2,282', '4,668', '571']
+        assert rows['Residents aged 16 or over'] == ['125,000', '125,000', '31,250']
+        assert rows['Total cost a year'][:2] == ['64,125 €', '64,125 €']
+        assert rows['Cost per use'][2] == '20.61 €'
+
+    def test_sources_are_linked_with_their_year(self, client):
+        res = client.get(BRIEF + '?lang=en')
+        link = res.html.find(id='src-activation').select_one('a.source-link')
+        assert link['href'] == 'https://kaikukortti.fi/lisatietoa/kaikukortin-tilastot/'
+        assert link.get_text(strip=True) == 'kaikukortti.fi (2023)'
+        residents = res.html.find(id='src-residents')
+        assert residents.select_one('.assumption') is not None
+        assert residents.select_one('a.source-link')['href'].startswith('https://stat.fi/')
+
+    def test_printable_appendix_with_the_date_and_every_input(self, client):
+        res = client.get(BRIEF + '?lang=en')
+        appendix = res.html.select_one('section.appendix')
+        assert 'Computed on' in appendix.get_text()
+        assert re.search(r'\b20\d\d\b', appendix.p.get_text())
+        rows = appendix.select('table.inputs tbody tr')
+        form_groups = res.html.select('form.estimator-form fieldset')
+        assert len(rows) == len(form_groups)
+        css = client.get('/static/print.css').text
+        assert '.brief .appendix { break-before: page;' in css
+
+    def test_finnish_page_names_the_payers_in_finnish(self, client):
+        try:
+            res = client.get(BRIEF + '?lang=fi')
+        finally:
+            client.get(BRIEF, params={'lang': 'fi'})
+        payers = _table(res, 'table.payers')
+        assert set(payers) == {'Kaupunki', 'Hyvinvointialue', 'Kohteet'}
+        assert payers['Hyvinvointialue'][1] == '16\xa0800 €'
+
+
+BRIEF_FIELDS = None
+
+
+def _brief_query(client):
+    """Every field of the brief's form with its default, as query pairs."""
+    global BRIEF_FIELDS
+    if BRIEF_FIELDS is None:
+        form = client.get(BRIEF + '?lang=en').forms[1]
+        BRIEF_FIELDS = [
+            (name, field.value) for name, fields in form.fields.items() for field in fields if name
+        ]
+    return dict(BRIEF_FIELDS)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    residents=st.integers(min_value=0, max_value=2_000_000),
+    activation=st.integers(min_value=0, max_value=100),
+    hourly=st.decimals(min_value=0, max_value=200, places=2),
+    venues=st.integers(min_value=0, max_value=500),
+    door_payer=st.sampled_from(['city', 'county', 'venues']),
+)
+def test_the_briefs_figures_equal_the_estimators_for_the_same_inputs(
+    client, residents, activation, hourly, venues, door_payer
+):
+    query = _brief_query(client)
+    for name in ('low', 'expected', 'high'):
+        query[f'residents_{name}'] = str(residents)
+        query[f'activation_{name}'] = str(activation)
+        query[f'hourly_cost_{name}'] = str(hourly)
+        query[f'venues_{name}'] = str(venues)
+    query['payers_door'] = door_payer
+    query['lang'] = 'en'
+    brief = client.get(BRIEF, params=query, status=200)
+    estimator = client.get(ESTIMATOR, params=query, status=200)
+    for selector in (
+        'table.results',
+        'table.lines',
+        'table.payers',
+        'table.transfer',
+        'table.sensitivity-table',
+    ):
+        assert _table(brief, selector) == _table(estimator, selector)
+    assert _table(brief, 'table.results')  # the figures were computed, not an error page on both
+    # The key figures at the top of the brief are the estimator's too.
+    terms, values = brief.html.select('.key-figures dt'), brief.html.select('.key-figures dd')
+    key = {dt.get_text(strip=True): dd.strong.get_text() for dt, dd in zip(terms, values, strict=True)}
+    assert key['Total cost a year'] == result_cells(estimator, 'Total cost a year')[1]
+    assert key['Cost per use'] == result_cells(estimator, 'Cost per use')[1]
+
+
+def test_long_labels_in_the_chart_are_shortened_and_escaped():
+    from portal.views.estimator_chart import swing_chart_svg
+
+    svg = swing_chart_svg(
+        'Otsikko "x"', [('Hyvinvointialueen palveluissa myönnettyjen korttien osuus <b>', 1.0, 2.0)], 1.5, str
+    )
+    assert '>Hyvinvointialueen palveluissa myönnetty…<' in svg
+    assert '<b>' not in svg and 'aria-label="Otsikko &quot;x&quot;"' in svg
+    assert 'style' not in svg and '<script' not in svg

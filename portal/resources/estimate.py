@@ -13,12 +13,14 @@ between the city and the wellbeing services county.
 The same colander nodes validate the content files, the add and edit forms, and the estimator's GET form.
 """
 
+import copy
 import re
+from urllib.parse import urlsplit
 
 import colander
 import deform.widget
 
-from portal.estimator import Inputs, Range
+from portal.estimator import DEFAULT_PAYERS, PAYERS, Inputs, Range
 from portal.forms import ItemSchema, body_node, choices_node, text_node
 from portal.i18n import _
 from portal.resources.base import Item
@@ -32,11 +34,22 @@ INPUTS = (
     ('uses_per_card', _('Uses per activated card a year'), 'number', 1_000),
     ('child_visit_share', _('Share of visits with children'), 'percent', 100),
     ('children_per_visit', _('Children per visit with children'), 'number', 20),
-    ('ticket_value', _('Average value of a ticket the venue forgoes'), 'euro', 1_000),
-    ('coordination_hours', _('Coordination hours a month'), 'hours', 744),
+    ('ticket_value', _('Average value of a free ticket'), 'euro', 1_000),
     ('hourly_cost', _('Cost of an hour of work'), 'euro', 1_000),
-    ('printing', _('Printing of cards and materials a year'), 'euro', 10_000_000),
-    ('training_hours', _('Training hours a year'), 'hours', 100_000),
+    ('issue_minutes', _("Issuer's time per card issued"), 'minutes', 600),
+    ('renewal_share', _('Share of cards renewed'), 'percent', 100),
+    ('renewal_minutes', _("Issuer's time per renewal"), 'minutes', 600),
+    ('county_issuer_share', _("Share of cards issued at the county's services"), 'percent', 100),
+    ('door_seconds', _("Venue's time per recorded visit"), 'seconds', 3_600),
+    ('venues', _('Partner venues'), 'count', 100_000),
+    ('issuer_sites', _('Issuer sites'), 'count', 100_000),
+    ('coordination_base_hours', _('Coordination hours a year, fixed'), 'hours', 100_000),
+    ('coordination_hours_per_partner', _('Coordination hours a year per partner'), 'hours', 1_000),
+    ('training_hours_per_partner', _('Training hours a year per partner'), 'hours', 1_000),
+    ('printing_per_card', _('Printing per card issued'), 'euro', 1_000),
+    ('materials', _('Brochures and posters a year'), 'euro', 10_000_000),
+    ('support', _("The network's support (Kaikukeskus) a year"), 'euro', 10_000_000),
+    ('registry', _('The registry (Kaikukanta) a year'), 'euro', 10_000_000),
 )
 INPUT_NAMES = tuple(name for name, *_rest in INPUTS)
 BOUNDS = (('low', _('Low')), ('expected', _('Expected')), ('high', _('High')))
@@ -52,6 +65,46 @@ UNITS = {
     'number': '',
     'euro': '€',
     'hours': _('hours'),
+    'minutes': _('minutes'),
+    'seconds': _('seconds'),
+    'count': '',
+}
+PAYER_TITLES = (
+    ('city', _('The city')),
+    ('county', _('The wellbeing services county')),
+    ('venues', _('The venues')),
+)
+#: The cost lines' titles, in the order of :data:`portal.estimator.LINES`.
+LINE_TITLES = (
+    ('issuing_county', _("Issuers' time at the county's services")),
+    ('issuing_city', _("Issuers' time at the city's services")),
+    ('door', _("Venues' time at the door")),
+    ('coordination', _('Coordination')),
+    ('training', _('Training of partners')),
+    ('printing', _('Printing of cards and materials')),
+    ('support', _("The network's support (Kaikukeskus)")),
+    ('registry', _('The registry (Kaikukanta)')),
+)
+#: Inputs every estimate starts from when its item has none of its own (an item saved before they existed).
+EXAMPLE_DEFAULTS = {
+    'hourly_cost': {'low': 35, 'expected': 40, 'high': 50},
+    'issue_minutes': {'low': 10, 'expected': 20, 'high': 30},
+    'renewal_share': {'low': 20, 'expected': 40, 'high': 60},
+    'renewal_minutes': {'low': 5, 'expected': 10, 'high': 15},
+    'county_issuer_share': {'low': 50, 'expected': 70, 'high': 90},
+    'door_seconds': {'low': 30, 'expected': 60, 'high': 120},
+    'venues': {'low': 10, 'expected': 20, 'high': 30},
+    'issuer_sites': {'low': 6, 'expected': 12, 'high': 20},
+    'coordination_base_hours': {'low': 150, 'expected': 240, 'high': 400},
+    'coordination_hours_per_partner': {'low': 2, 'expected': 4, 'high': 8},
+    'training_hours_per_partner': {'low': 2, 'expected': 3, 'high': 5},
+    'printing_per_card': {'low': 1, 'expected': 1.5, 'high': 3},
+    'materials': {'low': 500, 'expected': 1000, 'high': 2000},
+    'support': {'low': 2000, 'expected': 5000, 'high': 10000},
+    'registry': {'low': 0, 'expected': 0, 'high': 2000},
+    'payers': dict(DEFAULT_PAYERS),
+    'break_even': {'cost_per_use': 10},
+    'pilot': {'share': 25},
 }
 #: What a source text or an assumption can be about.
 SOURCE_KEYS = (
@@ -59,6 +112,8 @@ SOURCE_KEYS = (
     ('sectors', _('Sector mix')),
     ('compare_sectors', _('Sector mix to compare with')),
     ('funding_options', _('Funding options')),
+    ('payers', _('Who pays')),
+    ('pilot', _('Pilot')),
 )
 NUMBER_RE = re.compile(r'^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z')
 MAX_NUMBER_CHARS = 30
@@ -148,6 +203,70 @@ def sectors_node(name, title):
     return node
 
 
+def payers_node():
+    """Who bears each cost line: the city, the wellbeing services county or the venues."""
+    node = colander.SchemaNode(colander.Mapping(unknown='raise'), name='payers', title=_('Who pays'))
+    for line, title in LINE_TITLES:
+        node.add(
+            colander.SchemaNode(
+                colander.String(),
+                name=line,
+                title=title,
+                missing_msg=_('Choose who pays.'),
+                validator=colander.OneOf(PAYERS),
+                widget=deform.widget.SelectWidget(values=PAYER_TITLES),
+            )
+        )
+    return node
+
+
+def single_number_node(name, title, child, child_title, maximum):
+    """A group with one number, such as the cost per use to break even at."""
+    node = colander.SchemaNode(colander.Mapping(unknown='raise'), name=name, title=title)
+    node.add(number_node(child_title, maximum, name=child))
+    return node
+
+
+LINKS_HELP = _('One source a line: its address (https://...) and, after a space, the year of the figure.')
+LINK_RE = re.compile(r'^(https://\S+)(?:\s+(\d{4}))?$')
+
+
+def parse_links(text):
+    """``address year`` lines as ``[(address, year or None), ...]``; None if a line is not of that form."""
+    links = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        match = LINK_RE.match(line.strip())
+        year = int(match.group(2)) if match and match.group(2) else None
+        if not match or (year is not None and not 1900 <= year <= 2100):
+            return None
+        links.append((match.group(1), year))
+    return links
+
+
+def _links_valid(node, value):
+    if parse_links(value) is None:
+        raise colander.Invalid(node, LINKS_HELP)
+
+
+def links_node(keys):
+    """The public pages behind each input's figure, one ``address year`` line each."""
+    node = colander.SchemaNode(
+        colander.Mapping(unknown='raise'),
+        name='links',
+        title=_('Links to the sources'),
+        description=LINKS_HELP,
+        missing={},
+    )
+    for key, title in SOURCE_KEYS:
+        if key in keys:
+            child = text_node(title, max_len=1000, textarea=True, name=key)
+            child.validator = colander.All(child.validator, _links_valid)
+            node.add(child)
+    return node
+
+
 def sources_node(keys):
     """Where each default comes from, per input: a translatable mapping of short texts."""
     node = colander.SchemaNode(
@@ -169,6 +288,22 @@ class Estimate(Item):
     translatable = ('title', 'description', 'body', 'sources')
     assumptions = ()
     sectors = None
+    links = None
+
+    def field_values(self, names, lang=None):
+        """The stored values; an input the item was saved without has the example default."""
+        values = super().field_values(names, lang)
+        for name, default in EXAMPLE_DEFAULTS.items():
+            if name in values and values[name] is None:
+                values[name] = copy.deepcopy(default)
+        return values
+
+    def source_links(self):
+        """``{input: [(address, site name, year), ...]}`` for the pages behind the figures."""
+        return {
+            key: [(url, urlsplit(url).hostname, year) for url, year in parse_links(text) or ()]
+            for key, text in (self.links or {}).items()
+        }
 
     def inputs(self):
         """The stored defaults as :class:`portal.estimator.Inputs`."""
@@ -176,7 +311,7 @@ class Estimate(Item):
 
     @classmethod
     def input_field_names(cls):
-        return (*INPUT_NAMES, 'sectors')
+        return (*INPUT_NAMES, 'sectors', 'payers', 'break_even')
 
     def source_texts(self, lang):
         """The source texts in ``lang`` or, lacking them, the item's own language, and which it is."""
@@ -190,7 +325,7 @@ class Estimate(Item):
 def inputs_from_values(values):
     """Validated field values (``{'residents': {'low': ..}, 'sectors': {..}}``) as estimator inputs."""
     ranges = {name: Range(*(values[name][bound] for bound, _title in BOUNDS)) for name in INPUT_NAMES}
-    return Inputs(**ranges, sectors=dict(values['sectors']))
+    return Inputs(**ranges, sectors=dict(values['sectors']), payers=dict(values['payers']))
 
 
 class DecisionBrief(Estimate):
@@ -203,7 +338,7 @@ class DecisionBrief(Estimate):
 
     @classmethod
     def input_field_names(cls):
-        return (*INPUT_NAMES, 'sectors', 'compare_sectors')
+        return (*INPUT_NAMES, 'sectors', 'compare_sectors', 'payers', 'break_even', 'pilot')
 
     def guide_item(self):
         """The guide this brief follows (``guide`` is its path from the site root), or None."""
@@ -211,12 +346,25 @@ class DecisionBrief(Estimate):
 
 
 def add_input_nodes(schema, with_compare=False):
-    """Add the estimator's inputs to ``schema``: the ranges, then the sector mix (or mixes)."""
+    """Add the estimator's inputs to ``schema``: the ranges, the sector mix (or mixes), who pays, and the
+    cost per use to break even at (and, for a brief, the pilot's share of the city)."""
     for name, title, _unit, maximum in INPUTS:
         schema.add(range_node(name, title, maximum))
     schema.add(sectors_node('sectors', _('Sector mix')))
     if with_compare:
         schema.add(sectors_node('compare_sectors', _('Sector mix to compare with')))
+    schema.add(payers_node())
+    schema.add(
+        single_number_node(
+            'break_even', _('Break-even'), 'cost_per_use', _('Cost per use at most (€)'), 1_000
+        )
+    )
+    if with_compare:
+        schema.add(
+            single_number_node(
+                'pilot', _('Pilot'), 'share', _("The pilot area's share of the residents (%)"), 100
+            )
+        )
     return schema
 
 
@@ -244,10 +392,11 @@ class EstimateSchema(ItemSchema):
         assumptions.name = 'assumptions'
         self.add(assumptions)
         self.add(sources_node(self.source_keys()))
+        self.add(links_node(self.source_keys()))
         self.add_brief_nodes()
 
     def source_keys(self):
-        return (*INPUT_NAMES, 'sectors')
+        return (*INPUT_NAMES, 'sectors', 'payers')
 
     def add_brief_nodes(self):
         """A decision brief adds its own fields here."""
@@ -261,7 +410,7 @@ class DecisionBriefSchema(EstimateSchema):
     with_compare = True
 
     def source_keys(self):
-        return (*INPUT_NAMES, 'sectors', 'compare_sectors', 'funding_options')
+        return (*INPUT_NAMES, 'sectors', 'compare_sectors', 'funding_options', 'payers', 'pilot')
 
     def add_brief_nodes(self):
         self.add(

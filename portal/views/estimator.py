@@ -4,23 +4,25 @@ The form is a GET form, so every result has an address that can be bookmarked an
 parameter (``residents_low``, ``sectors_sport``...) overrides one of the defaults kept in the context; the
 colander schema of the inputs validates the lot.  Bad figures never make an error page: the page answers
 200 with the form, a summary of the problems at the top and each message beside its field.  The arithmetic
-is :mod:`portal.estimator`'s; this module only reads the request and shapes the numbers for the templates.
+is :mod:`portal.estimator`'s and the tables' rows are :mod:`portal.views.estimator_figures`'s; this module
+only reads the request and hands the templates what they show.
 """
 
-import csv
-import io
-
 import colander
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.renderers import get_renderer
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from portal.estimator import SECTORS, estimate, funding_split, uses_by_sector
+from portal import spreadsheet
+from portal.estimator import estimate, funding_split, scenarios, sensitivity, uses_by_sector
 from portal.i18n import _
 from portal.resources.estimate import (
     INPUTS,
+    LINE_TITLES,
+    PAYER_TITLES,
     SECTOR_TITLES,
     UNITS,
     DecisionBrief,
@@ -29,19 +31,25 @@ from portal.resources.estimate import (
     inputs_schema,
 )
 from portal.resources.guide import ACTORS
+from portal.resources.workspace import today
+from portal.views.estimator_figures import (
+    FORMATS,
+    OUTCOMES,
+    SCENARIO_TITLES,
+    Numbers,
+    break_even_text,
+    formulas,
+    input_title,
+    line_rows,
+    payer_rows,
+    result_rows,
+    scenario_rows,
+    sensitivity_values,
+)
 
 THEME = 'kaiku_theme:templates/'
-#: Number formats by kind of quantity (Babel patterns).
-FORMATS = {
-    'count': '#,##0',
-    'euro': '#,##0',
-    'euro_cents': '#,##0.00',
-    'decimal': '#,##0.0',
-    'input': '0.##',
-    'figure': '#,##0.##',
-}
-#: Cells a spreadsheet would take for a formula; they get a leading apostrophe in the CSV.
-FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
+#: The units of the groups that are not ranges.
+GROUP_UNITS = {'sectors': 'percent', 'compare_sectors': 'percent', 'break_even': 'euro', 'pilot': 'percent'}
 
 
 class EstimateForm:
@@ -81,6 +89,8 @@ class EstimateForm:
         return cstruct
 
     def _format_input(self, value):
+        if isinstance(value, str):
+            return value
         return format_decimal(value, format=FORMATS['input'], locale=self.lang)
 
     @property
@@ -93,12 +103,12 @@ class EstimateForm:
     def translate(self, message):
         return self.request.localizer.translate(message)
 
-    def groups(self, sources, assumptions):
-        """The form's field groups: one per input, with its fields, source text and messages."""
+    def groups(self, sources, assumptions, links):
+        """The form's field groups: one per input, with its fields, source text, links and messages."""
         groups = []
         titles = {name: (title, unit) for name, title, unit, _max in INPUTS}
         for node in self.schema:
-            title, unit = titles.get(node.name, (node.title, 'percent'))  # a sector mix is in percent
+            title, unit = titles.get(node.name, (node.title, GROUP_UNITS.get(node.name, 'number')))
             group_error = self._error(node.name)
             fields = []
             for child in node:
@@ -106,11 +116,16 @@ class EstimateForm:
                 error = self._error(key)
                 described = [f'src-{node.name}', *([f'err-{node.name}'] if group_error else []),
                              *([f'err-{key}'] if error else [])]  # fmt: skip
+                value = self.raw[node.name][child.name]
+                choices = None
+                if node.name == 'payers':
+                    choices = [(payer, title, payer == value) for payer, title in PAYER_TITLES]
                 fields.append(
                     {
                         'key': key,
                         'label': child.title,
-                        'value': self.raw[node.name][child.name],
+                        'value': value,
+                        'choices': choices,
                         'error': error,
                         'invalid': bool(error or group_error),
                         'describedby': ' '.join(described),
@@ -122,6 +137,7 @@ class EstimateForm:
                     'title': title,
                     'unit': UNITS[unit],
                     'source': sources.get(node.name, ''),
+                    'links': links.get(node.name, ()),
                     'assumption': node.name in assumptions,
                     'error': group_error,
                     'fields': fields,
@@ -148,11 +164,23 @@ class EstimateForm:
                 summary.append((f'{self.translate(node.title)}: {self._error(node.name)}', f'in-{first}'))
         return summary
 
-    def mix_text(self, name, num):
-        """A sector mix in words: ``Culture 40 %, Education 12 %, ...``."""
-        mix = self.values[name]
+    def group_text(self, name, num):
+        """A group that is not a range, in words: ``Culture 40 %, Education 12 %, ...``."""
+        values = self.values[name]
+        if name == 'payers':
+            payers = dict(PAYER_TITLES)
+            return '; '.join(
+                f'{self.translate(title)}: {self.translate(payers[values[line]])}'
+                for line, title in LINE_TITLES
+            )
+        if name in ('sectors', 'compare_sectors'):
+            return ', '.join(
+                f'{self.translate(title)} {num(values[sector], "figure")} %'
+                for sector, title in SECTOR_TITLES
+            )
+        node = self.schema[name]
         return ', '.join(
-            f'{self.translate(title)} {num(mix[sector], "figure")} %' for sector, title in SECTOR_TITLES
+            f'{self.translate(child.title)}: {num(values[child.name], "figure")}' for child in node
         )
 
     def query(self):
@@ -180,136 +208,6 @@ def error_messages(invalid):
     return found
 
 
-class Numbers:
-    """Formats the estimator's numbers for the reader's language."""
-
-    def __init__(self, lang):
-        self.lang = lang
-
-    def __call__(self, value, kind='count'):
-        if value is None:
-            return '–'
-        text = format_decimal(value, format=FORMATS[kind], locale=self.lang)
-        return f'{text} €' if kind.startswith('euro') else text
-
-    def range(self, values, kind='count'):
-        return [self(value, kind) for value in values]
-
-
-def result_rows(result):
-    """The results table: (label, kind, Range, is a sub-row)."""
-    sector_titles = dict(SECTOR_TITLES)
-    rows = [
-        (_('Cards issued a year'), 'count', result.cards, False),
-        (_('Cards activated a year'), 'count', result.activated, False),
-        (_('Uses a year'), 'count', result.uses, False),
-        (_('by adults'), 'count', result.adult_uses, True),
-        (_('by children'), 'count', result.child_uses, True),
-    ]
-    rows += [(sector_titles[s], 'count', result.uses_by_sector[s], True) for s in SECTORS]
-    rows += [
-        (_('Uses per 1,000 residents aged 16 or over'), 'decimal', result.uses_per_1000, False),
-        (
-            _('Value of the free tickets a year (forgone by the venues)'),
-            'euro',
-            result.ticket_value_total,
-            False,
-        ),
-        (_("The municipality's direct cost a year"), 'euro', result.direct_cost, False),
-        (_('of which work'), 'euro', result.staff_cost, True),
-        (_('Direct cost per use'), 'euro_cents', result.cost_per_use, False),
-        (_('Direct cost per card holder'), 'euro_cents', result.cost_per_holder, False),
-    ]
-    return rows
-
-
-def formulas(inputs, result, num):
-    """The formulas with the expected figures written in, as translation strings."""
-    e = {name: getattr(inputs, name).expected for name in inputs.range_names()}
-    r = result
-
-    def x(value, kind='figure'):
-        return num(value, kind)
-
-    return [
-        _(
-            'Cards a year = residents aged 16+ × share in a tight financial situation × share reached '
-            '= ${residents} × ${tight} % × ${reach} % = ${cards}',
-            mapping={
-                'residents': x(e['residents'], 'count'),
-                'tight': x(e['tight_share']),
-                'reach': x(e['reach_share']),
-                'cards': x(r.cards.expected, 'count'),
-            },
-        ),
-        _(
-            'Activated cards = cards × activation rate = ${cards} × ${activation} % = ${activated}',
-            mapping={
-                'cards': x(r.cards.expected),
-                'activation': x(e['activation']),
-                'activated': x(r.activated.expected, 'count'),
-            },
-        ),
-        _(
-            'Uses = activated cards × uses per activated card = ${activated} × ${per_card} = ${uses}',
-            mapping={
-                'activated': x(r.activated.expected),
-                'per_card': x(e['uses_per_card']),
-                'uses': x(r.uses.expected, 'count'),
-            },
-        ),
-        _(
-            'Uses by adults = uses ÷ (1 + share of visits with children × children per such visit) '
-            '= ${uses} ÷ (1 + ${share} % × ${children}) = ${adults}; uses by children = the rest, ${kids}',
-            mapping={
-                'uses': x(r.uses.expected),
-                'share': x(e['child_visit_share']),
-                'children': x(e['children_per_visit']),
-                'adults': x(r.adult_uses.expected, 'count'),
-                'kids': x(r.child_uses.expected, 'count'),
-            },
-        ),
-        _("Uses in a sector = uses × the sector's share of uses"),
-        _(
-            'Value of the free tickets = uses × average ticket value = ${uses} × ${value} = ${total}',
-            mapping={
-                'uses': x(r.uses.expected),
-                'value': x(e['ticket_value'], 'euro_cents'),
-                'total': x(r.ticket_value_total.expected, 'euro'),
-            },
-        ),
-        _(
-            'Direct cost = (coordination hours a month × 12 + training hours) × hourly cost + printing '
-            '= (${hours} × 12 + ${training}) × ${rate} + ${printing} = ${cost}',
-            mapping={
-                'hours': x(e['coordination_hours']),
-                'training': x(e['training_hours']),
-                'rate': x(e['hourly_cost'], 'euro_cents'),
-                'printing': x(e['printing'], 'euro'),
-                'cost': x(r.direct_cost.expected, 'euro'),
-            },
-        ),
-        _(
-            'Cost per use = direct cost ÷ uses = ${cost} ÷ ${uses} = ${per_use}; '
-            'cost per card holder = direct cost ÷ cards = ${per_holder}',
-            mapping={
-                'cost': x(r.direct_cost.expected, 'euro'),
-                'uses': x(r.uses.expected),
-                'per_use': x(r.cost_per_use.expected, 'euro_cents'),
-                'per_holder': x(r.cost_per_holder.expected, 'euro_cents'),
-            },
-        ),
-        _(
-            'Uses per 1,000 residents = uses ÷ residents aged 16+ × 1,000 = ${per_1000}',
-            mapping={'per_1000': x(r.uses_per_1000.expected)},
-        ),
-        _(
-            "Low and high: each result is computed from the ends of the inputs' ranges that make it "
-            'smallest and largest; a quotient divides the smallest numerator by the largest denominator.'
-        ),
-    ]
-
-
 def page_values(context, request):
     """What both the estimate and the brief show."""
     form = EstimateForm(context, request)
@@ -317,7 +215,7 @@ def page_values(context, request):
     num = Numbers(request.locale_name)
     values = {
         'form': form,
-        'groups': form.groups(sources, set(context.assumptions)),
+        'groups': form.groups(sources, set(context.assumptions), context.source_links()),
         'errors': form.error_summary(),
         'sources': sources,
         'sources_lang': sources_lang if sources_lang != request.locale_name else None,
@@ -326,8 +224,13 @@ def page_values(context, request):
         'rows': [],
         'formulas': [],
         'csv_url': request.resource_url(context, 'estimate.csv', query=form.query()),
+        'plain_csv_url': request.resource_url(
+            context, 'estimate.csv', query=[*form.query(), ('dialect', 'plain')]
+        ),
         'reset_url': request.resource_url(context),
         'sector_titles': SECTOR_TITLES,
+        'outcomes': OUTCOMES,
+        'date': format_date(today(), format='long', locale=request.locale_name),
         'em': get_renderer(THEME + 'estimator_macros.pt').implementation(),
     }
     if form.valid:
@@ -337,7 +240,11 @@ def page_values(context, request):
             inputs=inputs,
             result=result,
             rows=result_rows(result),
+            lines=line_rows(inputs, result),
+            payers=payer_rows(result),
             formulas=formulas(inputs, result, num),
+            sensitivity=sensitivity_values(inputs, num, request.localizer.translate),
+            break_even=break_even_text(inputs, form.values['break_even']['cost_per_use'], num),
         )
     return values
 
@@ -357,16 +264,19 @@ def brief_page(context, request):
     values.update(guide=guide, steps=steps, actors=ACTORS)
     result = values['result']
     if result is not None:
-        compare = values['form'].values['compare_sectors']
+        form_values = values['form'].values
+        compare = form_values['compare_sectors']
+        inputs = values['inputs']
         values['mixes'] = {
-            'sectors': values['inputs'].sectors,
+            'sectors': inputs.sectors,
             'compare': compare,
             'compare_uses': uses_by_sector(result.uses, compare),
         }
         num = values['num']
+        public = result.by_payer['city'] + result.by_payer['county']
         values['funding'] = []
         for share in context.funding_options:
-            city, county = funding_split(result.direct_cost, share)
+            city, county = funding_split(public, share)
             values['funding'].append(
                 {
                     'city_share': num(share, 'figure'),
@@ -375,40 +285,32 @@ def brief_page(context, request):
                     'county': county,
                 }
             )
+        scenario_list = scenarios(inputs, compare, form_values['pilot']['share'])
+        values['scenarios'] = {
+            'titles': [SCENARIO_TITLES[scenario.key] for scenario in scenario_list],
+            'rows': scenario_rows(scenario_list),
+            'pilot_share': f'{num(form_values["pilot"]["share"], "figure")} %',
+        }
         values['key_figures'] = [
             (_('Cards issued a year'), 'count', result.cards),
             (_('Uses a year'), 'count', result.uses),
-            (_("The municipality's direct cost a year"), 'euro', result.direct_cost),
-            (_('Direct cost per use'), 'euro_cents', result.cost_per_use),
+            (_('Total cost a year'), 'euro', result.total_cost),
+            *((title, 'euro', result.by_payer[payer]) for payer, title in PAYER_TITLES),
+            (_('Cost per use'), 'euro_cents', result.cost_per_use),
         ]
     return values
 
 
-def neutralise(cell):
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = str(cell)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
-
-
-class SafeWriter:
-    """A CSV writer that neutralises every cell."""
-
-    def __init__(self, stream):
-        self.writer = csv.writer(stream)
-
-    def writerow(self, row):
-        self.writer.writerow([neutralise(cell) for cell in row])
-
-
-def csv_number(value):
-    if value is None:
-        return ''
-    return f'{value:.2f}'.rstrip('0').rstrip('.') if isinstance(value, float) else str(value)
-
-
 @view_config(context=Estimate, name='estimate.csv', permission='view')
 def estimate_csv(context, request):
-    """The inputs and the results as CSV: one row a figure, with its low, expected and high value."""
+    """The inputs and the results as CSV: one row a figure, with its low, expected and high value.
+
+    The reader's spreadsheet dialect by default (semicolons and decimal commas in Finnish and Swedish);
+    ``?dialect=plain`` gives commas and decimal points for programs.
+    """
+    dialect = spreadsheet.dialect_for(request.GET.get('dialect'), request.locale_name)
+    if dialect is None:
+        raise HTTPBadRequest(_('Unknown CSV dialect: choose spreadsheet or plain.'))
     form = EstimateForm(context, request)
     if not form.valid:
         raise HTTPBadRequest(_('The figures are not valid. Correct them in the form and try again.'))
@@ -416,31 +318,46 @@ def estimate_csv(context, request):
     sources, _lang = context.source_texts(request.locale_name)
     inputs = form.inputs()
     result = estimate(inputs)
-    out = io.StringIO()
-    writer = SafeWriter(out)
+    writer = spreadsheet.Writer(dialect)
     writer.writerow([t(_('Section')), t(_('Figure')), t(_('Low')), t(_('Expected')), t(_('High')),
                      t(_('Unit')), t(_('Source'))])  # fmt: skip
     assumption = t(_('Assumption'))
+    links = context.source_links()
     for name, title, unit, _max in INPUTS:
         source = sources.get(name, '')
         if name in context.assumptions:
             source = f'{assumption}. {source}'
-        writer.writerow(
-            [t(_('Input')), t(title), *map(csv_number, getattr(inputs, name)), t(UNITS[unit]), source]
-        )
+        source = ' '.join([source, *(url for url, _host, _year in links.get(name, ()))]).strip()
+        writer.writerow([t(_('Input')), t(title), *getattr(inputs, name), t(UNITS[unit]), source])
     for node in form.schema:
-        if node.name not in inputs.range_names():
+        if node.name in ('sectors', 'compare_sectors'):
             for sector, title in SECTOR_TITLES:
                 share = form.values[node.name][sector]
                 figure = f'{t(node.title)}: {t(title)}'
-                writer.writerow(
-                    [t(_('Input')), figure, '', csv_number(share), '', '%', sources.get(node.name, '')]
-                )
+                writer.writerow([t(_('Input')), figure, None, share, None, '%', sources.get(node.name, '')])
+    payers = dict(PAYER_TITLES)
+    for line, title in LINE_TITLES:
+        figure = f'{t(_("Who pays"))}: {t(title)}'
+        writer.writerow([t(_('Input')), figure, None, t(payers[inputs.payer_of(line)]), None, '', ''])
     for label, kind, values, _sub in result_rows(result):
         unit = '€' if kind.startswith('euro') else ''
-        writer.writerow([t(_('Result')), t(label), *map(csv_number, values), unit, ''])
-    data = out.getvalue()
-    response = Response(body=('\ufeff' + data).encode('utf-8'), content_type='text/csv', charset='utf-8')
+        writer.writerow([t(_('Result')), t(label), *values, unit, ''])
+    for title, payer, values in line_rows(inputs, result):
+        writer.writerow([t(_('Cost line')), f'{t(title)} ({t(payer)})', *values, '€', ''])
+    base = result.cost_per_use.expected
+    for swing in sensitivity(inputs):
+        figure = f'{t(_("Cost per use"))}: {t(input_title(swing.name))}'
+        writer.writerow(
+            [t(_('Sensitivity')), figure, swing.cost_per_use_low, base, swing.cost_per_use_high, '€', '']
+        )
+    if isinstance(context, DecisionBrief):
+        scenario_list = scenarios(inputs, form.values['compare_sectors'], form.values['pilot']['share'])
+        for scenario in scenario_list:
+            for label, kind, values in scenario_rows([scenario]):
+                unit = '€' if kind.startswith('euro') else ''
+                figure = f'{t(SCENARIO_TITLES[scenario.key])}: {t(label)}'
+                writer.writerow([t(_('Scenario')), figure, None, values[0], None, unit, ''])
+    response = Response(body=writer.encode(), content_type='text/csv', charset='utf-8')
     response.headers['Content-Disposition'] = f'attachment; filename="{context.__name__ or "estimate"}.csv"'
     response.headers['X-Content-Type-Options'] = 'nosniff'
     return response
