@@ -395,3 +395,50 @@ def test_console_scripts_print_no_setup_link(tmp_path, setup_links, no_logging_s
     (tmp_path / 'content' / '_index.md').write_text('---\ntitle: Kaiku\n---\n', encoding='utf-8')
     main([write_ini(tmp_path, **{'portal.load_on_start': 'false'}), str(tmp_path / 'content')])
     assert setup_links == []
+
+
+def test_two_setups_at_once_make_one_administrator(first_start):
+    """Two forms submitted at the same moment: both transactions change the one token object, so the
+    later commit conflicts (and, retried as a request, finds a user and answers 404)."""
+    import transaction
+    from pyramid.testing import DummyRequest
+    from ZODB.POSException import ConflictError
+
+    from portal.security.firstrun import add_first_administrator, setup_allowed
+
+    app, token = first_start
+    db = app.registry._zodb_databases['']
+    managers, requests = [], []
+    for _ in range(2):
+        tm = transaction.TransactionManager()
+        request = DummyRequest()
+        request.registry = app.registry
+        request._primary_zodb_conn = db.open(transaction_manager=tm)
+        tm.begin()
+        managers.append(tm)
+        requests.append(request)
+    try:
+        assert all(setup_allowed(request, token) for request in requests)
+        add_first_administrator(requests[0], 'admin', TEST_PASSWORD)
+        add_first_administrator(requests[1], 'mallory', TEST_PASSWORD)
+        managers[0].commit()
+        with pytest.raises(ConflictError):
+            managers[1].commit()
+    finally:
+        for tm, request in zip(managers, requests, strict=True):
+            tm.abort()
+            request._primary_zodb_conn.close()
+    assert _users(app) == {'admin': ('Administrator',)}
+
+
+def test_readme_tells_the_first_hour_as_the_scripts_say_it():
+    import zc.lockfile
+
+    from portal.scripts import locked_message
+
+    with open(os.path.join(REPO, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    first_hour = readme[readme.index('### Your first hour') :]
+    assert first_hour.index('make serve') < first_hour.index('@@setup?token=') < first_hour.index('Ctrl+C')
+    error = zc.lockfile.LockError(f"Couldn't lock '{os.getcwd()}/var/Data.fs.lock'")
+    assert locked_message(error) in first_hour
