@@ -109,9 +109,16 @@ def sync_with_zeo_server(db):
     db.pool.clear()
 
 
-def ensure_site(registry):
+def ensure_site(registry, site_url=None):
     """Create the site in its own transaction at start-up, so the first request finds it ready, then
-    bring an existing database up to date with the evolve steps it has not had yet."""
+    bring an existing database up to date with the evolve steps it has not had yet.
+
+    With a ``site_url`` (the site is starting to serve, not a console script), while the site has no user
+    at all, log the one-time link to the page that makes the first administrator
+    (:mod:`portal.security.firstrun`): ``site_url`` + ``/@@setup?token=…``.
+    """
+    from portal.security.firstrun import offer_setup, setup_link
+
     db = registry._zodb_databases['']
     if registry.portal_settings.zeo_server_sync:
         for each in registry._zodb_databases.values():
@@ -122,8 +129,11 @@ def ensure_site(registry):
         for attempt in tm.attempts(3):
             with attempt:
                 appmaker(conn.root(), registry)
+                token = offer_setup(conn.root()) if site_url is not None else None
     finally:
         conn.close()
+    if token is not None:
+        log.warning('No user yet: make the first administrator at %s', setup_link(site_url, token))
     if registry.portal_settings.evolve_on_start:
         from portal.evolve import evolve
 
@@ -219,6 +229,8 @@ def main(global_config, **settings):
     ``pyramid.includes`` (plugins, the debug toolbar) are included after the portal's own parts, so a
     plugin can use the portal's configuration directives; Pyramid itself would include them first.
     """
+    from portal.security.firstrun import server_url
+
     includes = aslist(settings.pop('pyramid.includes', ''))
     settings['portal.includes'] = includes
     with Configurator(settings=settings) as config:
@@ -227,5 +239,7 @@ def main(global_config, **settings):
             config.include(name)
         config.commit()
         warm_templates()
-        ensure_site(config.registry)
+        # Console scripts build the application too (portal.scripts.SCRIPT_DEFAULTS says so): no link.
+        serving = not asbool(global_config.get('console_script'))
+        ensure_site(config.registry, server_url(global_config) if serving else None)
     return config.make_wsgi_app()

@@ -6,8 +6,11 @@ The password is read from standard input (the first line), so the command can be
 
 Roles given replace the user's roles; with no ``--role`` an existing user keeps its roles.  A role held
 only on a folder (``WorkspaceCoordinator``) is refused: it is given on that folder's sharing page.  The
-password must follow the site's rules (:func:`portal.security.password_problem`);
-nothing is changed otherwise.
+password must follow the site's rules (:func:`portal.security.password_problem`); nothing is changed
+otherwise.
+
+The database is opened before the password is asked for, so that a site running on the same FileStorage
+is found at once (one line says what to do) rather than after the password has been typed twice.
 """
 
 import argparse
@@ -17,6 +20,11 @@ import sys
 from portal.audit import record
 from portal.scripts import ini_bootstrap, ini_logging
 from portal.security import LOGIN_RE, get_principals, normalize_login, password_problem, site_wide_roles
+
+#: The other way to the first administrator, told when the running site holds the database.
+LOCKED_HINT = (
+    'For the first administrator, open instead the setup link that the site printed when it started.'
+)
 
 
 def read_password(stdin):
@@ -39,10 +47,10 @@ def main(argv=None, stdin=None):
     if not LOGIN_RE.match(login):
         print(f'not a valid login name: {args.login!r}', file=sys.stderr)
         return 2
-    password = read_password(stdin or sys.stdin)
     ini_logging(args.config_uri)
-    with ini_bootstrap(args.config_uri) as env:
+    with ini_bootstrap(args.config_uri, locked_hint=LOCKED_HINT) as env:
         registry = env['registry']
+        password = read_password(stdin or sys.stdin)
         status = _add_or_update(env['request'], registry, args, login, password)
     for db in registry._zodb_databases.values():
         db.close()

@@ -10,9 +10,8 @@ import sys
 
 import transaction
 
-from portal import main as make_app
 from portal.evolve import evolve, generation, latest_generation
-from portal.scripts import ini_logging, ini_settings
+from portal.scripts import ini_app, ini_logging
 
 
 def main(argv=None):
@@ -22,8 +21,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     ini_logging(args.config_uri)
     # Build the application without its own evolve run, so this script is the one that reports the steps.
-    settings = dict(ini_settings(args.config_uri), **{'portal.evolve_on_start': 'false'})
-    registry = make_app({}, **settings).registry
+    registry = ini_app(args.config_uri, **{'portal.evolve_on_start': 'false'}).registry
     db = registry._zodb_databases['']
     try:
         tm = transaction.TransactionManager()
