@@ -101,6 +101,9 @@ def add_content_type(config, factory, title, schema, addable_to=(), default_stat
 
 
 def includeme(config):
+    from portal.catalog import add_directives
+
+    add_directives(config)  # each type declares its own catalog indexes and index views
     config.registry.content_types = ContentTypes()
     config.add_directive('add_content_type', add_content_type)
     for module in ('site', 'folder', 'page', 'venue', 'material', 'guide', 'estimate', 'workspace'):

@@ -27,6 +27,8 @@ class Guide(Container):
 class Step(Item):
     type_name = 'Step'
     translatable = ('title', 'description', 'body', 'checklist')
+    list_fields = ('checklist',)
+    text_fields = translatable
     who = ()
 
     @property
