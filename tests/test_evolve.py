@@ -145,7 +145,7 @@ def test_evolve_script(tmp_path, capsys):
         + ''.join(f'{key} = {value}\n' for key, value in settings.items() if key != 'portal.content_dir')
     )
     assert main([str(ini), '--status']) == 0
-    assert '0 of ' in capsys.readouterr().out
+    assert 'pending: portal.step0001_item_attributes' in capsys.readouterr().out
     assert main([str(ini)]) == 0
     out = capsys.readouterr().out
     assert 'ran evolve step portal.step0001_item_attributes' in out
