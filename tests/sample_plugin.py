@@ -1,12 +1,15 @@
 """A plugin for the tests: it joins the site only through the portal's directives, never by editing a
 portal list, and proves that a plugin can add a catalog index with its index view, an evolve step and an
-audit action.  Included by ``pyramid.includes`` in :mod:`test_directives`."""
+audit action, and a content type with a site search section of its own.  Included by ``pyramid.includes``
+in :mod:`test_directives`."""
 
 from pyramid.i18n import TranslationStringFactory
 from pyramid.threadlocal import get_current_request
 from pyramid.traversal import resource_path
 
 from portal.events import ObjectAdded
+from portal.forms import ItemSchema
+from portal.resources import Item
 
 _ = TranslationStringFactory('sample_plugin')
 
@@ -14,6 +17,12 @@ INDEX = 'sample_initial'
 STEP = 'sample_plugin.count_runs'
 ACTION = 'sample.page-noted'
 RUNS_KEY = 'sample_plugin_runs'
+
+
+class Note(Item):
+    """The plugin's own content type, found by site search in a section of its own."""
+
+    type_name = 'SampleNote'
 
 
 def initial_view(item, default):
@@ -39,6 +48,13 @@ def note_page(event):
 
 
 def includeme(config):
+    config.add_content_type(
+        Note,
+        title=_('Sample note'),
+        schema=ItemSchema,
+        addable_to=('Folder',),
+        search_section=('note', _('Sample notes')),
+    )
     config.add_catalog_index(INDEX, 'field')
     config.add_index_view(INDEX, 'Page', initial_view)
     config.add_evolve_step(STEP, count_runs, after='portal.step0004_workspaces')

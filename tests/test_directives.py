@@ -146,6 +146,36 @@ class TestAuditAction:
         assert 'registry.card.issue' in actions and 'login' in actions
 
 
+class TestSearchSection:
+    def test_a_plugins_type_is_found_in_its_own_site_search_section(self, plugin_app):
+        from portal.testing import DoomedTestApp
+
+        with edit_site(plugin_app) as site:
+            note = plugin_app.registry.content_types['SampleNote'].create(
+                {'title': 'Kokousmuistio kirjastosta'}, state='published'
+            )
+            folder = next(item for item in site.values() if item.type_name == 'Folder')
+            folder.add('muistio', note, registry=plugin_app.registry)
+            path = _path(folder['muistio'])
+        client = DoomedTestApp(plugin_app, extra_environ={'HTTP_HOST': 'example.com'})
+        res = client.get('/search', params={'q': 'kokousmuistio', 'type': 'note'})
+        assert [box['value'] for box in res.html.select('input[name=type]')] == [
+            'page',
+            'venue',
+            'material',
+            'guide',
+            'note',
+        ]
+        assert [a['href'] for a in res.html.select('main a[href$="muistio/"]')] == [
+            f'http://example.com{path}/'
+        ]
+        res = client.get('/search', params={'q': 'kokousmuistio', 'type': 'page'})
+        assert not res.html.select('main a[href$="muistio/"]')
+
+    def test_without_the_plugin_its_section_is_unknown(self, testapp):
+        testapp.get('/search', params={'q': 'x', 'type': 'note'}, status=400)
+
+
 def _duplicate_index(config):
     config.add_catalog_index('sample_initial', 'keyword')
 

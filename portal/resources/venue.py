@@ -170,6 +170,7 @@ def includeme(config):
         schema=VenueSchema,
         addable_to=('Folder',),
         default_state='private',
+        search_section=('venue', _('Venues')),
     )
     for name, kind, view in INDEXES:
         config.add_catalog_index(name, kind)
