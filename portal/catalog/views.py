@@ -2,7 +2,8 @@
 
 The views are declared in :func:`includeme` with ``config.add_index_view``; a content type declares the
 views of its own indexes in its module (``portal.resources.venue``), and a plugin the views of its own.
-The full-text views index the fields an item's type lists in ``text_fields``.
+The full-text views index the fields an item's type lists in ``text_fields`` and, in the item's own
+language, the attributes it lists in ``text_attributes``.
 """
 
 from pyramid.authorization import ACLHelper, Everyone
@@ -65,7 +66,7 @@ def _text_view(language):
             elif value:
                 parts.extend(value)
         if language == item.language:
-            parts += [getattr(item, 'municipality', ''), getattr(item, 'region', '')]
+            parts += [getattr(item, name, '') for name in item.text_attributes]
         return ' '.join(part for part in parts if part) or default
 
     view.__name__ = f'text_{language}_view'

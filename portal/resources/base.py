@@ -117,6 +117,8 @@ class Item(Persistent):
     list_fields = ()
     #: Translatable fields whose words the full-text indexes hold (:mod:`portal.catalog.views`).
     text_fields = ('title', 'description', 'body')
+    #: Attributes (not translatable) whose values the full-text index of the item's own language holds.
+    text_attributes = ()
     #: Fields that hold files (:class:`portal.resources.files.StoredFile`), loaded and dumped beside the item.
     file_fields = ()
     state = 'private'

@@ -52,6 +52,7 @@ class Venue(Item):
         'opening_hours',
     )
     text_fields = ('title', 'description', 'body', 'card_benefit', 'how_to_get_ticket', 'course_limits')
+    text_attributes = ('municipality', 'region')
     file_fields = ('picture',)
     categories = ()
     municipality = ''
