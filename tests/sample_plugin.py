@@ -23,6 +23,9 @@ class Note(Item):
     """The plugin's own content type, found by site search in a section of its own."""
 
     type_name = 'SampleNote'
+    translatable = ('title', 'description', 'body', 'minutes')
+    #: The plugin's own field joins the full text: the type says so, the catalog has no list of fields.
+    text_fields = translatable
 
 
 def initial_view(item, default):

@@ -154,6 +154,7 @@ class TestSearchSection:
             note = plugin_app.registry.content_types['SampleNote'].create(
                 {'title': 'Kokousmuistio kirjastosta'}, state='published'
             )
+            note.set_texts('fi', {'minutes': 'Päätettiin hankkia lumikenkiä'})
             folder = next(item for item in site.values() if item.type_name == 'Folder')
             folder.add('muistio', note, registry=plugin_app.registry)
             path = _path(folder['muistio'])
@@ -171,6 +172,10 @@ class TestSearchSection:
         ]
         res = client.get('/search', params={'q': 'kokousmuistio', 'type': 'page'})
         assert not res.html.select('main a[href$="muistio/"]')
+        res = client.get('/search', params={'q': 'lumikenkiä'})  # a word of the type's own text field
+        assert [a['href'] for a in res.html.select('main a[href$="muistio/"]')] == [
+            f'http://example.com{path}/'
+        ]
 
     def test_without_the_plugin_its_section_is_unknown(self, testapp):
         testapp.get('/search', params={'q': 'x', 'type': 'note'}, status=400)
