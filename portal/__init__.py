@@ -39,9 +39,13 @@ class PortalSettings:
     retry_backoff: float
     zeo_server_sync: bool
     max_upload_bytes: int
+    #: Roles whose holders (site-wide or on any folder) must log in with a second factor.
+    second_factor_roles: tuple
 
     @classmethod
     def from_settings(cls, settings):
+        from portal.security.twofactor import DEFAULT_REQUIRED_ROLES
+
         return cls(
             content_dir=settings.get('portal.content_dir') or None,
             secure_cookies=asbool(settings.get('portal.secure_cookies', True)),
@@ -53,6 +57,9 @@ class PortalSettings:
             retry_backoff=float(settings.get('portal.retry_backoff', 0.004)),
             zeo_server_sync=asbool(settings.get('portal.zeo_server_sync', True)),
             max_upload_bytes=int(settings.get('portal.max_upload_bytes', 20 * 1024 * 1024)),
+            second_factor_roles=tuple(
+                aslist(settings.get('portal.second_factor_roles', ' '.join(DEFAULT_REQUIRED_ROLES)))
+            ),
         )
 
 

@@ -44,9 +44,7 @@ def world(tmp_path_factory):
 
 @pytest.fixture
 def client(world):
-    from kaiku_registry.api import LOOKUP_FAILURES
-
-    LOOKUP_FAILURES._failures.clear()
+    world['app'].registry.lookup_throttle.clear()
     return webtest.TestApp(world['app'], extra_environ={'HTTP_HOST': 'example.com'})
 
 

@@ -37,9 +37,7 @@ def world(tmp_path_factory):
 
 
 def client(world, login):
-    from kaiku_registry.api import LOOKUP_FAILURES
-
-    LOOKUP_FAILURES._failures.clear()
+    world.registry.lookup_throttle.clear()
     app = webtest.TestApp(world, extra_environ={'HTTP_HOST': 'example.com'})
     log_in(app, login, PASSWORD)
     return app

@@ -53,9 +53,7 @@ def world(tmp_path_factory):
 
 
 def client(world, login=None):
-    from kaiku_registry.api import LOOKUP_FAILURES
-
-    LOOKUP_FAILURES._failures.clear()
+    world.registry.lookup_throttle.clear()
     app = webtest.TestApp(world, extra_environ={'HTTP_HOST': 'example.com'})
     if login:
         log_in(app, login, PASSWORD)

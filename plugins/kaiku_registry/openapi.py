@@ -9,6 +9,7 @@ ERROR_CODES = [
     'bad_request',
     'not_found',
     'rate_limited',
+    'too_large',
     'unknown',
     'expired',
     'closed',
@@ -85,7 +86,7 @@ def document(server_url):
                     'requestBody': _body('CodeRequest'),
                     'responses': {
                         '200': _json('Verification', 'The card status (also for unknown codes).'),
-                        **_errors(400, 401, 429),
+                        **_errors(400, 401, 413, 429),
                     },
                 }
             },
@@ -96,7 +97,7 @@ def document(server_url):
                     'requestBody': _body('VisitRequest'),
                     'responses': {
                         '201': _json('Visit', 'The visit recorded.'),
-                        **_errors(400, 401, 409, 429),
+                        **_errors(400, 401, 409, 413, 429),
                     },
                 }
             },
@@ -107,7 +108,7 @@ def document(server_url):
                     'requestBody': _body('UndoRequest'),
                     'responses': {
                         '200': _json('Visit', 'The visit, now undone.'),
-                        **_errors(400, 401, 404, 409),
+                        **_errors(400, 401, 404, 409, 413),
                     },
                 }
             },
@@ -115,7 +116,7 @@ def document(server_url):
                 'get': {
                     'summary': "This site's visits by month and sector",
                     'operationId': 'statistics',
-                    'responses': {'200': _json('Statistics', 'Counts for the site.'), **_errors(401)},
+                    'responses': {'200': _json('Statistics', 'Counts for the site.'), **_errors(401, 413)},
                 }
             },
         },

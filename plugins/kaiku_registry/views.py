@@ -3,7 +3,8 @@
 Every page acts for the requester's own site (venue staff, issuer staff) or area (coordinators): a card
 of another site is answered as if it did not exist.  Codes and card lookups travel only in POST bodies,
 every read of a card record is written to the audit log (by internal id, never the code), and failed
-lookups are limited per site and per user.  Views stay thin: the rules are the model's.
+lookups are limited per user, with a ceiling per site that one user alone cannot reach.  Views stay
+thin: the rules are the model's.
 """
 
 import csv
@@ -18,7 +19,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from kaiku_registry import HELSINKI, codes, today
-from kaiku_registry.api import LOOKUP_FAILURES, STATE_ERRORS
+from kaiku_registry.api import STATE_ERRORS, lookup_failed, lookup_wait
 from kaiku_registry.i18n import _
 from kaiku_registry.models import UNDO_WINDOW, Registry, RuleError
 from kaiku_registry.reports import (
@@ -79,12 +80,13 @@ def errors_of(invalid):
     return dict(invalid.asdict().items())
 
 
-def throttle_keys(request, site):
-    return [f'site:{site.id}', f'user:{request.authenticated_userid}']
+def user_client(request):
+    """The throttle key of the logged-in user: unknown codes lock out the user who typed them."""
+    return f'user:{request.authenticated_userid}'
 
 
 def guard_lookups(request, site):
-    wait = LOOKUP_FAILURES.retry_after(throttle_keys(request, site))
+    wait = lookup_wait(request.registry, site, user_client(request))
     if wait:
         raise HTTPTooManyRequests(
             _('Too many unknown codes: wait ${minutes} minutes.', mapping={'minutes': math.ceil(wait / 60)}),
@@ -92,8 +94,12 @@ def guard_lookups(request, site):
         )
 
 
-def lookup(context, request, site, why):
-    """The card for the code in the form, audited; ``(code, card, errors)``."""
+def lookup(context, request, site, why, may_see=None):
+    """The card for the code in the form, audited; ``(code, card, errors)``.
+
+    A card the requester may not see (``may_see(card)`` false) is answered as an unknown code is: it
+    counts as a failed lookup, its read is not recorded, and the work done is the same, so neither the
+    answer, the count nor the time tells that the code is another site's card."""
     guard_lookups(request, site)
     text = post(request, 'code').strip()
     try:
@@ -105,11 +111,13 @@ def lookup(context, request, site, why):
     except codes.PayloadError:
         return None, None, {'code': _('The QR code has been altered or is not a card.')}
     if code is None:
-        LOOKUP_FAILURES.failed(throttle_keys(request, site))
+        lookup_failed(request.registry, site, user_client(request))
         return None, None, {'code': _('This is not a card code: check the letters and numbers.')}
     card = context.card_by_code(code)
+    if card is not None and may_see is not None and not may_see(card):
+        card = None
     if card is None:
-        LOOKUP_FAILURES.failed(throttle_keys(request, site))
+        lookup_failed(request.registry, site, user_client(request))
         return code, None, {}
     audit.record(request, 'registry.card.read', detail={'card': card.id, 'why': why, 'site': site.id})
     return code, card, {}
@@ -383,9 +391,9 @@ def cards(context, request):
 )
 def card_search(context, request):
     site = my_site(context, request, 'issuer')
-    _code, card, errors = lookup(context, request, site, 'issuer search')
-    if card is not None and card.site_id != site.id:
-        card = None  # another site's card is answered as an unknown one
+    _code, card, errors = lookup(
+        context, request, site, 'issuer search', may_see=lambda card: card.site_id == site.id
+    )
     page = cards(context, request)
     page.update(card=card, errors=errors, not_found=not errors and card is None)
     return page

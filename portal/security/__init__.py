@@ -3,12 +3,13 @@
 The parts live in their own modules: :mod:`~portal.security.passwords` (argon2id hashes and rules),
 :mod:`~portal.security.principals` (users, groups, roles), :mod:`~portal.security.policy` (the ACL policy
 with local roles), :mod:`~portal.security.sessions` (signed-cookie sessions, login and logout, CSRF),
-:mod:`~portal.security.throttle` (failed logins) and :mod:`~portal.security.tweens` (security headers, no
-write on GET).  This module names the permissions, re-exports what the rest of the portal uses, and wires
-the parts into the Configurator.
+:mod:`~portal.security.throttle` (failed logins, counted in the database) and
+:mod:`~portal.security.tweens` (security headers, no write on GET).  This module names the permissions,
+re-exports what the rest of the portal uses, and wires the parts into the Configurator.
 """
 
 from pyramid.authorization import ALL_PERMISSIONS
+from pyramid.events import ApplicationCreated
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.settings import asbool
 from pyramid.tweens import EXCVIEW, INGRESS
@@ -68,7 +69,15 @@ from portal.security.sessions import (  # noqa: E402
     new_token,
     session_secret,
 )
-from portal.security.throttle import LoginThrottle, address_key, login_key  # noqa: E402
+from portal.security.throttle import (  # noqa: E402
+    Throttle,
+    address_key,
+    client_network,
+    ensure_throttle_box,
+    login_address_key,
+    login_key,
+    login_limits,
+)
 from portal.security.tweens import (  # noqa: E402
     CSP,
     has_pending_writes,
@@ -99,16 +108,17 @@ __all__ = [
     'VIEW',
     'VIEW_AUDIT',
     'Group',
-    'LoginThrottle',
     'Principals',
     'Role',
     'SecurityPolicy',
     'SessionSettings',
     'StrongSessionCSRF',
+    'Throttle',
     'User',
     'acl_permits',
     'add_role',
     'address_key',
+    'client_network',
     'current_user',
     'ensure_principals',
     'get_principals',
@@ -117,7 +127,9 @@ __all__ = [
     'local_roles_of',
     'log_in',
     'log_out',
+    'login_address_key',
     'login_key',
+    'login_limits',
     'new_token',
     'no_write_on_get_tween_factory',
     'normalize_login',
@@ -137,7 +149,8 @@ def includeme(config):
     registry = config.registry
     registry.roles = {}
     registry.session_settings = session_settings = SessionSettings.from_settings(settings)
-    registry.login_throttle = LoginThrottle(session_settings.max_failures, session_settings.failure_window)
+    registry.login_throttle = Throttle(registry, 'login', session_settings.failure_window)
+    config.add_subscriber(ensure_throttle_box, ApplicationCreated)
     config.add_directive('add_role', add_role)
     config.add_role('Administrator', _('Administrator'), ALL_PERMISSIONS)
     config.add_role('Editor', _('Editor'), (VIEW, CONTENTS, ADD, EDIT, DELETE, SUBMIT, HISTORY))

@@ -32,6 +32,12 @@ class User(Persistent):
     email = ''
     disabled = False
     groups = ()
+    #: The second factor (:mod:`portal.security.twofactor`): the TOTP secret (None until enrolled), the
+    #: last time step a code was accepted for, and the key and keyed hashes of the unused recovery codes.
+    totp_secret = None
+    totp_last_step = -1
+    recovery_key = None
+    recovery_hashes = ()
 
     def __init__(self, login, roles=(), title=''):
         if not LOGIN_RE.match(login):
