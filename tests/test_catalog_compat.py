@@ -68,3 +68,16 @@ def test_old_database_reindexes_with_the_declared_views(old_site):
     assert old_site.catalog.ensure_indexes() == []  # every declared index was there
     assert old_site.catalog.rebuild(old_site) == 3
     assert _find(old_site, 'kotiseututalo') == ['/venues/museo']
+
+
+def test_indexing_outside_a_configured_application_fails_loudly(old_site):
+    from pyramid.registry import Registry
+    from pyramid.threadlocal import manager
+
+    venue = old_site['venues']['museo']
+    manager.push({'registry': Registry('bare'), 'request': None})
+    try:
+        with pytest.raises(RuntimeError, match='declares no index views'):
+            old_site.catalog.index(venue)
+    finally:
+        manager.pop()

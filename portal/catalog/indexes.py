@@ -76,8 +76,13 @@ class IndexView:
 
     def __call__(self, item, default):
         views = getattr(get_current_registry(), 'index_views', None)
-        if not views:
-            return default
+        if views is None:
+            # Indexing with no application's declarations would leave the item out of every index.
+            raise RuntimeError(
+                f'cannot index {self.index_name!r}: the current registry declares no index views '
+                '(index inside a request, a script made by pyramid.paster.bootstrap, or pass the '
+                'registry to the event that indexes)'
+            )
         view = views.get((self.index_name, item.type_name)) or views.get((self.index_name, None))
         if view is None:
             return default
