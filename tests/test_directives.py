@@ -229,3 +229,25 @@ def test_a_step_that_needs_an_undeclared_step_fails_the_start(tmp_path):
         config.add_evolve_step('needy', lambda root, registry: None, needs=('nobody.declared.this',))
         with pytest.raises(ConfigurationError, match=r'nobody\.declared\.this'):
             config.commit()
+
+
+class TestRegistryShapeStep:
+    def test_a_registry_at_the_current_shape_is_left_as_it_is(self, tmp_path):
+        """A database whose registry is at shape 2 but that never recorded the plugin's step (made before
+        the step existed) runs it once, and the step changes nothing there."""
+        from portal.evolve import DONE_KEY, done_steps
+
+        directory = str(tmp_path)
+        app = build_app(directory, **{'portal.load_on_start': 'false'})
+        with edit_site(app) as site:
+            site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0002')
+            tallies = site['registry'].tallies._p_oid
+        close_app(app)
+        app = build_app(directory, **{'portal.load_on_start': 'false'})
+        try:
+            with edit_site(app) as site:
+                assert 'kaiku_registry.shape0002' in done_steps(site._p_jar.root())
+                assert site['registry'].shape == 2
+                assert site['registry'].tallies._p_oid == tallies
+        finally:
+            close_app(app)
