@@ -77,7 +77,7 @@ def appmaker(zodb_root, registry):
         site = registry.content_types['Site'].create(state='published')
         site.catalog = SiteCatalog()
         zodb_root[SITE_KEY] = site
-        mark_current(zodb_root)
+        mark_current(zodb_root, registry)
         content_dir = registry.portal_settings.content_dir
         if content_dir and registry.portal_settings.load_on_start:
             report = Loader(registry).load(site, content_dir)
@@ -195,6 +195,7 @@ def includeme(config):
     config.include('portal.resources')
     config.include('portal.forms')
     config.include('portal.catalog')
+    config.include('portal.evolve')
     config.include('portal.static')
     config.include('kaiku_theme')
     config.include('portal.views')

@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 AUDIT_DB = 'audit'
 LOG_KEY = 'audit_log'
 
-#: Actions and their titles, for the filter of the audit view.
+#: The portal's own actions and their titles, declared in :func:`includeme`; a plugin declares its own with
+#: ``config.add_audit_action(name, title)``.
 ACTIONS = (
     ('login', _('Logged in')),
     ('login-failed', _('Failed login')),
@@ -298,7 +299,29 @@ def parse_day(value, end=False):
     return day + datetime.timedelta(days=1, microseconds=-1) if end else day
 
 
+def add_audit_action(config, name, title):
+    """Configurator directive: declare the audit action ``name`` and its (translation string) title, shown
+    in the audit view's filter and beside each entry.  Whoever records an action declares it; declaring one
+    name twice is a ``ConfigurationConflictError``."""
+    intr = config.introspectable('audit actions', name, name, 'audit action')
+    intr['title'] = title
+
+    def register():
+        config.registry.audit_actions[name] = title
+
+    config.action(('portal.audit_action', name), register, introspectables=(intr,))
+
+
+def audit_actions(registry):
+    """The declared actions, ``{name: title}`` in the order declared."""
+    return getattr(registry, 'audit_actions', {})
+
+
 def includeme(config):
+    config.registry.audit_actions = {}
+    config.add_directive('add_audit_action', add_audit_action)
+    for name, title in ACTIONS:
+        config.add_audit_action(name, title)
     config.add_subscriber(item_added, ObjectAdded)
     config.add_subscriber(item_removed, ObjectRemoved)
     config.add_subscriber(item_modified, ObjectModified)

@@ -6,7 +6,7 @@ the fields that changed; :func:`portal.workflow` sends :class:`StateChanged`.  S
 ``config.add_subscriber(handler, ObjectAdded)``; a handler gets the event and reads ``event.item``.
 """
 
-from pyramid.threadlocal import get_current_registry
+from pyramid.threadlocal import get_current_registry, manager
 
 
 class ContentEvent:
@@ -45,5 +45,15 @@ class StateChanged(ContentEvent):
 
 
 def notify(event, registry=None):
-    """Send ``event`` to its subscribers in ``registry`` (the current one by default)."""
-    (registry or get_current_registry()).notify(event)
+    """Send ``event`` to its subscribers in ``registry`` (the current one by default).  A registry given
+    outside its application (a script, a test fixture) is made the current one while the subscribers run,
+    so that what they look up on the current registry (the catalog's index views) is this application's."""
+    current = get_current_registry()
+    if registry is None or registry is current:
+        current.notify(event)
+        return
+    manager.push({'registry': registry, 'request': manager.get()['request']})
+    try:
+        registry.notify(event)
+    finally:
+        manager.pop()

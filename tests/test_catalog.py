@@ -4,6 +4,12 @@ import pytest
 from pyramid.authorization import Everyone
 
 
+def _include_catalog(config):
+    """The catalog, and the content types that declare indexes of their own (the venue's facets)."""
+    config.include('portal.resources')
+    config.include('portal.catalog')
+
+
 def _make_site():
     from portal.catalog import SiteCatalog
     from portal.resources.site import Site
@@ -52,7 +58,7 @@ def _search(site, principals=(Everyone,), **kw):
 
 @pytest.fixture
 def site(config):
-    config.include('portal.catalog')
+    _include_catalog(config)
     site = _make_site()
     venues = _folder('venues', site)
     _venue(
@@ -188,7 +194,7 @@ class TestFacets:
                 assert narrowed.total == count, (index, value)
 
     def test_large_results_count_by_intersection(self, site, monkeypatch):
-        from portal import catalog
+        from portal.catalog import facets as catalog
 
         _, result = _search(site, types=('Venue',))
         scanned = catalog.facet_counts(site.catalog, 'categories', result.hits)
@@ -239,7 +245,7 @@ class TestReindexing:
     def test_detached_items_are_not_indexed(self, config):
         from portal.resources.folder import Folder
 
-        config.include('portal.catalog')
+        _include_catalog(config)
         loose = Folder()
         _venue(loose, 'x', 'Irrallinen museo')  # no site, no catalog: nothing to do, no error
         assert 'x' in loose
@@ -258,7 +264,7 @@ class TestAllowedIndex:
 
 class TestFacetPaths:
     def test_value_sets_probing_and_reverse_map_count_alike(self, site, monkeypatch):
-        from portal import catalog
+        from portal.catalog import facets as catalog
 
         _, result = _search(site, types=('Venue',))
         expected = {name: catalog._count_facet(site.catalog[name], result.hits) for name in FACET_INDEXES}
@@ -276,7 +282,7 @@ class TestFacetPaths:
 
 class TestFacetLimits:
     def test_many_valued_facet_is_not_counted_over_the_scan_limit(self, site, monkeypatch):
-        from portal import catalog
+        from portal.catalog import facets as catalog
 
         _, result = _search(site, types=('Venue',))
         monkeypatch.setattr(catalog, 'FACET_SCAN_LIMIT', 1)
@@ -292,7 +298,7 @@ class TestPublicIndex:
     ``allowed``, ``content_type`` and ``path``: its answer must always equal the general one."""
 
     def test_anonymous_venue_query_reads_the_public_index(self, site, monkeypatch):
-        from portal import catalog
+        from portal.catalog import query as catalog
 
         sets = catalog._filter_sets(site.catalog, [Everyone], catalog.Query(types=('Venue',), path='/venues'))
         assert sets == [site.catalog['public']._fwd_index['Venue:/venues']]
@@ -414,7 +420,7 @@ class TestPublicIndexProperty:
         from hypothesis import HealthCheck, given, settings
         from hypothesis import strategies as st
 
-        config.include('portal.catalog')
+        _include_catalog(config)
         ops = st.lists(
             st.tuples(st.sampled_from(self.OPS), st.integers(0, 50), st.integers(0, 50)), max_size=30
         )
@@ -469,7 +475,7 @@ class TestFilterFirst:
         """The scores of the hits left after filtering are those hypatia's own search gives."""
         from BTrees import family64
 
-        from portal.catalog import LANGUAGES, Query, _postings, _text_scores, candidates
+        from portal.catalog.query import LANGUAGES, Query, _postings, _text_scores, candidates
 
         catalog = site.catalog
         for text in ('uimahalli', 'uimala', 'hietasarkan uimahalli', 'stranden simhall'):
@@ -488,7 +494,7 @@ class TestFilterFirst:
             assert dict(scores.items()) == pytest.approx(dict(expected.items())), text
 
     def test_probing_and_merging_intersect_alike(self, site, monkeypatch):
-        from portal import catalog
+        from portal.catalog import query as catalog
 
         merged = _search(site, types=('Venue',), filters={'categories': ['swimming']}, text='uimahalli')
         monkeypatch.setattr(catalog, 'PROBE_RATIO', 0)
@@ -496,7 +502,7 @@ class TestFilterFirst:
         assert merged[0] == probed[0] and merged[1].total == probed[1].total
 
     def test_title_scan_sorts_as_hypatia_does(self, site, monkeypatch):
-        from portal import catalog
+        from portal.catalog import query as catalog
 
         for name, title in (('x', 'Hietasarkan uimahalli'), ('y', 'Aakkoset')):  # a tie and a first
             _venue(site['venues'], name, title)
@@ -533,7 +539,7 @@ class TestFacetCache:
         from ZODB import DB
         from ZODB.MappingStorage import MappingStorage
 
-        config.include('portal.catalog')
+        _include_catalog(config)
         db = DB(MappingStorage())
         tm = transaction.TransactionManager()
         conn = db.open(tm)
@@ -559,7 +565,7 @@ class TestNewestScan:
     def test_reading_times_in_order_sorts_as_hypatia_does(self, site, monkeypatch):
         import datetime
 
-        from portal import catalog
+        from portal.catalog import query as catalog
         from portal.events import ObjectModified, notify
 
         base = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)

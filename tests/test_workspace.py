@@ -452,7 +452,7 @@ def test_evolve_adds_the_workspace_to_a_site_made_before_it(make_app):
         site.remove('tietosuojaseloste', send_events=False)
         site['kaikukortti'].update({'title': 'Toimittajan otsikko'})
         site._p_jar.root()[GENERATION_KEY] = 3
-    assert evolve(db, app.registry) == [4]
+    assert evolve(db, app.registry) == ['portal.step0004_workspaces']
     with edit_site(app) as site:
         ws = site['tyotilat']['jyvaskyla']
         assert len(ws.steps) == 12 and ws.state == 'private'
@@ -524,6 +524,6 @@ def test_evolve_leaves_a_site_without_workspace_content_as_it_is(make_app, tmp_p
     (tmp_path / 'empty-content').mkdir()
     settings = app.registry.portal_settings
     app.registry.portal_settings = dataclasses.replace(settings, content_dir=str(tmp_path / 'empty-content'))
-    assert evolve(db, app.registry) == [4]
+    assert evolve(db, app.registry) == ['portal.step0004_workspaces']
     with edit_site(app) as site:
         assert 'tyotilat' not in site

@@ -63,9 +63,9 @@ def load_signing_key(path):
 
 
 def ensure_registry(event):
-    """Give the site its registry, or bring a registry stored by older code up to the current shape of
-    its data (:meth:`~kaiku_registry.models.Registry.upgrade`), in a transaction of its own, when the
-    application starts."""
+    """Give the site its registry, in a transaction of its own, when the application starts.  A registry
+    stored by older code is brought up to the current shape of its data by the plugin's evolve steps
+    (:func:`upgrade_to_shape_2`), which run before this."""
     from kaiku_registry.models import Registry
 
     app_registry = event.app.registry
@@ -83,14 +83,43 @@ def ensure_registry(event):
                     registry.set_texts('en', {'title': 'Kaikukortti registry'})
                     site.add(REGISTRY_NAME, registry, registry=app_registry)
                     log.info('card registry created at /%s', REGISTRY_NAME)
-                elif site is not None and site[REGISTRY_NAME].needs_upgrade():
-                    site[REGISTRY_NAME].upgrade()
-                    tm.get().note(
-                        f'kaiku_registry: registry data upgraded to shape {site[REGISTRY_NAME].shape}'
-                    )
-                    log.info('card registry data upgraded to shape %s', site[REGISTRY_NAME].shape)
     finally:
         conn.close()
+
+
+def stored_registry(root):
+    """The card registry stored in the database whose ZODB root is ``root``, or None."""
+    site = root.get(SITE_KEY)
+    return site[REGISTRY_NAME] if site is not None and REGISTRY_NAME in site else None
+
+
+def upgrade_to_shape_2(root, app_registry):
+    """Move the card registry's statistics counters into tallies (its data's shape 2)."""
+    registry = stored_registry(root)
+    if registry is not None and registry.shape < 2:
+        registry.upgrade()
+
+
+#: The plugin's evolve steps, one a shape of the stored registry: a registry at shape N has had the steps
+#: up to N (a database that ran none of them runs each, and each does nothing below its registry's shape).
+EVOLVE_STEPS = (('kaiku_registry.shape0002', upgrade_to_shape_2),)
+
+#: The actions the plugin records in the audit log, and their titles.
+AUDIT_ACTIONS = (
+    ('registry.card.issue', _('Card issued')),
+    ('registry.card.replace', _('Card replaced')),
+    ('registry.card.read', _('Card data read')),
+    ('registry.card.export', _('Card data exported')),
+    ('registry.visit.record', _('Visit recorded')),
+    ('registry.visit.undo', _('Visit undone')),
+    ('registry.partner.add', _('Partner added')),
+    ('registry.partner.edit', _('Partner changed')),
+    ('registry.site.add', _('Site added')),
+    ('registry.site.edit', _('Site changed')),
+    ('registry.person.edit', _('Person changed')),
+    ('registry.token.new', _('API token made')),
+    ('registry.token.revoke', _('API tokens revoked')),
+)
 
 
 #: The registry's templates compiled when the application starts, so that the first door check or
@@ -139,6 +168,12 @@ def includeme(config):
         _('National administrator'),
         (use, 'registry.report', 'registry.manage', 'registry.all_areas'),
     )
+    previous = None
+    for name, step in EVOLVE_STEPS:
+        config.add_evolve_step(name, step, after=previous or ())
+        previous = name
+    for name, title in AUDIT_ACTIONS:
+        config.add_audit_action(name, title)
     config.add_subscriber(ensure_registry, ApplicationCreated)
     config.add_subscriber(warm_templates, ApplicationCreated)
     config.add_translation_dirs('kaiku_registry:locale/')

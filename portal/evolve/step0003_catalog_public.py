@@ -4,7 +4,7 @@ The ``public`` index lets an anonymous query for a content type read one set ins
 three; the change counter keys the facet counts that a process remembers.
 """
 
-from portal.catalog import INDEXES, SiteCatalog, _make_index
+from portal.catalog import SiteCatalog, declared_indexes
 
 SITE_KEY = 'site'
 
@@ -16,7 +16,7 @@ def evolve(root, registry):
         return
     catalog.ensure_counter()
     if 'public' not in catalog:
-        index = catalog['public'] = _make_index('public', INDEXES['public'])
+        index = catalog['public'] = declared_indexes(registry)['public'].make()
         for docid, item in catalog.objects.items():
             index.index_doc(docid, item)
         catalog.changes.change(1)

@@ -1,8 +1,11 @@
 """The content tree and the one place where content types are declared.
 
 Each type is declared once with ``config.add_content_type(factory, title=..., schema=..., addable_to=...,
-default_state=...)``.  The declaration is a Pyramid configuration action, so declaring the same type twice
-fails at start-up and every type shows in the introspector.  Add and edit forms, folder listings, the
+default_state=..., search_section=...)``; the type's class says which fields are translatable, which of them
+the full-text indexes hold (``text_fields``) and which are lists (``list_fields``), and the type's module
+declares its own catalog indexes and index views (``config.add_catalog_index``, ``config.add_index_view``).
+The declaration is a Pyramid configuration action, so declaring the same type twice fails at start-up and
+every type shows in the introspector.  Add and edit forms, folder listings, the
 catalog and the content loader all read the declarations from :class:`ContentTypes`, which the registry
 keeps as ``registry.content_types``.
 """
@@ -23,6 +26,9 @@ class ContentType:
     #: Type names of the containers that may hold it; ``*`` means any container.
     addable_to: tuple = ()
     default_state: str = 'private'
+    #: ``(key, title)`` of the site search section that finds this type (``?type=key``), or None when site
+    #: search leaves the type out; types that share a key share a section.
+    search_section: tuple | None = None
     #: Anything else a declaration carries for the parts that read it, e.g. ``dumpable=False`` keeps a
     #: type's items (a plugin's records) out of content dumps, and ``protected=True`` marks a container
     #: the site or a plugin owns, which content management may not delete, move or rename
@@ -83,8 +89,20 @@ class ContentTypes:
         """The types that may be added to ``container``."""
         return [ct for ct in self if container.is_container and ct.addable_in(container.type_name)]
 
+    def search_sections(self):
+        """Site search's sections in the order their first type was declared: ``{key: (title, type
+        names)}``."""
+        sections = {}
+        for ct in self:
+            if ct.search_section:
+                key, title = ct.search_section
+                sections.setdefault(key, (title, []))[1].append(ct.name)
+        return {key: (title, tuple(names)) for key, (title, names) in sections.items()}
 
-def add_content_type(config, factory, title, schema, addable_to=(), default_state='private', **extra):
+
+def add_content_type(
+    config, factory, title, schema, addable_to=(), default_state='private', search_section=None, **extra
+):
     """Configurator directive: declare a content type (see the module docstring)."""
     name = factory.type_name
     if not name:
@@ -96,6 +114,7 @@ def add_content_type(config, factory, title, schema, addable_to=(), default_stat
         schema=schema,
         addable_to=tuple(addable_to),
         default_state=default_state,
+        search_section=tuple(search_section) if search_section else None,
         extra=extra,
     )
     intr = config.introspectable('content types', name, name, 'content type')
@@ -110,6 +129,9 @@ def add_content_type(config, factory, title, schema, addable_to=(), default_stat
 
 
 def includeme(config):
+    from portal.catalog import add_directives
+
+    add_directives(config)  # each type declares its own catalog indexes and index views
     config.registry.content_types = ContentTypes()
     config.add_directive('add_content_type', add_content_type)
     for module in ('site', 'folder', 'page', 'venue', 'material', 'guide', 'estimate', 'workspace'):

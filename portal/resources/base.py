@@ -118,6 +118,12 @@ class Item(Persistent):
     is_container = False
     #: Fields whose values differ by language; the rest are attributes shared by all languages.
     translatable = ('title', 'description', 'body')
+    #: Translatable fields whose value is a list of lines rather than a text (empty: ``()``).
+    list_fields = ()
+    #: Translatable fields whose words the full-text indexes hold (:mod:`portal.catalog.views`).
+    text_fields = ('title', 'description', 'body')
+    #: Attributes (not translatable) whose values the full-text index of the item's own language holds.
+    text_attributes = ()
     #: Fields that hold files (:class:`portal.resources.files.StoredFile`), loaded and dumped beside the item.
     file_fields = ()
     state = 'private'
@@ -171,7 +177,7 @@ class Item(Persistent):
                 value = self.texts[candidate][field]
                 if value or candidate == self.language:
                     return Localized(value, candidate) if isinstance(value, str) else value
-        return Localized('', self.language) if field != 'checklist' else ()
+        return Localized('', self.language) if field not in self.list_fields else ()
 
     def body_html(self, lang=None):
         """The sanitised HTML of the body in ``lang`` (or the fallback), as a Localized string."""
@@ -229,7 +235,7 @@ class Item(Persistent):
         values = {}
         for name in names:
             if name in self.translatable:
-                values[name] = own.get(name, '' if name != 'checklist' else ())
+                values[name] = own.get(name, '' if name not in self.list_fields else ())
             elif name == 'language':
                 values[name] = self.language
             else:

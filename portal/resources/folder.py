@@ -14,4 +14,10 @@ class FolderSchema(ItemSchema):
 
 
 def includeme(config):
-    config.add_content_type(Folder, title=_('Folder'), schema=FolderSchema, addable_to=('Site', 'Folder'))
+    config.add_content_type(
+        Folder,
+        title=_('Folder'),
+        schema=FolderSchema,
+        addable_to=('Site', 'Folder'),
+        search_section=('page', _('Pages')),
+    )

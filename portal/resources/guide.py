@@ -27,6 +27,8 @@ class Guide(Container):
 class Step(Item):
     type_name = 'Step'
     translatable = ('title', 'description', 'body', 'checklist')
+    list_fields = ('checklist',)
+    text_fields = translatable
     who = ()
 
     @property
@@ -59,5 +61,10 @@ class StepSchema(ItemSchema):
 
 
 def includeme(config):
-    config.add_content_type(Guide, title=_('Guide'), schema=GuideSchema, addable_to=('Folder',))
-    config.add_content_type(Step, title=_('Step'), schema=StepSchema, addable_to=('Guide',))
+    guides = ('guide', _('Guides'))
+    config.add_content_type(
+        Guide, title=_('Guide'), schema=GuideSchema, addable_to=('Folder',), search_section=guides
+    )
+    config.add_content_type(
+        Step, title=_('Step'), schema=StepSchema, addable_to=('Guide',), search_section=guides
+    )

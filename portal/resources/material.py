@@ -59,4 +59,10 @@ class MaterialSchema(ItemSchema):
 
 
 def includeme(config):
-    config.add_content_type(Material, title=_('Material'), schema=MaterialSchema, addable_to=('Folder',))
+    config.add_content_type(
+        Material,
+        title=_('Material'),
+        schema=MaterialSchema,
+        addable_to=('Folder',),
+        search_section=('material', _('Materials')),
+    )

@@ -14,4 +14,10 @@ class PageSchema(ItemSchema):
 
 
 def includeme(config):
-    config.add_content_type(Page, title=_('Page'), schema=PageSchema, addable_to=('Site', 'Folder'))
+    config.add_content_type(
+        Page,
+        title=_('Page'),
+        schema=PageSchema,
+        addable_to=('Site', 'Folder'),
+        search_section=('page', _('Pages')),
+    )

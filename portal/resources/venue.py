@@ -56,6 +56,8 @@ class Venue(Item):
         'course_limits',
         'opening_hours',
     )
+    text_fields = ('title', 'description', 'body', 'card_benefit', 'how_to_get_ticket', 'course_limits')
+    text_attributes = ('municipality', 'region')
     file_fields = ('picture',)
     categories = ()
     municipality = ''
@@ -157,6 +159,37 @@ class VenueSchema(ItemSchema):
     )
 
 
+# index views: what the catalogue's facets find of a venue -------------------------------------------
+def categories_view(item, default):
+    return list(item.categories) or default
+
+
+def municipality_view(item, default):
+    return item.municipality or default
+
+
+def region_view(item, default):
+    return item.region or default
+
+
+def wellbeing_county_view(item, default):
+    return item.wellbeing_county or default
+
+
+def accessibility_view(item, default):
+    return list(item.accessibility) or default
+
+
+#: The venue's own catalog indexes, their kinds and index views: the catalogue's facets.
+INDEXES = (
+    ('categories', 'keyword', categories_view),
+    ('municipality', 'field', municipality_view),
+    ('region', 'field', region_view),
+    ('wellbeing_county', 'field', wellbeing_county_view),
+    ('accessibility', 'keyword', accessibility_view),
+)
+
+
 def includeme(config):
     config.add_content_type(
         Venue,
@@ -164,4 +197,8 @@ def includeme(config):
         schema=VenueSchema,
         addable_to=('Folder',),
         default_state='private',
+        search_section=('venue', _('Venues')),
     )
+    for name, kind, view in INDEXES:
+        config.add_catalog_index(name, kind)
+        config.add_index_view(name, Venue.type_name, view)

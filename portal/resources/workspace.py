@@ -319,6 +319,7 @@ class Workspace(Item):
     type_name = 'Workspace'
     exclude_from_nav = True
     municipality = ''
+    text_attributes = ('municipality',)
     guide = ''
     status = 'considering'
     culture_title = culture_contact = sote_title = sote_contact = ''

@@ -2,7 +2,7 @@
 
 The application does the same when it starts (unless ``portal.evolve_on_start = false``); this script lets
 an operator run the steps on their own, e.g. before starting new app processes after an upgrade.
-``--status`` only tells the database's generation and the code's latest one.
+``--status`` only tells which declared steps the database has not had.
 """
 
 import argparse
@@ -10,7 +10,7 @@ import sys
 
 import transaction
 
-from portal.evolve import evolve, generation, latest_generation
+from portal.evolve import evolve, pending, steps
 from portal.scripts import ini_app, ini_logging
 
 
@@ -27,19 +27,20 @@ def main(argv=None):
         tm = transaction.TransactionManager()
         with tm:
             conn = db.open(transaction_manager=tm)
-            before = generation(conn.root())
+            waiting = [step.name for step in pending(conn.root(), registry)]
         conn.close()
-        latest = latest_generation()
+        declared = len(steps(registry))
         if args.status:
-            print(f'database generation {before}, code generation {latest}')
+            names = ', '.join(waiting) or 'none'
+            print(f'{declared - len(waiting)} of {declared} evolve steps done; pending: {names}')
             return 0
         done = evolve(db, registry)
     finally:
         for each in registry._zodb_databases.values():
             each.close()
-    for number in done:
-        print(f'ran evolve step {number}')
-    print(f'database generation {before} -> {max([before, *done])} (code generation {latest})')
+    for name in done:
+        print(f'ran evolve step {name}')
+    print(f'{declared - len(waiting) + len(done)} of {declared} evolve steps done')
     return 0
 
 

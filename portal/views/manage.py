@@ -25,8 +25,7 @@ from pyramid.location import lineage
 from pyramid.traversal import find_resource, resource_path
 from pyramid.view import view_config
 
-from portal.audit import ACTIONS as AUDIT_ACTIONS
-from portal.audit import audit_log, parse_day, record
+from portal.audit import audit_actions, audit_log, parse_day, record
 from portal.events import ObjectModified, notify
 from portal.forms import CSRF_FIELD, DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
 from portal.history import NOTE_ATTRIBUTE, baseline, diff_values, history_of
@@ -501,8 +500,8 @@ def audit(context, request):
     return {
         'entries': entries,
         'params': params,
-        'actions': AUDIT_ACTIONS,
-        'action_titles': dict(AUDIT_ACTIONS),
+        'actions': list(audit_actions(request.registry).items()),
+        'action_titles': audit_actions(request.registry),
         'errors': errors,
         'page': page,
         'previous_url': newer if page > 1 else None,

@@ -40,19 +40,6 @@ MAX_PLACE_LENGTH = 100
 MAX_FACET_VALUES = 30
 SORTS = ('relevance', 'name', 'newest')
 SINGLE_PARAMS = ('q', 'region', 'municipality', 'lang', 'sort', 'page')
-#: Site search type filters: parameter value → content types.
-SEARCH_TYPES = {
-    'page': ('Page', 'Folder'),
-    'venue': ('Venue',),
-    'material': ('Material',),
-    'guide': ('Guide', 'Step'),
-}
-SEARCH_TYPE_TITLES = (
-    ('page', _('Pages')),
-    ('venue', _('Venues')),
-    ('material', _('Materials')),
-    ('guide', _('Guides')),
-)
 CSV_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 #: Public venue fields in the open data, in column order.
 TEXT_COLUMNS = ('title', 'description', 'card_benefit', 'how_to_get_ticket', 'course_limits', 'opening_hours')
@@ -502,10 +489,12 @@ def site_search(context, request):
     for name in ('q', 'page', 'lang'):
         _single(request, name)
     q = search_text(request)
-    chosen = _choices(request, 'type', SEARCH_TYPE_TITLES, _('Unknown type: ${value}'))
+    sections = request.registry.content_types.search_sections()
+    section_titles = [(key, title) for key, (title, _types) in sections.items()]
+    chosen = _choices(request, 'type', section_titles, _('Unknown type: ${value}'))
     page = page_param(request)
     catalog = context.catalog
-    types = [t for key in (chosen or SEARCH_TYPES) for t in SEARCH_TYPES[key]]
+    types = [t for key in (chosen or sections) for t in sections[key][1]]
     result = None
     pages = 1
     if q:
@@ -530,7 +519,7 @@ def site_search(context, request):
     return {
         'q': q,
         'chosen': chosen,
-        'types': SEARCH_TYPE_TITLES,
+        'types': section_titles,
         'total': result.total if result else 0,
         'count_text': plural(request, '${n} result', '${n} results', result.total if result else 0),
         'items': [catalog.item_for(docid) for docid in result.docids] if result else [],
