@@ -6,6 +6,7 @@ attempt only (``retry.attempts = 1``), so a conflict that ZODB cannot resolve sh
 instead of being hidden by a retry.
 """
 
+import datetime
 import threading
 
 import pytest
@@ -160,3 +161,78 @@ def test_evolve_step_moves_sessions_into_a_btree():
     assert isinstance(user.sessions, OOBTree)
     assert dict(user.sessions) == {'sid-1': 1.0, 'sid-2': 2.0}
     assert user.has_session('sid-2')
+
+
+def test_deferred_audit_writes_each_entry_once_after_a_failed_attempt(tmp_path, monkeypatch):
+    """The batch writer keeps plain values and makes its entries anew for each attempt."""
+    from ZODB import DB
+    from ZODB.FileStorage import FileStorage
+    from ZODB.POSException import ConflictError
+
+    from portal.audit import LOG_KEY, AuditLog, DeferredAudit, Entry
+
+    db = DB(FileStorage(str(tmp_path / 'Audit.fs')))
+    try:
+        deferred = DeferredAudit(db)
+        now = datetime.datetime.now(datetime.UTC)
+        plain = {'time': now, 'actor': 'api:1', 'action': 'read', 'path': '', 'address': ''}
+        deferred.pending.extend({**plain, 'detail': {'card': str(n)}} for n in range(3))
+        original, calls = AuditLog.add, []
+
+        def add_failing_once(self, entry):
+            calls.append(entry)
+            if len(calls) == 2:
+                raise ConflictError('the first attempt conflicts half way')
+            return original(self, entry)
+
+        monkeypatch.setattr(AuditLog, 'add', add_failing_once)
+        assert deferred.flush() == 3
+        conn = db.open()
+        entries = list(conn.root()[LOG_KEY].entries.values())
+        assert sorted(entry['detail']['card'] for entry in entries) == ['0', '1', '2']
+        assert all(type(entry) is Entry for entry in entries)
+        assert len(conn.root()[LOG_KEY]) == 3
+        conn.close()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(('tree_class', 'conflicts'), [('LOBTree', True), ('VisitTree', False)])
+def test_a_bucket_split_conflicts_only_with_writes_near_it(tmp_path, tree_class, conflicts):
+    """Adding a key marks every inner node on its way as read; a split changes its parent node.  In a
+    tree of the registry's visits, the parent is one of many small nodes, so a split at one end does not
+    fail a visit added at the other (in a plain LOBTree it is the root that every writer read)."""
+    import random
+
+    import transaction
+    from BTrees.LOBTree import LOBTree
+    from ZODB import DB
+    from ZODB.FileStorage import FileStorage
+    from ZODB.POSException import ConflictError
+
+    from kaiku_registry.models import VisitTree
+
+    cls = {'LOBTree': LOBTree, 'VisitTree': VisitTree}[tree_class]
+    rng = random.Random(20)
+    db = DB(FileStorage(str(tmp_path / 'Data.fs')))
+    try:
+        with db.transaction() as conn:
+            tree = conn.root()['visits'] = cls()
+            for _ in range(5000):
+                tree[rng.randrange(1, 2**60)] = 'visit'
+        first, second = transaction.TransactionManager(), transaction.TransactionManager()
+        splitting, elsewhere = db.open(transaction_manager=first), db.open(transaction_manager=second)
+        first.begin()
+        second.begin()
+        low = splitting.root()['visits'].minKey()
+        for key in range(low + 1, low + 41):  # splits the first bucket
+            splitting.root()['visits'][key] = 'visit'
+        elsewhere.root()['visits'][2**60 + 1] = 'visit'  # a key after every other
+        first.commit()
+        if conflicts:
+            with pytest.raises(ConflictError):
+                second.commit()
+        else:
+            second.commit()
+    finally:
+        db.close()

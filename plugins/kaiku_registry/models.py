@@ -76,6 +76,27 @@ class RuleError(ValueError):
         self.message = message
 
 
+class VisitTree(LOBTree):
+    """An ``LOBTree`` for records every writer adds to (visits, each card's visit list), whose inner
+    nodes hold at most 16 children instead of 500.
+
+    Adding a key makes the BTree mark every inner node on its way as read (``readCurrent``), and a
+    bucket that splits changes its parent node; a transaction that marked a node that another one changed
+    meanwhile conflicts.  Under a node of 500 children every split conflicts with every transaction
+    adding at the same time; under nodes of 16 only with those adding among the same few buckets, at the
+    cost of a tree a level or two deeper.
+    """
+
+    max_internal_size = 16
+
+
+class SiteTimeSet(OOTreeSet):
+    """The set behind :attr:`Registry.visits_by_site_time`, with small inner nodes (see
+    :class:`VisitTree`)."""
+
+    max_internal_size = 16
+
+
 def _new_id(tree):
     while True:
         candidate = secrets.randbits(62) + 1
@@ -463,9 +484,9 @@ class Registry(Item):
         self.cards = LOBTree()
         self.card_ids_by_code = OLBTree()
         self.card_ids_by_site = LOBTree()
-        self.visits = LOBTree()
-        self.visits_by_site_time = OOTreeSet()
-        self.visit_ids_by_card = LOBTree()
+        self.visits = VisitTree()
+        self.visits_by_site_time = SiteTimeSet()
+        self.visit_ids_by_card = VisitTree()
         #: The statistics: slice key (see :data:`SLICES`) → :class:`Tally` of (measure, sector) → count.
         self.tallies = OOBTree()
         self.card_count = Length()
@@ -942,7 +963,7 @@ class Registry(Item):
         if self.shape < 2:
             self._upgrade_to_2()
         if self.shape < 3:
-            self.visits_by_site_time = OOTreeSet(site_time_key(visit) for visit in self.visits.values())
+            self.visits_by_site_time = SiteTimeSet(site_time_key(visit) for visit in self.visits.values())
         self.shape = SHAPE
         return True
 
