@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/writes.py [--seconds 4] [--writers 1,8,16] [--storages file,zeo,relstorage]
 
-For each storage it prepares a registry (one venue, ``--cards`` valid cards) and starts the test app
-(``tests/serve_app.py``: the portal with the registry, waitress with ``--threads`` threads,
+For each storage it prepares a registry (one venue, ``--cards`` valid cards, ``--visits`` visits made
+beforehand: a registry in use has big trees, and a young one splits its few buckets often) and starts
+the test app (``tests/serve_app.py``: the portal with the registry, waitress with ``--threads`` threads,
 ``retry.attempts`` as in ``production.ini``): one process on the embedded FileStorage, two processes on a
 ZEO server and two on RelStorage (PostgreSQL from ``--pg-dsn`` or ``KAIKU_TEST_PG_DSN``; left out when
 none answers).  Then, for each number of writers, that many client threads (spread over the processes)
@@ -107,7 +108,7 @@ def bench_storage(name, args):
         tempfile.TemporaryDirectory(prefix=f'bench-writes-{name}-') as directory,
         storage(name, directory, args.pg_dsn) as (uri, count),
     ):
-        token, codes = servers.prepare_registry(uri, directory, cards=args.cards)
+        token, codes = servers.prepare_registry(uri, directory, cards=args.cards, visits=args.visits)
         processes = [
             servers.start_test_app(
                 uri, os.path.join(directory, f'app{i}.log'), threads=args.threads, retry=RETRY_ATTEMPTS
@@ -143,6 +144,7 @@ def main(argv=None):
     parser.add_argument('--writers', default='1,8,16')
     parser.add_argument('--storages', default='file,zeo,relstorage')
     parser.add_argument('--cards', type=int, default=200)
+    parser.add_argument('--visits', type=int, default=0, help='visits recorded before the measurement')
     parser.add_argument('--threads', type=int, default=8, help='waitress threads of each app process')
     parser.add_argument('--pg-dsn', default=os.environ.get('KAIKU_TEST_PG_DSN'), help='PostgreSQL DSN')
     args = parser.parse_args(argv)

@@ -211,8 +211,11 @@ class DeferredAudit:
 
     :meth:`record` only queues the entry; the thread writes what has queued at most ``interval`` seconds
     later, in one transaction (retried on a conflict), and the process writes what is left when it
-    exits.  A crash of the process can lose at most the last ``interval`` seconds of such entries, which
-    is the price of not writing on every read; actions that change data are never recorded this way.
+    exits.  The queue holds plain values only, and each attempt makes the stored entries anew from them
+    (:meth:`AuditLog.add`), so nothing of an attempt that failed (a conflict, a storage server that went
+    away) is kept and added again by a later one.  A crash of the process can lose at most the last
+    ``interval`` seconds of such entries, which is the price of not writing on every read; actions that
+    change data are never recorded this way.
     """
 
     def __init__(self, db, interval=0.5):

@@ -3,10 +3,12 @@ names a PostgreSQL server), writers recording visits through the registry's API 
 for a bounded time, while an app process is killed with SIGKILL and started again, and (on ZEO) the
 storage server is killed with SIGKILL and started again on its port.
 
-Afterwards every acknowledged visit and edit is in the database, the registry's check
-(:mod:`kaiku_registry.check`) finds every derived structure equal to a recount of the records, ``fstest``
-finds the ZEO server's file sound, and no answer was a 5xx outside the seconds the storage was down (a
-request cut off by a kill is no answer at all: the client sees the connection drop).
+Each writer verifies the card before recording its visit, as the door does, so the verification's fast
+lane (its kept read connections) is used across the kills too.  Afterwards every acknowledged visit and
+edit is in the database, the registry's check (:mod:`kaiku_registry.check`) finds every derived structure
+equal to a recount of the records, ``fstest`` finds the ZEO server's file sound, and no answer was a 5xx
+outside the seconds the storage was down (a request cut off by a kill is no answer at all: the client sees
+the connection drop).
 
 Select these with ``-m faults``; they serve only on 127.0.0.1 and every loop is bounded in time.
 """
@@ -69,6 +71,10 @@ class Load:
             code = self.codes[(i * 7919 + number) % len(self.codes)]
             number += 1
             try:
+                # the door's two steps: verify (the fast lane's kept connections), then record
+                status, body = servers.post_api(client, self.token, '/verify', {'code': code})
+                self._answer(status, body)
+                assert status >= 500 or json.loads(body)['status'] == 'valid', (status, body)
                 status, body = servers.record_visit(client, self.token, code)
             except (OSError, http.client.HTTPException):
                 time.sleep(0.1)  # the process or its connection went away: no answer
