@@ -201,8 +201,8 @@ def postgres_database(dsn):
 
 def prepare_registry(uri, directory, cards=200, visits=0, seed=2026):
     """Give the database at ``uri`` a site, its card registry, one venue with an API token, ``cards``
-    valid cards and ``visits`` visits of them (recorded yesterday, through :meth:`Registry.bulk`), through
-    the app's own start-up and model methods; returns ``(token, [card codes])``.
+    valid cards and ``visits`` visits of them (recorded yesterday), through the app's own start-up and
+    model methods; returns ``(token, [card codes])``.
 
     It opens the database in this process (the app's start-up makes the site and registry), so a
     FileStorage must not be open in another process meanwhile.
@@ -231,9 +231,8 @@ def prepare_registry(uri, directory, cards=200, visits=0, seed=2026):
                 registry.issue_card(issuer, issued, rng.randrange(1950, 2000), '40100', 2)
                 for _ in range(cards)
             ]
-            with registry.bulk():
-                for number in range(visits):
-                    registry.record_visit(made[number % cards], venue, issued, 'culture')
+            for number in range(visits):  # one by one, not in bulk(): random ids, as the door makes them
+                registry.record_visit(made[number % cards], venue, issued, 'culture')
             codes = [card.code for card in made]
         conn.close()
     finally:
