@@ -10,24 +10,42 @@ PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po) \
 	$(foreach l,$(LOCALES),plugins/kaiku_registry/locale/$(l)/LC_MESSAGES/kaiku_registry.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: node_modules serve test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
+.PHONY: constraints node_modules serve dev test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+# constraints.txt pins every package `make` installs (the lock file); `make constraints` renews it from a
+# fresh install of setup.cfg's ranges.
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools<81' wheel
-	$(BIN)/python -m pip install --quiet -e '.[dev,testing,relstorage]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,testing,relstorage]'
 	touch $(STAMP)
+
+constraints:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip 'setuptools<81' wheel
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev,testing,relstorage]'
+	{ echo '# Made by `make constraints` from setup.cfg: the exact versions `make` installs.'; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	rm -rf .venv-lock
 
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
 
 catalogs: $(MO)
 
+# The site as its users get it: no debugger, no template reloading.
 serve: $(STAMP) catalogs
 	mkdir -p var
 	$(BIN)/kaiku-registry development.ini keygen
 	$(BIN)/pserve development.ini http_port=$(PORT)
+
+# For developers on their own machine: dev.ini adds pyramid_debugtoolbar (see README: what it exposes).
+dev: $(STAMP) catalogs
+	mkdir -p var
+	$(BIN)/kaiku-registry dev.ini keygen
+	$(BIN)/pserve dev.ini http_port=$(PORT)
 
 # axe-core and the Nu HTML Checker for the browser tests, pinned in package-lock.json.
 # Without npm the browser tests skip (and say so loudly); CI requires them.

@@ -10,7 +10,7 @@ folder, so the catalog subscribers index them), then prints:
 * median and p95 in-process query time for text + two facet filters + sort + first page, and the same
   with the four facet lists counted as the catalogue page does;
 * catalogue page throughput against a Pyramid hello-world measured in the same run, and their ratio,
-  without and then with the anonymous page cache (:data:`portal.views.search.page_cache`):
+  without and then with the anonymous page cache (:mod:`portal.pagecache`):
   first served by waitress (4 threads, as in ``development.ini``) to four keep-alive clients in another
   process, which is the comparison the target is set for; then with both WSGI applications called
   directly in this process, one request at a time, which compares only the work of the application.
@@ -47,8 +47,8 @@ from waitress.server import create_server  # noqa: E402
 from webob import Request  # noqa: E402
 
 from portal.catalog import Query, facet_counts, search  # noqa: E402
+from portal.pagecache import PAGE_CACHE_SIZE, page_cache  # noqa: E402
 from portal.testing import build_app, close_app  # noqa: E402
-from portal.views import search as search_views  # noqa: E402
 
 KINDS = [
     ('uimahalli', 'swimming'),
@@ -310,8 +310,9 @@ def run(n, seconds, profile, cache_size, keep=None):
             hello = hello_world_app()
             hello_cpu = cpu_per_request(hello, ['/'] * 200)
             for cached in (False, True):
-                search_views.page_cache.clear()
-                search_views.page_cache.size = search_views.PAGE_CACHE_SIZE if cached else 0
+                pages = page_cache(app.registry)
+                pages.clear()
+                pages.size = PAGE_CACHE_SIZE if cached else 0
                 print(f'-- catalogue pages {"with" if cached else "without"} the anonymous page cache')
                 http_throughput(app, urls, seconds)  # warm each server thread's ZODB cache and the templates
                 hello_http, page_rate = alternating(http_throughput, hello, app, urls, seconds)
@@ -334,7 +335,7 @@ def run(n, seconds, profile, cache_size, keep=None):
                         'single pages, median of 3: '
                         + ', '.join(f'{url} {ms(t)}' for url, t in times.items())
                     )
-            search_views.page_cache.size = 0  # the profile shows rendering
+            page_cache(app.registry).size = 0  # the profile shows rendering
             print(load())
             if profile:
                 profiler = cProfile.Profile()

@@ -28,21 +28,22 @@ from portal.testing import TEST_PASSWORD, add_user, build_app, close_app, edit_s
 
 
 def build(app, partners, sites, people):
+    from portal import places
+
+    towns = [place.name_fi for place in places.municipalities() if place.name_fi != 'Jyväskylä']
     with edit_site(app) as site:
         registry = site['registry']
         made_partners = []
         for n in range(partners):
-            municipality = 'Benchkunta' if n % 10 == 0 else f'Kunta {n % 200}'
-            made_partners.append(
-                registry.add_partner(f'Kumppani {n}', 'municipality', municipality, f'Maakunta {n % 19}')
-            )
+            municipality = 'Jyväskylä' if n % 10 == 0 else towns[n % len(towns)]
+            made_partners.append(registry.add_partner(f'Kumppani {n}', 'municipality', municipality))
         made_sites = [
             registry.add_site(made_partners[n % partners], f'Toimipiste {n}', ('issuer', 'venue')[n % 2])
             for n in range(sites)
         ]
         for n in range(people):
             registry.set_member(f'person{n}', made_sites[n % sites])
-        registry.set_area('coord', 'municipality', 'Benchkunta')
+        registry.set_area('coord', 'municipality', 'Jyväskylä')
 
 
 def timed(app, path, repeat):

@@ -28,13 +28,15 @@ warnings.simplefilter('ignore')
 
 
 def fill(site, sites, cards):
+    from portal import places
 
     registry = site['registry']
     rng = random.Random(7)
     today = datetime.date.today()
     made = []
+    towns = [place.name_fi for place in places.municipalities(region='13') if place.name_fi != 'Jyväskylä']
     for n in range(sites):
-        municipality = 'Jyväskylä' if n % 10 < 2 else f'Kunta {n % 97}'
+        municipality = 'Jyväskylä' if n % 10 < 2 else towns[n % len(towns)]
         partner = registry.add_partner(f'Kumppani {n}', 'issuer_ngo', municipality, 'Keski-Suomi')
         partner.commitment_signed = today - datetime.timedelta(days=rng.randrange(700))
         partner.trained = today - datetime.timedelta(days=rng.randrange(700))

@@ -15,9 +15,10 @@ from pyramid.config import Configurator
 from pyramid.decorator import reify
 from pyramid.request import Request
 from pyramid.settings import asbool, aslist
-from pyramid_retry import IBeforeRetry
+from pyramid_retry import IBeforeRetry, RetryableExecutionPolicy, mark_error_retryable
 from pyramid_tm import create_tm
 from pyramid_zodbconn import get_connection
+from transaction.interfaces import TransientError
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,13 @@ class PortalSettings:
     retry_backoff: float
     zeo_server_sync: bool
     max_upload_bytes: int
+    #: Roles whose holders (site-wide or on any folder) must log in with a second factor.
+    second_factor_roles: tuple
 
     @classmethod
     def from_settings(cls, settings):
+        from portal.security.twofactor import DEFAULT_REQUIRED_ROLES
+
         return cls(
             content_dir=settings.get('portal.content_dir') or None,
             secure_cookies=asbool(settings.get('portal.secure_cookies', True)),
@@ -52,6 +57,9 @@ class PortalSettings:
             retry_backoff=float(settings.get('portal.retry_backoff', 0.004)),
             zeo_server_sync=asbool(settings.get('portal.zeo_server_sync', True)),
             max_upload_bytes=int(settings.get('portal.max_upload_bytes', 20 * 1024 * 1024)),
+            second_factor_roles=tuple(
+                aslist(settings.get('portal.second_factor_roles', ' '.join(DEFAULT_REQUIRED_ROLES)))
+            ),
         )
 
 
@@ -176,6 +184,8 @@ class PortalRequest(Request):
 
 def includeme(config):
     """The portal's parts, in the order they depend on each other."""
+    from portal.security.tweens import guarded_execution_policy
+
     settings = config.get_settings()
     settings.setdefault('tm.manager_hook', 'pyramid_tm.explicit_manager')
     config.registry.portal_settings = PortalSettings.from_settings(settings)
@@ -185,6 +195,11 @@ def includeme(config):
     config.set_request_factory(PortalRequest)
     config.add_request_method(None, name='tm')
     config.include('pyramid_retry')
+    # pyramid_retry's own policy, wrapped so that no exception reaches the WSGI server; set here, it
+    # overrides the one pyramid_retry sets.
+    attempts = int(settings.get('retry.attempts') or 3)
+    config.set_execution_policy(guarded_execution_policy(RetryableExecutionPolicy(attempts)))
+    mark_error_retryable(TransientError)  # every conflict, on every route, before pyramid_tm tags it
     config.add_subscriber(back_off_before_retry, IBeforeRetry)
     config.include('pyramid_zodbconn')
     config.include('portal.i18n')
@@ -195,8 +210,10 @@ def includeme(config):
     config.include('portal.resources')
     config.include('portal.forms')
     config.include('portal.catalog')
+    config.include('portal.static')
     config.include('kaiku_theme')
     config.include('portal.views')
+    config.include('portal.pagecache')
     config.set_root_factory(root_factory)
 
 

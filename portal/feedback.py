@@ -6,9 +6,9 @@ it, so they never appear in content dumps, searches or the content tree.  The bo
 message sent, never by a page view.  The law asks for an answer within 14 days: the administrators' list
 (``/@@feedback``) shows each message's age and marks those older than that and not yet answered.
 
-Sending is limited per client address (:data:`MAX_SENDS` within :data:`SEND_WINDOW` seconds, in memory
-per process, with :class:`portal.security.LoginThrottle`) so that the form cannot be used to fill the
-database.
+Sending is limited per client address (:data:`MAX_SENDS` within :data:`SEND_WINDOW` seconds, counted in
+the database and so shared by every process, with :class:`portal.security.Throttle`) so that the form
+cannot be used to fill the database.
 """
 
 import datetime
@@ -19,7 +19,7 @@ from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 from pyramid_zodbconn import get_connection
 
-from portal.security import LoginThrottle
+from portal.security import Throttle, client_network
 
 FEEDBACK_KEY = 'feedback'
 ANSWER_DAYS = 14
@@ -99,5 +99,10 @@ def feedback_box(request, create=False):
     return box
 
 
+def send_limits(request):
+    """The key a message sent from ``request`` counts against, with its limit."""
+    return ((f'feedback:{client_network(request)}', MAX_SENDS),)
+
+
 def includeme(config):
-    config.registry.feedback_throttle = LoginThrottle(MAX_SENDS, SEND_WINDOW)
+    config.registry.feedback_throttle = Throttle(config.registry, 'feedback', SEND_WINDOW)

@@ -25,6 +25,12 @@ COOKIE = 'lang'
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
+def plural(request, singular, plural_form, n, domain=DOMAIN, **mapping):
+    """``singular`` or ``plural_form`` by ``n`` in the request's language (gettext's plural rules), with
+    ``${n}`` and the other ``mapping`` values filled in.  Both forms are msgids of ``domain``."""
+    return request.localizer.pluralize(singular, plural_form, n, domain=domain, mapping={'n': n, **mapping})
+
+
 def _param(request, name):
     """Return a query parameter, or None when it is missing or the query string is not valid UTF-8."""
     try:

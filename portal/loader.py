@@ -55,12 +55,17 @@ def parse(text):
     if not match:
         raise ContentError('no header: the file must start with a line of three dashes (---)')
     try:
-        header = yaml.safe_load(match.group(1) or '') or {}
+        header = yaml.load(match.group(1) or '', Loader=SAFE_LOADER) or {}  # noqa: S506 - a safe loader
     except yaml.YAMLError as e:
         raise ContentError(f'the header is not valid YAML: {e}') from e
     if not isinstance(header, dict):
         raise ContentError('the header must be a mapping of names to values')
     return header, match.group(2).strip()
+
+
+#: libyaml's safe loader where PyYAML was built with it (about ten times faster than the pure-Python one,
+#: which took a third of loading the initial content), the same rules either way.
+SAFE_LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 
 class _HeaderDumper(yaml.SafeDumper):

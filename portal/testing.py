@@ -34,6 +34,9 @@ def app_settings(directory, **overrides):
         'portal.content_dir': CONTENT_DIR,
         'portal.secure_cookies': 'false',
         'portal.session_secret': 'test-secret-not-for-production-' + '0' * 32,
+        # Tests log the same users in many times a minute, which a one-time code cannot follow: no role
+        # needs a second factor here unless a test asks (tests/test_twofactor.py uses the default).
+        'portal.second_factor_roles': '',
     }
     settings.update(overrides)
     return settings
@@ -134,10 +137,16 @@ def config():
 
 @pytest.fixture
 def dummy_request(app, tm):
+    """A dummy request in a doomed transaction; the database connection it opened (pyramid_zodbconn's
+    ``get_connection``) is closed afterwards, as a real request's finished callback closes it: left open,
+    it made the application's ``close`` fail on its transaction manager."""
     request = testing.DummyRequest()
     request.registry = app.registry
     request.tm = tm
-    return request
+    yield request
+    with contextlib.suppress(NoTransaction):
+        tm.abort()
+    request._process_finished_callbacks()
 
 
 @contextlib.contextmanager
@@ -192,6 +201,29 @@ def add_user(app, login, password, roles=(), local_roles=None, title=''):
         finally:
             tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
     return login
+
+
+def enrol_second_factor(app, login):
+    """Give ``login`` in ``app``'s database a second factor and commit; return (secret, recovery codes)."""
+    import time
+
+    import pyotp
+
+    from portal.security import ensure_principals, twofactor
+
+    secret = twofactor.new_secret()
+    now = time.time()
+    db = app.registry._zodb_databases['']
+    tm = transaction.TransactionManager()
+    with tm:
+        conn = db.open(transaction_manager=tm)
+        try:
+            user = ensure_principals(conn.root()).get_user(login)
+            codes = twofactor.enrol(user, secret, pyotp.TOTP(secret).at(now), now)
+            user.totp_last_step = -1  # the enrolling code was never shown: the test may use it
+        finally:
+            tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
+    return secret, codes
 
 
 def log_in(testapp, login, password, status=303):

@@ -204,19 +204,19 @@ def test_catalog_check_finds_and_repairs(ini, capsys, message):
     assert 'catalog check: 0 differences found' in capsys.readouterr().out
 
 
-def test_a_registry_of_shape_2_is_upgraded_and_checks_clean(ini, capsys):
-    """Shape 2 kept visits_by_site_time keyed by time, and registries older than it held only later visits."""
+def test_a_registry_of_shape_3_is_upgraded_and_checks_clean(ini, capsys):
+    """Shape 3 kept visits_by_site_time keyed by time, and registries older than it held only later visits."""
     from BTrees.OOBTree import OOTreeSet
 
-    def make_shape_2(site):
+    def make_shape_3(site):
         registry = site['registry']
         visits = list(registry.visits.values())
         registry.visits_by_site_time = OOTreeSet(
             (visit.site_id, visit.recorded_at, visit.id) for visit in visits[len(visits) // 2 :]
         )
-        registry.shape = 2
+        registry.shape = 3
 
-    _corrupt(ini, make_shape_2)
+    _corrupt(ini, make_shape_3)
     assert _registry_main([ini, 'check']) == 0  # the app's start-up upgrades the registry first
     assert 'registry check: 0 differences found' in capsys.readouterr().out
-    assert _corrupt(ini, lambda site: site['registry'].shape) == 3
+    assert _corrupt(ini, lambda site: site['registry'].shape) == 4

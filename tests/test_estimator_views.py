@@ -249,6 +249,21 @@ class TestBrief:
         assert html.select_one('section.sector-scenario table caption') is not None
         assert len(html.select('section.funding tbody tr')) == 3
 
+    @pytest.mark.parametrize(
+        ('lang', 'words'), [('fi', ('vaihteluväli', 'Kaupunki')), ('sv', ('intervall', 'Staden'))]
+    )
+    def test_computed_phrases_are_translated(self, client, lang, words):
+        """Phrases with values put in (ranges, the funding shares, the sector paragraph) were shown in
+        English on Finnish and Swedish pages: the values must be named parts of the translated text."""
+        try:
+            text = client.get(BRIEF, params={'lang': lang}).html.select_one('main').get_text(' ')
+        finally:
+            client.get(BRIEF, params={'lang': 'fi'})  # the client is shared by the module's tests
+        for english in ('(range', 'City ', 'county ', 'The number of uses is the same'):
+            assert english not in text
+        for word in words:
+            assert word in text
+
     def test_lists_the_guide_steps(self, client):
         res = client.get(BRIEF)
         steps = res.html.select('section.brief-steps ol.steps li a')

@@ -34,9 +34,17 @@ def test_each_edit_keeps_a_revision(editor):
     page = editor.get('/tiedote/@@history')
     rows = page.html.select('table.history tbody tr')
     assert len(rows) == 3
-    assert 'title' in rows[0].text
-    assert 'body' in rows[1].text
+    # Fields by their titles in the reader's language, never the internal names; times in Finnish time.
+    assert 'Otsikko' in rows[0].text and 'title' not in rows[0].text
+    assert 'body' not in rows[1].text
     assert 'editor' in rows[0].text
+    import datetime
+
+    from portal.clock import HELSINKI
+
+    shown = rows[0].select_one('time')
+    stored = datetime.datetime.fromisoformat(shown['datetime']).astimezone(HELSINKI)
+    assert shown.text == f'{stored.day}.{stored.month}.{stored.year} {stored.hour}.{stored.minute:02d}'
 
 
 def test_diff_shows_what_changed_escaped(editor):

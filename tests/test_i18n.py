@@ -1,5 +1,6 @@
 """Language negotiation: ?lang=, the cookie it leaves, Accept-Language, and <html lang>."""
 
+import pytest
 import webtest
 
 
@@ -50,3 +51,24 @@ def test_language_switcher_keeps_the_page_and_parameters(testapp):
     links = {a['hreflang']: a['href'] for a in res.html.select('nav.languages a')}
     assert links['sv'] == 'http://example.com/venues/?page=2&lang=sv'
     assert res.html.select_one('nav.languages a[aria-current]')['hreflang'] == 'fi'
+
+
+@pytest.mark.parametrize(
+    ('lang', 'one', 'many'),
+    [('fi', '1 kohde löytyi', 'kohdetta löytyi'), ('sv', '1 plats hittades', 'platser hittades')],
+)
+def test_the_catalogue_counts_in_the_readers_language_with_plurals(app, lang, one, many):
+    from portal.testing import browser, edit_site
+
+    with edit_site(app) as site:
+        venues = site.get('venues')
+        names = list(venues.keys()) if venues is not None else []
+    if len(names) < 2:
+        pytest.skip('the initial content has fewer than two venues')
+    client = browser(app)
+    everything = client.get(f'/venues/?lang={lang}').html.select_one('.count').get_text(strip=True)
+    assert everything.endswith(many) and 'found' not in everything
+    title = client.get(f'/venues/{names[0]}/?lang={lang}').html.h1.get_text(strip=True)
+    single = client.get('/venues/', params={'lang': lang, 'q': f'"{title}"'}).html.select_one('.count')
+    counted = single.get_text(strip=True)
+    assert counted == one or counted.endswith(many)

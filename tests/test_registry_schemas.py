@@ -45,3 +45,19 @@ def test_issue_form_accepts_a_good_card():
         'gender': None,
         'life_situation': None,
     }
+
+
+def test_the_birth_year_rule_reads_the_year_when_it_checks(monkeypatch):
+    """A process started in December still takes, in January, a holder who turns 16 in the new year."""
+    import datetime
+
+    from kaiku_registry import schemas
+
+    node = schemas.IssueCardSchema()['birth_year']
+    monkeypatch.setattr(schemas, 'today', lambda: datetime.date(2027, 1, 1))
+    assert node.deserialize('2011') == 2011
+    with pytest.raises(colander.Invalid):
+        node.deserialize('2012')
+    monkeypatch.setattr(schemas, 'today', lambda: datetime.date(2026, 12, 31))
+    with pytest.raises(colander.Invalid):
+        node.deserialize('2011')

@@ -128,3 +128,81 @@ def test_without_the_plugin_there_is_no_registry(make_app):
     app = make_app(**{'pyramid.includes': ''})
     with edit_site(app) as site:
         assert 'registry' not in site
+
+
+def stored(directory, read):
+    """What ``read`` finds in the registry of the test ini's database (opened read-only)."""
+    import ZODB
+    import ZODB.FileStorage
+
+    from portal import SITE_KEY
+
+    db = ZODB.DB(ZODB.FileStorage.FileStorage(str(directory / 'Data.fs'), read_only=True))
+    try:
+        with db.transaction() as conn:
+            return read(conn.root()[SITE_KEY]['registry'])
+    finally:
+        db.close()
+
+
+def test_import_dates_follow_the_forms_rule_and_nothing_is_imported(ini, tmp_path, capsys):
+    """An issue date after today in Finnish time, or before the first pilot, is refused row by row, as
+    the forms refuse them, and a bad row keeps every row out."""
+    import datetime
+
+    import colander
+
+    from kaiku_registry import today
+    from kaiku_registry.schemas import PartnerSchema
+
+    (tmp_path / 'p.csv').write_text(
+        'name,kind,municipality,region,contact_title,contact_email\nKaupunki,municipality,Nokia,Pirkanmaa,,\n'
+    )
+    (tmp_path / 's.csv').write_text(
+        'partner,name,kind,municipality,region\nKaupunki,Sosiaalitoimi,issuer,,\n'
+    )
+    assert _main([ini, 'import', 'partners', str(tmp_path / 'p.csv')]) == 0
+    assert _main([ini, 'import', 'sites', str(tmp_path / 's.csv')]) == 0
+    capsys.readouterr()
+    _main([ini, 'sites'])
+    site_id = capsys.readouterr().out.split('\t')[0]
+    tomorrow = today() + datetime.timedelta(days=1)
+    rows = [today().isoformat(), '2099-06-01', tomorrow.isoformat(), '2013-12-31']
+    rows += ['２０２６-01-15', '20260115']
+    header = 'site_id,issued,birth_year,postcode,children,gender,life_situation\n'
+    (tmp_path / 'c.csv').write_text(header + ''.join(f'{site_id},{day},1980,37100,0,,\n' for day in rows))
+    assert _main([ini, 'import', 'cards', str(tmp_path / 'c.csv')]) == 1
+    err = capsys.readouterr().err
+    assert 'line 2' not in err
+    assert 'line 3: issued: The date cannot be in the future.' in err
+    assert 'line 4: issued: The date cannot be in the future.' in err
+    assert 'line 5: issued: The date cannot be before 01.01.2014.' in err
+    assert 'line 6: issued must be a date like 2025-03-31' in err
+    assert 'line 7: issued must be a date like 2025-03-31' in err
+    assert '5 bad rows: nothing was imported' in err
+    assert stored(tmp_path, lambda registry: len(registry.cards)) == 0
+    partner = PartnerSchema()
+    for name in ('trained', 'commitment_signed'):
+        for day in ('2099-06-01', tomorrow.isoformat(), '2013-12-31'):
+            with pytest.raises(colander.Invalid):
+                partner[name].deserialize(day)
+        assert partner[name].deserialize(today().isoformat()) == today()
+
+
+@pytest.mark.parametrize('char', ['\x00', '\u202e', '\u200b', '\n'], ids=['nul', 'rlo', 'zwsp', 'newline'])
+def test_imported_texts_follow_the_single_line_rule(ini, tmp_path, capsys, char):
+    header = 'name,kind,municipality,region,contact_title,contact_email\n'
+    (tmp_path / 'p.csv').write_text(
+        header + '  Cafe\u0301-yhdistys ,issuer_ngo,Nokia,Pirkanmaa,,\n'
+        f'"Huono{char}nimi",issuer_ngo,Nokia,Pirkanmaa,,\n',
+        encoding='utf-8',
+    )
+    assert _main([ini, 'import', 'partners', str(tmp_path / 'p.csv')]) == 1
+    err = capsys.readouterr().err
+    assert f'line 3: name holds control, invisible or line-break characters (U+{ord(char):04X})' in err
+    assert '1 bad rows: nothing was imported' in err
+    assert stored(tmp_path, lambda registry: len(registry.partners)) == 0
+    (tmp_path / 'p.csv').write_text(header + '  Cafe\u0301-yhdistys ,issuer_ngo,Nokia,Pirkanmaa,,\n')
+    assert _main([ini, 'import', 'partners', str(tmp_path / 'p.csv')]) == 0
+    names = stored(tmp_path, lambda registry: [partner.name for partner in registry.partners.values()])
+    assert names == ['Café-yhdistys']

@@ -15,7 +15,7 @@ def client(tmp_path_factory):
     app = build_app(str(tmp_path_factory.mktemp('views')))
     with edit_site(app) as site:
         registry = fill_demo(site['registry'], today(), cards_per_issuer=10)
-        city = registry.add_partner('Pikkukunta', 'municipality', 'Pikkukunta', 'Pirkanmaa')
+        city = registry.add_partner('Juupajoen kunta', 'municipality', 'Juupajoki', 'Pirkanmaa')
         issuer = registry.add_site(city, 'Sosiaalitoimi', 'issuer')
         venue = registry.add_site(city, 'Museo', 'venue')
         for _ in range(3):
@@ -28,11 +28,11 @@ def client(tmp_path_factory):
 def test_impact_page_lists_municipalities(client):
     res = client.get('/registry/impact', status=200)
     options = [o['value'] for o in res.html.select('#municipality option') if o['value']]
-    assert {'Jyväskylä', 'Tampere', 'Pikkukunta'} <= set(options)
+    assert {'Jyväskylä', 'Tampere', 'Juupajoki'} <= set(options)
 
 
 def test_small_counts_are_hidden(client):
-    res = client.get('/registry/impact?municipality=Pikkukunta', status=200)
+    res = client.get('/registry/impact?municipality=Juupajoki', status=200)
     facts = [dd.text for dd in res.html.select('dl.facts dd')]
     assert facts[:2] == ['< 5', '< 5']
     assert '3' not in facts

@@ -10,7 +10,7 @@ database for RelStorage) and two app processes of ``tests/serve_app.py`` served 
   hold exactly the 4,000 answered edits.  Eight writers with no pause between edits into one BTree is the
   worst case there is: on RelStorage, whose row locks make inner BTree nodes conflict, a few requests in
   a thousand needed more than ten attempts on a busy machine, so the test app allows 20
-  (``retry.attempts``; production.ini has 5, see docs/operations.md).
+  (``retry.attempts``; production.ini has 5, see the README's "Operations").
 """
 
 import concurrent.futures

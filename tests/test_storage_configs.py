@@ -1,5 +1,5 @@
 """The storage configurations shipped in etc/ load, and an existing FileStorage moves into RelStorage with
-zodbconvert as docs/operations.md says (when a PostgreSQL server is reachable)."""
+zodbconvert as the README's "Operations" section says (when a PostgreSQL server is reachable)."""
 
 import os
 import subprocess

@@ -108,7 +108,6 @@ def test_picture_accepts_images_only(editor):
     form = editor.get('/materiaalit/@@add', params={'type': 'Venue'}).forms['edit-form']
     form['title'] = 'Museo'
     form['municipality'] = 'Turku'
-    form['region'] = 'Varsinais-Suomi'
     form['card_benefit'] = 'Ilmainen sisäänpääsy'
     check(form, 'museum')
     form['upload'] = Upload('kuva.pdf', PDF)
@@ -117,3 +116,87 @@ def test_picture_accepts_images_only(editor):
     res.forms['edit-form']['upload'] = Upload('kuva.png', PNG)
     res.forms['edit-form'].submit('save', status=303)
     assert editor.get('/materiaalit/museo/picture').content_type == 'image/png'
+
+
+# Zip bombs ------------------------------------------------------------------------------------------------
+ODT = 'application/vnd.oasis.opendocument.text'
+BOMB_BYTES = 400 * 1024 * 1024
+
+
+def zip_with(member, unpacked_bytes, others=('[Content_Types].xml', 'word/document.xml')):
+    """A zip whose ``member`` inflates to ``unpacked_bytes`` zeros, written a megabyte at a time, so the
+    test never holds more than the packed archive (about a thousandth of it)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+        for name in others:
+            archive.writestr(name, '<x/>')
+        chunk = bytes(1024 * 1024)
+        with archive.open(member, 'w') as f:
+            for _ in range(unpacked_bytes // len(chunk)):
+                f.write(chunk)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope='module')
+def odt_bomb():
+    return zip_with('mimetype', BOMB_BYTES, others=())
+
+
+@pytest.fixture
+def roomy_editor(make_app):
+    """An editor on a site with the default upload limit (20 MB), which a packed bomb fits in."""
+    app = make_app(**{'portal.load_on_start': 'false'})
+    add_user(app, 'editor', PASSWORD, roles=['Editor'])
+    browser = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com'})
+    log_in(browser, 'editor', PASSWORD)
+    form = browser.get('/@@add', params={'type': 'Folder'}).forms['edit-form']
+    form['title'] = 'Materiaalit'
+    form.submit('save', status=303)
+    return browser
+
+
+def test_an_odt_whose_mimetype_inflates_to_400_mb_is_refused_without_inflating_it(roomy_editor, odt_bomb):
+    import tracemalloc
+
+    assert len(odt_bomb) < 1024 * 1024
+    tracemalloc.start()
+    try:
+        res = add_material(roomy_editor, 'esite.odt', odt_bomb, status=400)
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 1024 * 1024, f'{peak / 1024 / 1024:.0f} MB'
+    assert 'unpacks to far more data than a document holds' in res.text
+
+
+@pytest.mark.parametrize(
+    ('filename', 'member'),
+    [('lomake.docx', 'word/document.xml'), ('taulukko.xlsx', 'xl/workbook.xml')],
+)
+def test_office_archives_are_refused_by_their_declared_sizes(roomy_editor, filename, member):
+    others = ('[Content_Types].xml', 'word/document.xml', 'xl/workbook.xml')
+    bomb = zip_with(member, 50 * 1024 * 1024, others=[name for name in others if name != member])
+    res = add_material(roomy_editor, filename, bomb, status=400)
+    assert 'unpacks to far more data than a document holds' in res.text
+
+
+def test_an_archive_with_too_many_members_is_refused(roomy_editor):
+    from portal.forms import ZIP_MAX_MEMBERS
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w') as archive:
+        archive.writestr('[Content_Types].xml', '<Types/>')
+        archive.writestr('word/document.xml', '<document/>')
+        for n in range(ZIP_MAX_MEMBERS):
+            archive.writestr(f'word/media/{n}.xml', '')
+    res = add_material(roomy_editor, 'lomake.docx', buffer.getvalue(), status=400)
+    assert 'unpacks to far more data than a document holds' in res.text
+
+
+def test_a_real_odt_is_still_accepted(roomy_editor):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo('mimetype'), ODT)  # stored first, as ODF asks
+        archive.writestr('content.xml', '<office:document-content/>' + ' ' * 50_000)
+    add_material(roomy_editor, 'esite.odt', buffer.getvalue())
+    assert roomy_editor.get('/materiaalit/esite/download').content_type == ODT

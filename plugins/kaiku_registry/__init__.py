@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import transaction
 from pyramid.events import ApplicationCreated
-from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.settings import asbool
 
 from kaiku_registry.i18n import _
 from portal import SITE_KEY
 from portal.forms import ItemSchema
+from portal.security import session_secret
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class RegistrySettings:
     signing_key: str | None
     retention_years: int
     regional_only: bool
+    #: How long a door check may be used to record the visit, in seconds.
+    door_check_lifetime: int = 300
 
     @classmethod
     def from_settings(cls, settings):
@@ -44,6 +46,7 @@ class RegistrySettings:
             signing_key=settings.get('kaiku_registry.signing_key') or None,
             retention_years=int(settings.get('kaiku_registry.retention_years', 2)),
             regional_only=asbool(settings.get('kaiku_registry.regional_only', False)),
+            door_check_lifetime=int(settings.get('kaiku_registry.door_check_lifetime', 300)),
         )
 
 
@@ -113,12 +116,20 @@ def includeme(config):
         addable_to=(),
         default_state='private',
         dumpable=False,
+        # The plugin owns /registry (cards, visits, partners, keys): content management may not delete,
+        # move or rename it, whoever asks.
+        protected=True,
     )
     from kaiku_registry import codes
 
     key = load_signing_key(config.registry.registry_settings.signing_key)
     config.registry.registry_signing_key = key
     config.registry.registry_public_key = codes.public_key_raw(key) if key else None
+    # The door check tokens are signed with a key derived from the session secret (see codes.DoorChecks).
+    config.registry.registry_door_checks = codes.DoorChecks(
+        session_secret(config.get_settings()).encode('utf-8'),
+        lifetime=config.registry.registry_settings.door_check_lifetime,
+    )
     use = 'registry.use'
     config.add_role('VenueStaff', _('Venue staff'), (use, 'registry.door'))
     config.add_role('IssuerStaff', _('Issuer staff'), (use, 'registry.issue'))
@@ -131,9 +142,7 @@ def includeme(config):
     config.add_subscriber(ensure_registry, ApplicationCreated)
     config.add_subscriber(warm_templates, ApplicationCreated)
     config.add_translation_dirs('kaiku_registry:locale/')
-    config.add_static_view(
-        'registry-static', 'kaiku_registry:static/', cache_max_age=3600, permission=NO_PERMISSION_REQUIRED
-    )
+    config.add_static_files('registry-static', 'kaiku_registry:static/')
     config.include('kaiku_registry.api')
     config.include('kaiku_registry.workspace')
     config.scan('kaiku_registry.views')

@@ -9,13 +9,20 @@ The QR code carries the code, the last day of validity and the number of childre
 registry's Ed25519 key, so a door device holding the public key can check a scanned card without the
 server.  The registry stays authoritative: a card closed after printing still verifies offline until its
 date, which the door view says plainly.
+
+A door check hands the page a :class:`DoorChecks` token: the proof, signed by the server, that this user
+of this site checked this card a moment ago.  Recording a visit needs that proof, once.
 """
 
 import base64
 import datetime
+import hashlib
+import hmac
 import io
 import re
 import secrets
+import time
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -121,7 +128,8 @@ def verify_payload(public_raw, payload):
     """Check a scanned payload's signature; return ``(code, valid_until, children)``."""
     try:
         prefix, code, until, children, signature = payload.strip().split('.')
-        if prefix != PAYLOAD_PREFIX or not is_valid(code) or not children.isdigit():
+        ascii_numbers = re.fullmatch(r'[0-9]{8}', until) and re.fullmatch(r'[0-9]{1,2}', children)
+        if prefix != PAYLOAD_PREFIX or not is_valid(code) or not ascii_numbers:
             raise PayloadError('not a Kaikukortti code')
         Ed25519PublicKey.from_public_bytes(public_raw).verify(
             _unb64(signature), f'{prefix}.{code}.{until}.{children}'.encode('ascii')
@@ -144,6 +152,67 @@ def read(text, public_raw):
             return verify_payload(public_raw, text)[0]
         return parse(text.split('.')[1])
     return parse(text)
+
+
+# Door checks -------------------------------------------------------------------------------------
+class DoorCheckError(ValueError):
+    """A door check token that cannot be used: ``reason`` is ``'missing'``, ``'forged'`` (altered, or
+    made for another site, user or session) or ``'expired'``."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DoorCheck:
+    """What a valid door check token says: the card checked, the token's nonce and when it runs out."""
+
+    card_id: int
+    nonce: str
+    expires: datetime.datetime
+
+
+class DoorChecks:
+    """Short-lived signed tokens that carry a door check over to the recording of the visit.
+
+    The door's check answer holds a token ``<card id>.<issued>.<nonce>.<mac>``: an HMAC-SHA256, under a
+    key of its own, over the card's internal id, the site, the user and the session id, the time of issue
+    and a random nonce.  The site, the user and the session are not in the token: the server puts in the
+    requester's own, so a token made for anyone else fails like an altered one.  A token lasts
+    ``lifetime`` seconds; that it is used once only is the registry's to enforce (the nonce is kept on the
+    card, see :meth:`kaiku_registry.models.Registry.record_visit`).  ``clock`` gives the time in seconds.
+    """
+
+    def __init__(self, key, lifetime=300, clock=time.time):
+        self.key = hashlib.sha256(b'kaiku_registry door check\0' + key).digest()
+        self.lifetime = lifetime
+        self.clock = clock
+
+    def _mac(self, card_id, site_id, login, session_id, issued, nonce):
+        message = '\0'.join(str(part) for part in (card_id, site_id, login, session_id, issued, nonce))
+        return _b64(hmac.new(self.key, message.encode('utf-8'), hashlib.sha256).digest())
+
+    def issue(self, card_id, site_id, login, session_id):
+        issued = int(self.clock())
+        nonce = secrets.token_urlsafe(12)
+        return f'{card_id}.{issued}.{nonce}.{self._mac(card_id, site_id, login, session_id, issued, nonce)}'
+
+    def read(self, token, site_id, login, session_id):
+        """The :class:`DoorCheck` of ``token`` for this requester; :class:`DoorCheckError` otherwise."""
+        if not token:
+            raise DoorCheckError('missing')
+        parts = token.split('.') if isinstance(token, str) and token.isascii() and len(token) < 200 else ()
+        if len(parts) != 4 or not all(re.fullmatch(r'[0-9]{1,20}', part) for part in parts[:2]):
+            raise DoorCheckError('forged')
+        card_id, issued, nonce, mac = int(parts[0]), int(parts[1]), parts[2], parts[3]
+        if not hmac.compare_digest(mac, self._mac(card_id, site_id, login, session_id, issued, nonce)):
+            raise DoorCheckError('forged')
+        now = self.clock()
+        if not issued - 60 <= now <= issued + self.lifetime:
+            raise DoorCheckError('expired')
+        expires = datetime.datetime.fromtimestamp(issued + self.lifetime, datetime.UTC)
+        return DoorCheck(card_id, nonce, expires)
 
 
 # Pictures of the code -----------------------------------------------------------------------------

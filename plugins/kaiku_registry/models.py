@@ -17,12 +17,17 @@ municipality and a site, each in total and per month), every slice a :class:`Tal
 (see :meth:`Registry.counts`).  Open cards are counted the same way by their last day of validity
 (:attr:`Registry.open_tallies`), so "valid now" and "expiring soon" read a dozen small objects.
 
+A partner's or site's municipality is always one of :mod:`portal.places`' municipalities, stored by its
+official Finnish name, and its region is derived from it (a value given for the region must agree), so a
+place lies in exactly one region.  A coordinator's area is such a municipality or region.
+
 The rules of the card are methods here and in :mod:`kaiku_registry.rules`; nothing here sees a request.
 """
 
 import datetime
 import functools
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -36,7 +41,10 @@ from pyramid.authorization import Allow, Everyone
 from ZODB.POSException import ConflictError
 
 from kaiku_registry import codes
+from portal import places
 from portal.resources.base import Item
+
+log = logging.getLogger(__name__)
 
 PARTNER_KINDS = ('municipality', 'wellbeing_county', 'issuer_ngo', 'venue_operator', 'kaikukeskus')
 SITE_KINDS = ('issuer', 'venue')
@@ -63,8 +71,12 @@ TRAINING_WARNING = datetime.timedelta(days=60)
 TRAINING_STATUSES = ('never', 'overdue', 'due_soon', 'ok')
 
 VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
+#: str.isdigit() is true of '٤' and '４' too.
+ASCII_DIGITS = frozenset('0123456789')
 #: The shape of the stored registry this code writes (see :meth:`Registry.upgrade`).
-SHAPE = 3
+SHAPE = 4
+#: The kinds of area a coordinator may answer for.
+AREA_KINDS = ('municipality', 'region')
 
 
 class RuleError(ValueError):
@@ -121,7 +133,46 @@ def site_time_key(visit):
     return (visit.site_id, visit.recorded_at.astimezone(datetime.UTC).date(), visit.id)
 
 
-class Partner(Persistent):
+def place_of(municipality, region=None):
+    """The table's municipality for a code or a Finnish or Swedish name; ``region``, when given, must be
+    its region (by code or name).  Raises :class:`RuleError` otherwise."""
+    place = places.find_municipality(municipality)
+    if place is None:
+        raise RuleError('bad_municipality', f'unknown municipality {municipality!r}')
+    if region not in (None, '') and places.region_named(region) != place.region:
+        raise RuleError('bad_region', f'{place.name_fi} does not lie in {region!r}')
+    return place
+
+
+def area_place(kind, name):
+    """The table's municipality or region an area ``(kind, name)`` names, or None."""
+    if kind == 'municipality':
+        return places.find_municipality(name)
+    if kind == 'region':
+        return places.region_named(name)
+    return None
+
+
+def in_area(area, municipality):
+    """True when ``municipality`` (a stored name) lies in ``area`` ``(kind, name)``; an unknown place or
+    area lies in none."""
+    place = places.municipality_named(municipality)
+    found = area_place(*area) if area else None
+    if place is None or found is None:
+        return False
+    return found == (place if area[0] == 'municipality' else place.region)
+
+
+class _Placed:
+    """A partner's or site's wellbeing services county, derived from its municipality."""
+
+    @property
+    def county(self):
+        place = places.municipality_named(self.municipality)
+        return place.county.name_fi if place is not None and place.county is not None else ''
+
+
+class Partner(_Placed, Persistent):
     """An organisation of the network, its contact person (by title and work contact) and commitment."""
 
     def __init__(self, id, name, kind, municipality, region, contact_title='', contact_email=''):
@@ -154,7 +205,7 @@ class Partner(Persistent):
         return 'due_soon' if due - today <= TRAINING_WARNING else 'ok'
 
 
-class PartnerSite(Persistent):
+class PartnerSite(_Placed, Persistent):
     """A toimipiste: the unit of a partner that issues cards or receives visitors.  Access is per site."""
 
     def __init__(self, id, partner_id, name, kind, municipality, region, venue_path=''):
@@ -178,6 +229,9 @@ class Card(Persistent):
     life_situation = None
     first_use = None
     uses = 0
+    #: ``(nonce, expires)`` of the door checks already used to record a visit and not yet run out, so
+    #: that a check records one visit only; kept on the card, which every visit writes anyway.
+    door_checks = ()
 
     def __init__(self, id, code, site_id, municipality, valid_from, valid_until, birth_year, postcode,
                  children, community=False):  # fmt: skip
@@ -441,9 +495,13 @@ class ApiToken(Persistent):
 
 
 def _update(record, kinds, values):
-    """Set ``values`` on a partner or site whose kind must stay one of ``kinds``; nothing is set otherwise."""
+    """Set ``values`` on a partner or site whose kind must stay one of ``kinds``; nothing is set otherwise.
+    A new municipality brings its region with it."""
     if values.get('kind', record.kind) not in kinds:
         raise RuleError('bad_kind', f'unknown kind {values["kind"]!r}')
+    if 'municipality' in values or 'region' in values:
+        place = place_of(values.get('municipality', record.municipality), values.get('region'))
+        values = {**values, 'municipality': place.name_fi, 'region': place.region.name_fi}
     for name, value in values.items():
         setattr(record, name, value)
     return record
@@ -515,32 +573,33 @@ class Registry(Item):
         return self.sites.get(site_id) if site_id is not None else None
 
     def set_area(self, login, kind, name):
-        if kind not in ('municipality', 'region'):
+        """Make ``login`` answer for a municipality or region of the table (by code or name)."""
+        found = area_place(kind, name)
+        if found is None:
             raise RuleError('bad_area', 'An area is a municipality or a region.')
-        self.areas[login] = (kind, name)
+        self.areas[login] = (kind, found.name_fi)
 
     def area_of(self, login):
         return self.areas.get(login) if login else None
 
     # partners and sites ---------------------------------------------------------------------------
-    def add_partner(self, name, kind, municipality, region, **contact):
+    def add_partner(self, name, kind, municipality, region=None, **contact):
+        """A new partner in ``municipality`` (a code or name of the table); its region is derived."""
         if kind not in PARTNER_KINDS:
             raise RuleError('bad_kind', f'unknown partner kind {kind!r}')
-        partner = Partner(self._new_id(self.partners), name, kind, municipality, region, **contact)
+        place = place_of(municipality, region)
+        partner = Partner(
+            self._new_id(self.partners), name, kind, place.name_fi, place.region.name_fi, **contact
+        )
         self.partners[partner.id] = partner
         return partner
 
     def add_site(self, partner, name, kind, municipality=None, region=None, venue_path=''):
         if kind not in SITE_KINDS:
             raise RuleError('bad_kind', f'unknown site kind {kind!r}')
+        place = place_of(municipality or partner.municipality, region)
         site = PartnerSite(
-            self._new_id(self.sites),
-            partner.id,
-            name,
-            kind,
-            municipality or partner.municipality,
-            region or partner.region,
-            venue_path,
+            self._new_id(self.sites), partner.id, name, kind, place.name_fi, place.region.name_fi, venue_path
         )
         self.sites[site.id] = site
         return site
@@ -591,7 +650,7 @@ class Registry(Item):
                 raise RuleError('too_young', 'The holder must be 16 or over, or turn 16 this year.')
             if birth_year < today.year - MAXIMUM_AGE:
                 raise RuleError('bad_birth_year', 'The birth year is not plausible.')
-            if not (isinstance(postcode, str) and len(postcode) == 5 and postcode.isdigit()):
+            if not (isinstance(postcode, str) and len(postcode) == 5 and set(postcode) <= ASCII_DIGITS):
                 raise RuleError('bad_postcode', 'A postcode has five digits.')
         if not isinstance(children, int) or not 0 <= children <= MAX_CHILDREN:
             raise RuleError('bad_children', f'The number of children must be from 0 to {MAX_CHILDREN}.')
@@ -766,10 +825,20 @@ class Registry(Item):
         )
 
     def record_visit(self, card, site, day, sector, children=0, assistant=False, event='', course=False,
-                     now=None):  # fmt: skip
-        """Record one use of a valid card at a venue site; the rules of child tickets are checked here."""
+                     now=None, check=None):  # fmt: skip
+        """Record one use of a valid card at a venue site; the rules of child tickets are checked here.
+
+        ``check`` is the door check the visit is recorded on (a :class:`~kaiku_registry.codes.DoorCheck`,
+        whose token the caller has verified): each check records one visit only.
+        """
+        now = now or datetime.datetime.now(datetime.UTC)
         if site.kind != 'venue' or not site.active:
             raise RuleError('not_venue', 'Visits are recorded by an active venue site.')
+        if check is not None:
+            if check.card_id != card.id:
+                raise RuleError('other_card', 'The check was made for another card.')
+            if any(nonce == check.nonce for nonce, _expires in card.door_checks):
+                raise RuleError('check_used', 'This check has recorded a visit already.')
         status = card.status(day)
         if status != VALID:
             raise RuleError(status, f'The card is {status}.')
@@ -791,8 +860,11 @@ class Registry(Item):
             bool(assistant),
             event,
             bool(course),
-            now or datetime.datetime.now(datetime.UTC),
+            now,
         )
+        if check is not None:
+            kept = tuple((nonce, expires) for nonce, expires in card.door_checks if expires >= now)
+            card.door_checks = (*kept, (check.nonce, check.expires))
         self.visits[visit.id] = visit
         self.visits_by_site_time.add(site_time_key(visit))
         ids = self.visit_ids_by_card.get(card.id)
@@ -954,20 +1026,24 @@ class Registry(Item):
         ``open_by_expiry`` / ``open_by_site_expiry`` into :attr:`open_tallies`.  Nothing is lost: the
         totals before and after are the same.
 
-        Shape 2 → 3: :attr:`visits_by_site_time` is keyed by the day a visit was recorded instead of its
+        Shape 2 → 3: places typed as free text become the municipality table's (:meth:`_settle_places`).
+
+        Shape 3 → 4: :attr:`visits_by_site_time` is keyed by the day a visit was recorded instead of its
         time, and holds every visit (registries made before it existed held only later ones); it is
         made again from the visits.
         """
         if self.shape >= SHAPE:
             return False
         if self.shape < 2:
-            self._upgrade_to_2()
+            self._move_counters()
         if self.shape < 3:
+            self._settle_places()
+        if self.shape < 4:
             self.visits_by_site_time = SiteTimeSet(site_time_key(visit) for visit in self.visits.values())
         self.shape = SHAPE
         return True
 
-    def _upgrade_to_2(self):
+    def _move_counters(self):
         if self.tallies is None:
             self.tallies = OOBTree()
         if self.open_tallies is None:
@@ -984,6 +1060,78 @@ class Registry(Item):
         for name in ('aggregates', 'open_by_expiry', 'open_by_site_expiry'):
             if name in old:
                 delattr(self, name)
+
+    def _settle_places(self):
+        """Give every partner, site, card, coordinator's area and pilot end the table's name of its
+        municipality (or region), and partners and sites the region of their municipality, whatever
+        region was typed; the statistics' keys take the same names.  A value the table does not know is
+        logged and kept as it was: it lies in no area, so no coordinator's scope reaches it until it is
+        corrected."""
+        names = {}
+
+        def settle(value, what):
+            if value not in names:
+                place = places.find_municipality(value)
+                names[value] = place.name_fi if place else value
+                if place is None:
+                    log.warning('registry: %s has an unknown municipality %r (in no area)', what, value)
+            return names[value]
+
+        for kind, records in (('partner', self.partners), ('site', self.sites)):
+            for record in records.values():
+                municipality = settle(record.municipality, f'{kind} {record.id}')
+                place = places.municipality_named(municipality)
+                region = place.region.name_fi if place else record.region
+                if (record.municipality, record.region) != (municipality, region):
+                    record.municipality, record.region = municipality, region
+        for card in self.cards.values():
+            if card.municipality and settle(card.municipality, f'card {card.id}') != card.municipality:
+                card.municipality = names[card.municipality]
+        for login, (kind, name) in list(self.areas.items()):
+            found = area_place(kind, name)
+            if found is None:
+                log.warning('registry: the area %r of %s is unknown; it covers no place', name, login)
+            elif found.name_fi != name:
+                self.areas[login] = (kind, found.name_fi)
+        for municipality, day in list(self.pilot_ends.items()):
+            settled = settle(municipality, 'a pilot end')
+            if settled != municipality:
+                del self.pilot_ends[municipality]
+                self.pilot_ends[settled] = day
+        self._rekey(self.tallies, names)
+        self._rekey(self.open_tallies, names)
+
+    @staticmethod
+    def _rekey(tree, names):
+        """Move the tallies of ``tree`` whose municipality or region got the table's name under the new
+        keys, adding up tallies that meet.  A count keeps the region it was made in (a card's home
+        municipality is counted in the issuing site's region), so regions are renamed, not derived."""
+        regions = {}
+
+        def region(name):
+            if name not in regions:
+                found = places.region_named(name)
+                regions[name] = found.name_fi if found else name
+            return regions[name]
+
+        moved = {}
+        for key in list(tree.keys()):
+            family = key[0]
+            if family in ('area', 'area-month', 'site', 'site-month'):
+                new = (family, region(key[1]), names.get(key[2], key[2]), *key[3:])
+            elif family in ('region', 'region-month'):
+                new = (family, region(key[1]), *key[2:])
+            else:
+                continue
+            if new != key:
+                moved.setdefault(new, []).append(tree.pop(key))
+        for new, tallies in moved.items():
+            target = tree.get(new)
+            if target is None:
+                target = tree[new] = Tally()
+            for tally in tallies:
+                for entry, count in tally.items():
+                    target.add(entry, count)
 
     # API tokens ------------------------------------------------------------------------------------
     def new_token(self, site, now=None):

@@ -9,6 +9,7 @@ ERROR_CODES = [
     'bad_request',
     'not_found',
     'rate_limited',
+    'too_large',
     'unknown',
     'expired',
     'closed',
@@ -20,6 +21,8 @@ ERROR_CODES = [
     'other_site',
     'too_late',
     'undone',
+    'busy',
+    'server_error',
 ]
 
 _error = {
@@ -35,6 +38,9 @@ _error = {
 
 
 def _errors(*statuses):
+    # Every operation may also answer 503 (``busy``, with Retry-After: a conflict that survived every
+    # attempt) and 500 (``server_error``).
+    statuses = (*statuses, 500, 503)
     return {
         str(status): {
             'description': 'An error with a stable code and a message.',
@@ -80,7 +86,7 @@ def document(server_url):
                     'requestBody': _body('CodeRequest'),
                     'responses': {
                         '200': _json('Verification', 'The card status (also for unknown codes).'),
-                        **_errors(400, 401, 429),
+                        **_errors(400, 401, 413, 429),
                     },
                 }
             },
@@ -91,7 +97,7 @@ def document(server_url):
                     'requestBody': _body('VisitRequest'),
                     'responses': {
                         '201': _json('Visit', 'The visit recorded.'),
-                        **_errors(400, 401, 409, 429),
+                        **_errors(400, 401, 409, 413, 429),
                     },
                 }
             },
@@ -102,7 +108,7 @@ def document(server_url):
                     'requestBody': _body('UndoRequest'),
                     'responses': {
                         '200': _json('Visit', 'The visit, now undone.'),
-                        **_errors(400, 401, 404, 409),
+                        **_errors(400, 401, 404, 409, 413),
                     },
                 }
             },
@@ -110,7 +116,7 @@ def document(server_url):
                 'get': {
                     'summary': "This site's visits by month and sector",
                     'operationId': 'statistics',
-                    'responses': {'200': _json('Statistics', 'Counts for the site.'), **_errors(401)},
+                    'responses': {'200': _json('Statistics', 'Counts for the site.'), **_errors(401, 413)},
                 }
             },
         },
@@ -124,6 +130,7 @@ def document(server_url):
                     'properties': {
                         'code': {
                             'type': 'string',
+                            'minLength': 1,
                             'maxLength': 200,
                             'description': 'The printed code (any case, dashes) or a scanned QR payload.',
                         }
@@ -144,7 +151,7 @@ def document(server_url):
                     'type': 'object',
                     'required': ['code', 'sector'],
                     'properties': {
-                        'code': {'type': 'string', 'maxLength': 200},
+                        'code': {'type': 'string', 'minLength': 1, 'maxLength': 200},
                         'sector': {'type': 'string', 'enum': ['culture', 'education', 'science', 'sport']},
                         'children': {'type': 'integer', 'minimum': 0, 'default': 0},
                         'course': {'type': 'boolean', 'default': False},

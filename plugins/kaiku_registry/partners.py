@@ -5,6 +5,13 @@ only the partners and sites in it: a record of another area is answered as not f
 for an id that does not exist, so nothing of it leaks.  A national administrator sees every area and alone
 may make another national administrator.
 
+Places come from the portal's municipality table (:mod:`portal.places`): the forms offer its municipalities,
+and a record's region is derived from its municipality, never typed, so nobody can file a Tampere partner
+under Keski-Suomi.  A change is checked against the requester's area on every record it touches, both as
+it is and as it will be: the partner, the site, the person, the site the person acts for and the area
+they coordinate.  Nobody changes their own roles, and nobody grants or removes a role over a place outside
+their area.
+
 Every change is a POST carrying the CSRF token (Pyramid checks it before the view runs), is validated whole
 by a colander schema before anything is written, and is written to the audit log.  Users themselves (login
 names, passwords) are made on the portal's own users page; here a coordinator links an existing login to
@@ -23,17 +30,16 @@ from pyramid.view import view_config
 
 from kaiku_registry import HELSINKI, today
 from kaiku_registry.i18n import _
-from kaiku_registry.models import TRAINING_STATUSES, Registry
+from kaiku_registry.models import AREA_KINDS, TRAINING_STATUSES, Registry, area_place, in_area
 from kaiku_registry.schemas import (
     PARTNER_KIND_TITLES,
     SITE_KIND_TITLES,
     TRAINING_TITLES,
     PartnerSchema,
     SiteSchema,
-    no_identifiers,
 )
 from kaiku_registry.views import ROLE_TITLES, post, query
-from portal import audit
+from portal import audit, places
 from portal.security import LOGIN_RE, MANAGE_USERS, get_principals, normalize_login
 
 TEMPLATES = 'kaiku_registry:templates/'
@@ -42,14 +48,13 @@ PARTNER_FIELDS = (
     'name',
     'kind',
     'municipality',
-    'region',
     'contact_title',
     'contact_email',
     'contact_phone',
     'commitment_signed',
     'trained',
 )
-SITE_FIELDS = ('name', 'kind', 'municipality', 'region', 'venue_path', 'active')
+SITE_FIELDS = ('name', 'kind', 'municipality', 'venue_path', 'active')
 REGISTRY_ROLES = ('VenueStaff', 'IssuerStaff', 'Coordinator', 'NationalAdmin')
 #: Roles a coordinator may never change: whoever holds them is beyond a coordinator's reach.
 HIGHER_ROLES = ('NationalAdmin', 'Administrator')
@@ -65,11 +70,10 @@ class Scope:
     national: bool
     area: tuple | None
 
-    def covers(self, municipality, region):
-        if self.national:
-            return True
-        kind, name = self.area
-        return (municipality if kind == 'municipality' else region) == name
+    def covers(self, municipality):
+        """True when the place ``municipality`` lies in the area.  A stored region is not trusted:
+        the table says which region a municipality lies in, and an unknown place lies in no area."""
+        return self.national or in_area(self.area, municipality)
 
 
 def scope_of(context, request):
@@ -95,14 +99,14 @@ def record_id(request, name='id'):
 
 def partner_in_scope(context, scope, partner_id):
     partner = context.partners.get(partner_id) if partner_id is not None else None
-    if partner is None or not scope.covers(partner.municipality, partner.region):
+    if partner is None or not scope.covers(partner.municipality):
         raise not_found()
     return partner
 
 
 def site_in_scope(context, scope, site_id):
     site = context.sites.get(site_id) if site_id is not None else None
-    if site is None or not scope.covers(site.municipality, site.region):
+    if site is None or not scope.covers(site.municipality):
         raise not_found()
     return site
 
@@ -133,15 +137,37 @@ def page_values(context, request, scope, **values):
         'training_titles': TRAINING_TITLES,
         'choice_title': choice_title,
         'can_add_users': bool(request.has_permission(MANAGE_USERS, find_root(context))),
+        'place': place_title(request),
+        'municipality_choices': municipality_choices(request, scope),
         'pm': get_renderer(TEMPLATES + 'partners_macros.pt').implementation(),
         **values,
     }
 
 
-def out_of_area(errors, scope, municipality, region):
-    if not scope.covers(municipality, region):
-        message = _('This place is outside your area.')
-        errors['municipality' if scope.area[0] == 'municipality' else 'region'] = message
+def out_of_area(errors, scope, municipality):
+    if not scope.covers(municipality):
+        errors['municipality'] = _('This place is outside your area.')
+
+
+def municipality_choices(request, scope):
+    """``(Finnish name, title in the reader's language)`` of the municipalities the requester may choose."""
+    language = request.localizer.locale_name
+    return [
+        (place.name_fi, title)
+        for code, title in places.municipality_choices(language)
+        if scope.covers((place := places.municipality(code)).name_fi)
+    ]
+
+
+def place_title(request):
+    """A function that shows a stored municipality or region in the reader's language."""
+    language = request.localizer.locale_name
+
+    def title(name):
+        found = places.municipality_named(name) or places.region_named(name) or places.county_named(name)
+        return found.title(language) if found else name
+
+    return title
 
 
 def count_by(rows, value_of, prefix):
@@ -212,7 +238,7 @@ def partners(context, request):
             'sites': site_counts.get(partner.id, 0),
         }
         for partner in context.partners.values()
-        if scope.covers(partner.municipality, partner.region)
+        if scope.covers(partner.municipality)
     ]
     municipalities = sorted({row['partner'].municipality for row in rows})
     wanted = {name: query(request, name) or '' for name in ('municipality', 'kind', 'training', 'sort')}
@@ -270,7 +296,7 @@ def read_partner(request, scope):
     except colander.Invalid as e:
         return None, cstruct, errors_of(request, e)
     errors = {}
-    out_of_area(errors, scope, values['municipality'], values['region'])
+    out_of_area(errors, scope, values['municipality'])
     if errors:
         return None, cstruct, {k: request.localizer.translate(v) for k, v in errors.items()}
     return values, cstruct, {}
@@ -296,13 +322,12 @@ def partner_page(context, request, scope, partner, **extra):
         values=partner_form_values(partner),
         labels=labels_of(
             PartnerSchema(),
-            region_help=_('e.g. Keski-Suomi or Pirkanmaa'),
             trained_help=_('Staff are trained every year; the training is valid for 365 days.'),
         ),
         training=partner.training_status(day) if partner else None,
         due=partner.training_due() if partner else None,
         sites=sorted(
-            (s for s in context.sites_of_partner(partner) if scope.covers(s.municipality, s.region)),
+            (s for s in context.sites_of_partner(partner) if scope.covers(s.municipality)),
             key=lambda s: s.name.lower(),
         )
         if partner
@@ -322,8 +347,8 @@ def partner_page(context, request, scope, partner, **extra):
 def partner_add_form(context, request):
     scope = scope_of(context, request)
     page = partner_page(context, request, scope, None)
-    if not scope.national:
-        page['values'][scope.area[0]] = scope.area[1]
+    if not scope.national and scope.area[0] == 'municipality':
+        page['values']['municipality'] = scope.area[1]
     return page
 
 
@@ -335,7 +360,7 @@ def partner_add(context, request):
         return render(
             request, 'partner.pt', partner_page(context, request, scope, None, values=cstruct, errors=errors)
         )
-    partner = context.add_partner(values['name'], values['kind'], values['municipality'], values['region'])
+    partner = context.add_partner(values['name'], values['kind'], values['municipality'])
     context.update_partner(partner, **values)
     audit.record(request, 'registry.partner.add', detail={'partner': partner.id, 'fields': sorted(values)})
     return HTTPSeeOther(request.resource_url(context, 'partner', query={'id': partner.id, 'saved': 1}))
@@ -393,7 +418,7 @@ def sites(context, request):
     rows = [
         {'site': site, 'partner': context.partners.get(site.partner_id), 'people': members.get(site.id, 0)}
         for site in context.sites.values()
-        if scope.covers(site.municipality, site.region)
+        if scope.covers(site.municipality)
     ]
     municipalities = sorted({row['site'].municipality for row in rows})
     wanted = {name: query(request, name) or '' for name in ('municipality', 'kind', 'active', 'sort')}
@@ -450,7 +475,7 @@ def site_form_values(site=None, partner=None):
         values = dict.fromkeys(SITE_FIELDS, '')
         values['active'] = True
         if partner is not None:
-            values.update(municipality=partner.municipality, region=partner.region)
+            values.update(municipality=partner.municipality)
         return values
     return {name: getattr(site, name) for name in SITE_FIELDS}
 
@@ -463,7 +488,7 @@ def read_site(context, request, scope):
     except colander.Invalid as e:
         return None, cstruct, errors_of(request, e)
     errors = {}
-    out_of_area(errors, scope, values['municipality'], values['region'])
+    out_of_area(errors, scope, values['municipality'])
     if errors:
         return None, cstruct, {k: request.localizer.translate(v) for k, v in errors.items()}
     if values['venue_path'] and not values['venue_path'].endswith('/'):
@@ -514,7 +539,7 @@ def site_add(context, request):
             'site.pt',
             site_page(context, request, scope, None, partner, values=cstruct, errors=errors),
         )
-    site = context.add_site(partner, values['name'], values['kind'], values['municipality'], values['region'])
+    site = context.add_site(partner, values['name'], values['kind'], values['municipality'])
     context.update_site(site, **values)
     audit.record(request, 'registry.site.add', detail={'site': site.id, 'partner': partner.id})
     return HTTPSeeOther(request.resource_url(context, 'site', query={'id': site.id, 'saved': 1}))
@@ -573,16 +598,29 @@ def site_tokens(context, request):
 
 # People ----------------------------------------------------------------------------------------------
 def area_in_scope(context, scope, kind, name):
-    """True when a coordinator of ``scope`` may give the area ``(kind, name)`` to someone."""
+    """True when a coordinator of ``scope`` holds the area ``(kind, name)``: their own area, or a
+    municipality of their region, as the municipality table says (never the records, which a coordinator
+    writes).  An area the table does not know is in nobody's scope but a national administrator's."""
     if scope.national:
         return True
-    own_kind, own_name = scope.area
-    if (kind, name) == (own_kind, own_name):
+    found, own = area_place(kind, name), area_place(*scope.area)
+    if found is None or own is None:
+        return False
+    if (kind, found) == (scope.area[0], own):
         return True
-    if own_kind == 'region' and kind == 'municipality':
-        places = [*context.sites.values(), *context.partners.values()]
-        return any(p.municipality == name and p.region == own_name for p in places)
-    return False
+    return scope.area[0] == 'region' and kind == 'municipality' and found.region == own
+
+
+def area_choices(request, scope):
+    """``[(kind, [(name, title), ...]), ...]``: the regions and municipalities the requester may give a
+    coordinator, titles in the reader's language."""
+    language = request.localizer.locale_name
+    regions = [
+        (region.name_fi, title)
+        for code, title in places.region_choices(language)
+        if area_in_scope(None, scope, 'region', (region := places.region(code)).name_fi)
+    ]
+    return [('region', regions), ('municipality', municipality_choices(request, scope))]
 
 
 def within_reach(context, scope, user):
@@ -593,9 +631,7 @@ def within_reach(context, scope, user):
         return False
     site = context.site_of(user.login)
     area = context.area_of(user.login)
-    if site is None and area is None:
-        return True
-    if site is not None and not scope.covers(site.municipality, site.region):
+    if site is not None and not scope.covers(site.municipality):
         return False
     return area is None or area_in_scope(context, scope, *area)
 
@@ -622,7 +658,7 @@ def people(context, request):
     rows = []
     for login, site_id in context.members.items():
         site = context.sites.get(site_id)
-        if site is not None and scope.covers(site.municipality, site.region):
+        if site is not None and scope.covers(site.municipality):
             rows.append({'login': login, 'site': site, 'area': context.area_of(login)})
     listed = {row['login'] for row in rows}
     for login, area in context.areas.items():
@@ -641,7 +677,7 @@ def person_page(context, request, scope, user, **extra):
     site = context.site_of(user.login)
     area = context.area_of(user.login)
     sites_in_scope = sorted(
-        (s for s in context.sites.values() if scope.covers(s.municipality, s.region)),
+        (s for s in context.sites.values() if scope.covers(s.municipality)),
         key=lambda s: (s.municipality, s.name),
     )
     page = page_values(
@@ -651,6 +687,7 @@ def person_page(context, request, scope, user, **extra):
         user=user,
         roles=[(name, ROLE_TITLES[name]) for name in grantable_roles(scope)],
         area_kinds=AREA_KIND_TITLES,
+        area_choices=area_choices(request, scope),
         site_choices=sites_in_scope,
         values={
             'site': str(site.id) if site else '',
@@ -696,7 +733,7 @@ def read_person(context, request, scope):
             site = context.sites.get(int(cstruct['site']))
         except ValueError:
             site = None
-        if site is None or not scope.covers(site.municipality, site.region):
+        if site is None or not scope.covers(site.municipality):
             errors['site'] = _('Choose a site of your area.')
             site = None
     for role, kind in (('VenueStaff', 'venue'), ('IssuerStaff', 'issuer')):
@@ -709,18 +746,13 @@ def read_person(context, request, scope):
     area = None
     if 'Coordinator' in roles:
         kind, name = cstruct['area_kind'], cstruct['area_name']
-        if kind not in dict(AREA_KIND_TITLES) or not name or len(name) > 100:
+        found = area_place(kind, name) if kind in AREA_KINDS else None
+        if found is None:
             errors['area_name'] = _('A coordinator needs an area: a municipality or a region.')
+        elif not area_in_scope(context, scope, kind, found.name_fi):
+            errors['area_name'] = _('This place is outside your area.')
         else:
-            try:
-                no_identifiers(None, name)
-            except colander.Invalid as e:
-                errors['area_name'] = e.msg
-            else:
-                if not area_in_scope(context, scope, kind, name):
-                    errors['area_name'] = _('This place is outside your area.')
-                else:
-                    area = (kind, name)
+            area = (kind, found.name_fi)
     translated = {key: request.localizer.translate(value) for key, value in errors.items()}
     return site, roles, area, cstruct, translated
 
@@ -731,6 +763,8 @@ def person_edit(context, request):
     an area; the user's other roles stay as they are."""
     scope = scope_of(context, request)
     user = person_or_404(context, request, scope, post(request, 'login'))
+    if user.login == request.authenticated_userid:
+        raise HTTPForbidden(_('Nobody changes their own roles: ask another coordinator.'))
     site, roles, area, cstruct, errors = read_person(context, request, scope)
     if errors:
         page = person_page(context, request, scope, user, errors=errors)

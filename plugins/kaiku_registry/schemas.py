@@ -9,7 +9,7 @@ import datetime
 import colander
 import deform.widget
 
-from kaiku_registry import codes
+from kaiku_registry import codes, today
 from kaiku_registry.i18n import _
 from kaiku_registry.models import (
     CLOSE_REASONS,
@@ -23,6 +23,8 @@ from kaiku_registry.models import (
     SITE_KINDS,
 )
 from kaiku_registry.privacy import find_identifier
+from portal import places
+from portal.forms import AsciiInteger
 
 SECTOR_TITLES = (
     ('culture', _('Culture')),
@@ -114,18 +116,22 @@ class CodeSchema(colander.MappingSchema):
     )
 
 
+def plausible_birth_year(node, value):
+    """The holder is 16 or over, or turns 16, this year in Finnish time (read at each check, not when the
+    process started)."""
+    this_year = today().year
+    if value < this_year - MAXIMUM_AGE:
+        raise colander.Invalid(node, _('The year is not plausible.'))
+    if value > this_year - MINIMUM_AGE:
+        raise colander.Invalid(node, _('The holder must be 16 or over, or turn 16 this year.'))
+
+
 def birth_year_node():
-    this_year = datetime.date.today().year
     return colander.SchemaNode(
-        colander.Integer(),
+        AsciiInteger(),
         title=_('Year of birth'),
         description=_('Only the year: never the date of birth.'),
-        validator=colander.Range(
-            this_year - MAXIMUM_AGE,
-            this_year - MINIMUM_AGE,
-            min_err=_('The year is not plausible.'),
-            max_err=_('The holder must be 16 or over, or turn 16 this year.'),
-        ),
+        validator=plausible_birth_year,
     )
 
 
@@ -134,10 +140,10 @@ class IssueCardSchema(colander.MappingSchema):
     postcode = colander.SchemaNode(
         colander.String(),
         title=_('Postcode'),
-        validator=colander.Regex(r'^\d{5}$', msg=_('A postcode has five digits.')),
+        validator=colander.Regex(r'^[0-9]{5}\Z', msg=_('A postcode has five digits.')),
     )
     children = colander.SchemaNode(
-        colander.Integer(),
+        AsciiInteger(),
         title=_('Number of minor children'),
         description=_('Own children and grandchildren under 18 who may come along free.'),
         missing=0,
@@ -172,7 +178,7 @@ class VisitSchema(colander.MappingSchema):
         missing=False,
     )
     children = colander.SchemaNode(
-        colander.Integer(),
+        AsciiInteger(),
         title=_('Child tickets'),
         missing=0,
         validator=colander.Range(0, MAX_CHILDREN),
@@ -215,9 +221,46 @@ def one_of(choices):
     return validate
 
 
-def not_in_future(node, value):
-    if value > datetime.date.today():
-        raise colander.Invalid(node, _('The date cannot be in the future.'))
+def settled_municipality(value):
+    """A code or a Finnish or Swedish name of the municipality table, as its official Finnish name."""
+    found = places.find_municipality(value) if isinstance(value, str) else None
+    return found.name_fi if found else value
+
+
+def known_municipality(node, value):
+    if places.municipality_named(value) is None:
+        raise colander.Invalid(node, _('Choose a municipality from the list.'))
+
+
+def municipality_node():
+    """A municipality of :mod:`portal.places` (by code or name, stored by its Finnish name): never free
+    text, and its region and wellbeing services county follow from it."""
+    return colander.SchemaNode(
+        colander.String(),
+        title=_('Municipality'),
+        preparer=settled_municipality,
+        validator=known_municipality,
+    )
+
+
+#: No registry date is earlier than the first Kaikukortti pilot (Espoo, 2014).
+FIRST_DAY = datetime.date(2014, 1, 1)
+
+
+def day_problem(value):
+    """Why ``value`` cannot be a date of the registry (a card issued, a commitment signed, staff trained):
+    it is after today in Finnish time or before the first pilot; None when it can be."""
+    if value > today():
+        return _('The date cannot be in the future.')
+    if value < FIRST_DAY:
+        return _('The date cannot be before ${day}.', mapping={'day': FIRST_DAY.strftime('%d.%m.%Y')})
+    return None
+
+
+def plausible_day(node, value):
+    problem = day_problem(value)
+    if problem is not None:
+        raise colander.Invalid(node, problem)
 
 
 class PartnerSchema(colander.MappingSchema):
@@ -230,8 +273,7 @@ class PartnerSchema(colander.MappingSchema):
         title=_('Kind of partner'),
         validator=one_of(PARTNER_KINDS),
     )
-    municipality = required_text(_('Municipality'), 100)
-    region = required_text(_('Region'), 100)
+    municipality = municipality_node()
     contact_title = free_text(
         _('Title of the contact person'), description=_('A title, e.g. leisure coordinator; no names.')
     )
@@ -248,10 +290,10 @@ class PartnerSchema(colander.MappingSchema):
         validator=colander.Regex(r'^\+?[0-9][0-9 ()-]{4,24}$', msg=_('Digits, spaces and + ( ) - only.')),
     )
     commitment_signed = colander.SchemaNode(
-        colander.Date(), title=_('Commitment signed'), missing=None, validator=not_in_future
+        colander.Date(), title=_('Commitment signed'), missing=None, validator=plausible_day
     )
     trained = colander.SchemaNode(
-        colander.Date(), title=_('Staff last trained'), missing=None, validator=not_in_future
+        colander.Date(), title=_('Staff last trained'), missing=None, validator=plausible_day
     )
 
 
@@ -276,8 +318,7 @@ class SiteSchema(colander.MappingSchema):
         title=_('Kind of site'),
         validator=one_of(SITE_KINDS),
     )
-    municipality = required_text(_('Municipality'), 100)
-    region = required_text(_('Region'), 100)
+    municipality = municipality_node()
     venue_path = colander.SchemaNode(
         colander.String(),
         title=_('Venue page in the catalogue (optional)'),

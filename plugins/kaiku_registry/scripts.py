@@ -3,9 +3,12 @@
 - ``sites``: every site as a tab-separated line (id, kind, municipality, name).
 - ``token <site-id> [--revoke]``: print a new API token for a site, or revoke the site's tokens.
 - ``import partners|sites|cards <file.csv>``: all rows or none; every bad row is reported with its line.
+  Texts follow the forms' single-line rule and dates the forms' date rule (not after today in Finnish
+  time, not before the first pilot).
 - ``demo``: fill a development database with demo partners, sites, cards and visits in two regions.
 - ``retention``: delete visits and closed cards older than the retention period.
-- ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing.
+- ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing, and say
+  where it and the session secret are kept.
 - ``check [--repair]``: recount every index, list, counter and tally from the cards and visits, print
   each difference, and with ``--repair`` fix them (see :mod:`kaiku_registry.check`); the exit status is
   1 when a difference was found and not repaired.
@@ -16,6 +19,7 @@ import csv
 import datetime
 import os
 import random
+import re
 import sys
 
 from kaiku_registry import codes
@@ -28,7 +32,9 @@ from kaiku_registry.models import (
     RuleError,
 )
 from kaiku_registry.privacy import find_identifier
-from portal.scripts import site_from_ini
+from kaiku_registry.schemas import day_problem
+from portal.forms import prepare_single_line, refused_characters
+from portal.scripts import ini_settings, site_from_ini
 
 PROGRESS_EVERY = 1000
 COLUMNS = {
@@ -47,11 +53,15 @@ class ImportFailed(Exception):
 
 
 def _text(row, name, required=True, max_len=200):
-    value = (row.get(name) or '').strip()
+    value = prepare_single_line(row.get(name) or '') or ''
     if required and not value:
         raise ValueError(f'{name} is missing')
     if len(value) > max_len:
         raise ValueError(f'{name} is longer than {max_len} characters')
+    refused = refused_characters(value)
+    if refused:
+        chars = ', '.join(f'U+{ord(char):04X}' for char in refused[:5])
+        raise ValueError(f'{name} holds control, invisible or line-break characters ({chars})')
     found = find_identifier(value)
     if found:
         raise ValueError(f'{name} looks like it holds a {found}: identifying data is never stored')
@@ -69,9 +79,24 @@ def _choice(row, name, choices, required=True):
 
 def _int(row, name):
     value = _text(row, name)
-    if not value.lstrip('-').isdigit():
+    if not re.fullmatch(r'-?[0-9]{1,19}', value):
         raise ValueError(f'{name} must be a whole number')
     return int(value)
+
+
+def _day(row, name):
+    """A date written as 2025-03-31 that the forms would take too (:func:`schemas.day_problem`)."""
+    text = _text(row, name)
+    try:
+        if not re.fullmatch(r'[0-9]{4}-[0-9]{2}-[0-9]{2}', text):
+            raise ValueError(text)
+        value = datetime.date.fromisoformat(text)
+    except ValueError as e:
+        raise ValueError(f'{name} must be a date like 2025-03-31') from e
+    problem = day_problem(value)
+    if problem is not None:
+        raise ValueError(f'{name}: {problem.interpolate()}')
+    return value
 
 
 def _import_row(registry, kind, row, partners_by_name):
@@ -101,10 +126,7 @@ def _import_row(registry, kind, row, partners_by_name):
         site = registry.site(site_id)
         if site is None:
             raise ValueError('site_id names no known site')
-        try:
-            issued = datetime.date.fromisoformat(_text(row, 'issued'))
-        except ValueError as e:
-            raise ValueError('issued must be a date like 2025-03-31') from e
+        issued = _day(row, 'issued')
         registry.issue_card(
             site,
             issued,
@@ -129,8 +151,9 @@ def import_csv(registry, kind, stream, progress=None):
     partners_by_name = {partner.name: partner for partner in registry.partners.values()}
     errors = []
     count = 0
+    end = reader.line_num
     for count, row in enumerate(reader, start=1):
-        line = reader.line_num
+        line, end = end + 1, reader.line_num  # a row's first line: a quoted cell may span lines
         try:
             if None in row:
                 raise ValueError('the row has more cells than the header')
@@ -291,22 +314,49 @@ def run_check(registry, today, retention_years, repair):
 
 
 def keygen(config_uri):
-    from pyramid.paster import get_appsettings
-
+    """Create the QR signing key named by ``kaiku_registry.signing_key`` when it is missing, and say where
+    it is and where the session secret is kept, and which of them lie outside the ini file's directory."""
     from kaiku_registry import RegistrySettings
 
-    path = RegistrySettings.from_settings(get_appsettings(config_uri)).signing_key
+    settings = ini_settings(config_uri)
+    path = RegistrySettings.from_settings(settings).signing_key
     if not path:
         raise SystemExit('kaiku_registry.signing_key is not set')
+    path = os.path.abspath(path)
     if os.path.exists(path):
-        print(f'{path} exists')
-        return 0
+        print(f'QR signing key: {path} (exists)')
+    else:
+        write_key(path)
+        print(f'QR signing key: {path} (created, readable by its owner only)')
+    print(f'session secret: {session_secret_location(settings)}')
+    checkout = os.path.dirname(os.path.abspath(config_uri.partition('#')[0]))
+    outside = [p for p in (path, settings.get('portal.session_secret_file')) if p and _outside(p, checkout)]
+    for each in outside:
+        print(f'note: {each} is outside {checkout}: back it up, readable by the app user only')
+    return 0
+
+
+def _outside(path, directory):
+    return os.path.commonpath([os.path.abspath(path), directory]) != directory
+
+
+def session_secret_location(settings):
+    """Where the session signing secret is kept, in words for the operator."""
+    if settings.get('portal.session_secret'):
+        return 'set in the ini file (portal.session_secret)'
+    path = settings.get('portal.session_secret_file')
+    if not path:
+        return 'not set: set portal.session_secret_file in the ini file'
+    path = os.path.abspath(path)
+    return f'{path} ({"exists" if os.path.exists(path) else "made when the site first starts"})'
+
+
+def write_key(path):
+    """Write a new Ed25519 signing key to ``path``, readable by its owner only; never over a file."""
     os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, 'wb') as f:
         f.write(codes.private_key_pem(codes.generate_key()))
-    print(f'{path} created')
-    return 0
 
 
 if __name__ == '__main__':

@@ -3,7 +3,8 @@
 Every page acts for the requester's own site (venue staff, issuer staff) or area (coordinators): a card
 of another site is answered as if it did not exist.  Codes and card lookups travel only in POST bodies,
 every read of a card record is written to the audit log (by internal id, never the code), and failed
-lookups are limited per site and per user.  Views stay thin: the rules are the model's.
+lookups are limited per user, with a ceiling per site that one user alone cannot reach.  Views stay
+thin: the rules are the model's.
 """
 
 import csv
@@ -18,7 +19,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from kaiku_registry import HELSINKI, codes, today
-from kaiku_registry.api import LOOKUP_FAILURES
+from kaiku_registry.api import STATE_ERRORS, lookup_failed, lookup_wait
 from kaiku_registry.i18n import _
 from kaiku_registry.models import UNDO_WINDOW, Registry, RuleError
 from kaiku_registry.reports import (
@@ -41,6 +42,8 @@ from kaiku_registry.schemas import (
     VisitSchema,
 )
 from portal import audit
+from portal.pagecache import uncacheable
+from portal.security.policy import SESSION_KEY
 
 TEMPLATES = 'kaiku_registry:templates/'
 ROLE_TITLES = {
@@ -77,12 +80,13 @@ def errors_of(invalid):
     return dict(invalid.asdict().items())
 
 
-def throttle_keys(request, site):
-    return [f'site:{site.id}', f'user:{request.authenticated_userid}']
+def user_client(request):
+    """The throttle key of the logged-in user: unknown codes lock out the user who typed them."""
+    return f'user:{request.authenticated_userid}'
 
 
 def guard_lookups(request, site):
-    wait = LOOKUP_FAILURES.retry_after(throttle_keys(request, site))
+    wait = lookup_wait(request.registry, site, user_client(request))
     if wait:
         raise HTTPTooManyRequests(
             _('Too many unknown codes: wait ${minutes} minutes.', mapping={'minutes': math.ceil(wait / 60)}),
@@ -90,8 +94,12 @@ def guard_lookups(request, site):
         )
 
 
-def lookup(context, request, site, why):
-    """The card for the code in the form, audited; ``(code, card, errors)``."""
+def lookup(context, request, site, why, may_see=None):
+    """The card for the code in the form, audited; ``(code, card, errors)``.
+
+    A card the requester may not see (``may_see(card)`` false) is answered as an unknown code is: it
+    counts as a failed lookup, its read is not recorded, and the work done is the same, so neither the
+    answer, the count nor the time tells that the code is another site's card."""
     guard_lookups(request, site)
     text = post(request, 'code').strip()
     try:
@@ -103,11 +111,13 @@ def lookup(context, request, site, why):
     except codes.PayloadError:
         return None, None, {'code': _('The QR code has been altered or is not a card.')}
     if code is None:
-        LOOKUP_FAILURES.failed(throttle_keys(request, site))
+        lookup_failed(request.registry, site, user_client(request))
         return None, None, {'code': _('This is not a card code: check the letters and numbers.')}
     card = context.card_by_code(code)
+    if card is not None and may_see is not None and not may_see(card):
+        card = None
     if card is None:
-        LOOKUP_FAILURES.failed(throttle_keys(request, site))
+        lookup_failed(request.registry, site, user_client(request))
         return code, None, {}
     audit.record(request, 'registry.card.read', detail={'card': card.id, 'why': why, 'site': site.id})
     return code, card, {}
@@ -158,6 +168,7 @@ def door_page(context, request, site, **extra):
         'errors': {},
         'recorded': None,
         'code_text': '',
+        'check_token': None,
         'public_key': codes.public_key_text(request.registry.registry_public_key),
         **extra,
     }
@@ -191,9 +202,36 @@ def door_check(context, request):
     site = my_site(context, request, 'venue')
     code, _card, errors = lookup(context, request, site, 'door check')
     if errors:
+        request.response.status_int = 400
         return door_page(context, request, site, errors=errors, code_text=post(request, 'code')[:200])
     result = context.verify(code, today())
-    return door_page(context, request, site, result=result)
+    token = None
+    if result.status == 'valid':
+        token = request.registry.registry_door_checks.issue(result.card.id, *door_checker(request, site))
+    return door_page(context, request, site, result=result, check_token=token)
+
+
+def door_checker(request, site):
+    """Whom a door check token is for: the site, the user and the user's session."""
+    auth = request.session.get(SESSION_KEY)
+    return site.id, request.authenticated_userid, auth.get('sid', '') if isinstance(auth, dict) else ''
+
+
+#: Why a door check token cannot record a visit → (status, message).
+DOOR_CHECK_ERRORS = {
+    'missing': (400, _('Check the card again before recording the visit.')),
+    'forged': (403, _('This check was made by another user or site: check the card again.')),
+    'other_card': (403, _('This check was made by another user or site: check the card again.')),
+    'expired': (400, _('The check is too old: check the card again before recording the visit.')),
+    'check_used': (409, _('This check has recorded its visit already: check the card again for another.')),
+    'gone': (409, _('The card is no longer in the registry: check the card again.')),
+}
+
+
+def door_error(context, request, site, reason, **extra):
+    status, message = DOOR_CHECK_ERRORS[reason]
+    request.response.status_int = status
+    return door_page(context, request, site, errors={'code': message}, **extra)
 
 
 @view_config(
@@ -204,20 +242,33 @@ def door_check(context, request):
     permission='registry.door',
 )
 def door_record(context, request):
+    """Record the visit of the card that this user's door check at this site found valid a moment ago:
+    the check's token names the card and records one visit only."""
     site = my_site(context, request, 'venue')
-    card = by_form_id(request, context.cards, 'card_id')
+    token = post(request, 'check')
+    try:
+        check = request.registry.registry_door_checks.read(token, *door_checker(request, site))
+    except codes.DoorCheckError as e:
+        return door_error(context, request, site, e.reason)
+    card = context.cards.get(check.card_id)
     if card is None:
-        raise HTTPBadRequest(_('Check the card again before recording the visit.'))
+        return door_error(context, request, site, 'gone')
     result = context.verify(card.code, today())
     try:
         cstruct = {name: post(request, name) for name in ('sector', 'children', 'event')}
         cstruct.update({name: post(request, name, 'false') for name in ('course', 'assistant')})
         values = VisitSchema().deserialize(cstruct)
-        visit = context.record_visit(card, site, today(), **values)
+        visit = context.record_visit(card, site, today(), check=check, **values)
     except colander.Invalid as e:
-        return door_page(context, request, site, result=result, errors=errors_of(e))
+        request.response.status_int = 400
+        return door_page(context, request, site, result=result, errors=errors_of(e), check_token=token)
     except RuleError as e:
-        return door_page(context, request, site, result=result, errors={'visit': e.message})
+        if e.code in DOOR_CHECK_ERRORS:
+            return door_error(context, request, site, e.code)
+        request.response.status_int = 409 if e.code in STATE_ERRORS else 400
+        return door_page(
+            context, request, site, result=result, errors={'visit': e.message}, check_token=token
+        )
     audit.record(
         request, 'registry.visit.record', detail={'visit': visit.id, 'card': card.id, 'site': site.id}
     )
@@ -239,6 +290,7 @@ def door_undo(context, request):
     try:
         context.undo_visit(visit, site)
     except RuleError as e:
+        request.response.status_int = 409
         return door_page(context, request, site, errors={'undo': e.message})
     audit.record(request, 'registry.visit.undo', detail={'visit': visit.id, 'site': site.id})
     return door_page(context, request, site, undone=visit)
@@ -339,9 +391,9 @@ def cards(context, request):
 )
 def card_search(context, request):
     site = my_site(context, request, 'issuer')
-    _code, card, errors = lookup(context, request, site, 'issuer search')
-    if card is not None and card.site_id != site.id:
-        card = None  # another site's card is answered as an unknown one
+    _code, card, errors = lookup(
+        context, request, site, 'issuer search', may_see=lambda card: card.site_id == site.id
+    )
     page = cards(context, request)
     page.update(card=card, errors=errors, not_found=not errors and card is None)
     return page
@@ -461,6 +513,7 @@ def stats_csv(context, request):
 @view_config(context=Registry, name='impact', renderer=TEMPLATES + 'impact.pt', permission='view_impact')
 def impact(context, request):
     """The public impact page of one municipality: aggregates only, counts from 1 to 4 hidden."""
+    uncacheable(request)  # its figures move with the registry's records, not with the catalog
     choices = sorted({site.municipality for site in context.sites.values()})
     asked = query(request, 'municipality')
     chosen = asked if asked in choices else None

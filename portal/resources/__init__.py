@@ -24,7 +24,9 @@ class ContentType:
     addable_to: tuple = ()
     default_state: str = 'private'
     #: Anything else a declaration carries for the parts that read it, e.g. ``dumpable=False`` keeps a
-    #: type's items (a plugin's records) out of content dumps.
+    #: type's items (a plugin's records) out of content dumps, and ``protected=True`` marks a container
+    #: the site or a plugin owns, which content management may not delete, move or rename
+    #: (:meth:`ContentTypes.is_protected`).
     extra: dict = field(default_factory=dict)
 
     def create(self, values=None, lang=None, state=None):
@@ -69,6 +71,13 @@ class ContentTypes:
     def of(self, item):
         """The declaration of an item's type."""
         return self._types[item.type_name]
+
+    def is_protected(self, item):
+        """Whether ``item`` is owned by the site or a plugin (declared ``protected=True``), so content
+        management may not delete, move or rename it.  An item of a type no part declares (its plugin
+        left out of the configuration) is its absent owner's, and protected too."""
+        declared = self._types.get(item.type_name)
+        return declared is None or bool(declared.extra.get('protected'))
 
     def addable_to(self, container):
         """The types that may be added to ``container``."""

@@ -13,6 +13,11 @@ renders or cleans Markdown.
 
 A :class:`Container` keeps its children in an OOBTree with a conflict-resolving ``Length`` counter and an
 optional explicit order.  Models never see a request.
+
+Deleting, moving or renaming an item takes everything inside it along, so :func:`check_removable` asks
+the permission for every item of the subtree (as Plone checks delete rights on every descendant) and
+refuses outright when the subtree holds a container that the site or a plugin owns (a content type
+declared with ``protected=True``, such as the card registry or the workspaces folder).
 """
 
 import datetime
@@ -331,6 +336,39 @@ class Container(Item):
         for each in removed:
             notify(ObjectRemoved(each, each.__parent__ or self, each.__name__), registry)
         return item
+
+
+class RemovalRefused(Exception):
+    """Content management may not delete, move or rename an item: see :func:`check_removable`.
+
+    ``reason`` is :attr:`OWNED` (the item, or one inside it, belongs to the site or a plugin) or
+    :attr:`DENIED` (the person may not remove the item or one inside it); ``item`` is the one that
+    stopped it and ``inside`` says whether that one is below the item asked about.
+    """
+
+    OWNED = 'owned'
+    DENIED = 'denied'
+
+    def __init__(self, item, reason, inside):
+        super().__init__(f'{reason}: {item.__name__!r}')
+        self.item = item
+        self.reason = reason
+        self.inside = inside
+
+
+def check_removable(item, permits, protected):
+    """Raise :class:`RemovalRefused` unless ``item`` and everything below it may leave their place.
+
+    ``permits(each)`` says whether the person holds the permission the change needs on ``each``;
+    ``protected(each)`` whether ``each`` is a container the site or a plugin owns.  An owned item stops
+    the change for everyone, an Administrator included: whoever owns it decides where it lives.
+    """
+    for each in walk(item):
+        if protected(each):
+            raise RemovalRefused(each, RemovalRefused.OWNED, each is not item)
+    for each in walk(item):
+        if not permits(each):
+            raise RemovalRefused(each, RemovalRefused.DENIED, each is not item)
 
 
 def walk(item):

@@ -60,7 +60,7 @@ SOURCE_KEYS = (
     ('compare_sectors', _('Sector mix to compare with')),
     ('funding_options', _('Funding options')),
 )
-NUMBER_RE = re.compile(r'^[+-]?(\d+(\.\d*)?|\.\d+)$')
+NUMBER_RE = re.compile(r'^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z')
 MAX_NUMBER_CHARS = 30
 
 

@@ -3,12 +3,17 @@
 A venue tells the public what it is, where it is, how accessible it is and, in plain words, what the
 Kaikukortti gives there and how to get the ticket.  Coordinates are optional.  ``sample`` marks the
 made-up venues that the initial content ships so the catalogue can be tried before real data exists.
+
+The municipality is one of :mod:`portal.places` (chosen from a list, stored by its official Finnish name,
+which content files also use); the region and the wellbeing services county are derived from it whenever
+a venue is written, whatever a form or a file says.
 """
 
 import colander
 import deform.widget
 
-from portal.forms import ItemSchema, body_node, choices_node, text_node
+from portal import places
+from portal.forms import AsciiFloat, ItemSchema, body_node, choices_node, municipality_node, text_node
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.base import Item
 
@@ -34,7 +39,7 @@ ACCESSIBILITY = (
     ('assistance_dogs', _('Assistance dogs welcome')),
 )
 
-POSTCODE = colander.Regex(r'^\d{5}$', msg=_('A postcode has five digits.'))
+POSTCODE = colander.Regex(r'^[0-9]{5}\Z', msg=_('A postcode has five digits.'))
 PHONE = colander.Regex(
     r'^\+?[0-9 ()-]{5,25}$', msg=_('Give a phone number in digits, e.g. +358 40 123 4567.')
 )
@@ -77,19 +82,40 @@ class Venue(Item):
 
 def _coordinate(title, low, high):
     return colander.SchemaNode(
-        colander.Float(),
+        AsciiFloat(),
         title=title,
         missing=None,
         validator=colander.Range(low, high),
     )
 
 
+def _derived(title, description):
+    return colander.SchemaNode(
+        colander.String(),
+        title=title,
+        description=description,
+        missing='',
+        widget=deform.widget.TextInputWidget(readonly=True),
+    )
+
+
 class VenueSchema(ItemSchema):
     body = body_node()
     categories = choices_node(CATEGORIES, _('Categories'), min_len=1)
-    municipality = text_node(_('Municipality'), required=True, max_len=100)
-    region = text_node(_('Region'), description=_('The region (maakunta).'), required=True, max_len=100)
-    wellbeing_county = text_node(_('Wellbeing services county'), max_len=150)
+    municipality = municipality_node()
+    region = _derived(_('Region'), _('Follows from the municipality.'))
+    wellbeing_county = _derived(_('Wellbeing services county'), _('Follows from the municipality.'))
+
+    def preparer(self, value):
+        """The region and the wellbeing services county of the chosen municipality, never typed ones."""
+        if not isinstance(value, dict):
+            return value
+        place = places.municipality_named(value.get('municipality'))
+        if place is None:
+            return value
+        county = place.county.name_fi if place.county is not None else ''
+        return {**value, 'region': place.region.name_fi, 'wellbeing_county': county}
+
     street_address = text_node(_('Street address'), max_len=200)
     postcode = colander.SchemaNode(colander.String(), title=_('Postcode'), missing='', validator=POSTCODE)
     latitude = _coordinate(_('Latitude'), 59.0, 71.0)

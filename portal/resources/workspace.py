@@ -34,7 +34,7 @@ import deform.widget
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
 
 from portal.events import ObjectAdded
-from portal.forms import ItemSchema, body_node, text_node
+from portal.forms import ItemSchema, body_node, municipality_node, text_node
 from portal.i18n import _
 from portal.resources.base import Item
 from portal.resources.folder import Folder, FolderSchema
@@ -101,7 +101,7 @@ def is_overdue(task, day):
 
 
 # Schema ----------------------------------------------------------------------------------------------------
-DAY_RE = re.compile(r'^(\d{4})-(\d{1,2})-(\d{1,2})$|^(\d{1,2})\.(\d{1,2})\.(\d{4})$')
+DAY_RE = re.compile(r'^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})\Z|^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})\Z')
 
 
 class Day(colander.SchemaType):
@@ -260,9 +260,7 @@ class WorkspaceSchema(ItemSchema):
     """Every field of a workspace, as the content files and the history keep them."""
 
     body = body_node()
-    municipality = colander.SchemaNode(
-        colander.String(), title=_('Municipality'), validator=colander.Length(min=1, max=100)
-    )
+    municipality = municipality_node()
     guide = text_node(
         _('Guide'),
         description=_('The path of the guide whose steps the checklist copies, such as guides/my-guide.'),
@@ -469,8 +467,14 @@ def add_workspace_figures(config, provider):
 def includeme(config):
     config.registry.workspace_figures = WorkspaceFigures()
     config.add_directive('add_workspace_figures', add_workspace_figures)
+    # The portal owns the workspaces folder: deleting or renaming it would take every municipality's
+    # workspace, which an Editor cannot even open, along with it.
     config.add_content_type(
-        Workspaces, title=_('Onboarding workspaces'), schema=FolderSchema, addable_to=('Site',)
+        Workspaces,
+        title=_('Onboarding workspaces'),
+        schema=FolderSchema,
+        addable_to=('Site',),
+        protected=True,
     )
     config.add_content_type(
         Workspace, title=_('Onboarding workspace'), schema=WorkspaceSchema, addable_to=('Workspaces',)

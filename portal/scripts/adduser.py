@@ -4,18 +4,19 @@ The password is read from standard input (the first line), so the command can be
 
     echo 'a long passphrase here' | portal-adduser development.ini admin --role Administrator
 
-Roles given replace the user's roles; with no ``--role`` an existing user keeps its roles.  The password
-must follow the site's rules (:func:`portal.security.password_problem`); nothing is changed otherwise.
+Roles given replace the user's roles; with no ``--role`` an existing user keeps its roles.  A role held
+only on a folder (``WorkspaceCoordinator``) is refused: it is given on that folder's sharing page.  The
+password must follow the site's rules (:func:`portal.security.password_problem`);
+nothing is changed otherwise.
 """
 
 import argparse
 import getpass
 import sys
 
-from pyramid.paster import bootstrap, setup_logging
-
 from portal.audit import record
-from portal.security import LOGIN_RE, get_principals, normalize_login, password_problem
+from portal.scripts import ini_bootstrap, ini_logging
+from portal.security import LOGIN_RE, get_principals, normalize_login, password_problem, site_wide_roles
 
 
 def read_password(stdin):
@@ -39,8 +40,8 @@ def main(argv=None, stdin=None):
         print(f'not a valid login name: {args.login!r}', file=sys.stderr)
         return 2
     password = read_password(stdin or sys.stdin)
-    setup_logging(args.config_uri)
-    with bootstrap(args.config_uri) as env:
+    ini_logging(args.config_uri)
+    with ini_bootstrap(args.config_uri) as env:
         registry = env['registry']
         status = _add_or_update(env['request'], registry, args, login, password)
     for db in registry._zodb_databases.values():
@@ -51,7 +52,15 @@ def main(argv=None, stdin=None):
 def _add_or_update(request, registry, args, login, password):
     unknown = [role for role in args.role or () if role not in registry.roles]
     if unknown:
-        print(f'unknown role: {", ".join(unknown)}; roles: {", ".join(registry.roles)}', file=sys.stderr)
+        known = ', '.join(site_wide_roles(registry))
+        print(f'unknown role: {", ".join(unknown)}; roles: {known}', file=sys.stderr)
+        return 2
+    local = [role for role in args.role or () if role not in site_wide_roles(registry)]
+    if local:
+        print(
+            f'{", ".join(local)} is given on one folder (its sharing page), not site-wide',
+            file=sys.stderr,
+        )
         return 2
     problem = password_problem(password, login)
     if problem is not None:

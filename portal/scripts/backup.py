@@ -31,7 +31,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-POINT_RE = re.compile(r'^(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})\.(fs|deltafs)z?$')
+POINT_RE = re.compile(r'^([0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2})\.(fs|deltafs)z?\Z')
 SKIPPED_BLOB_ENTRIES = {'tmp'}
 
 
@@ -166,11 +166,10 @@ def from_config(config_uri, backup_dir=None, database=None):
         data_fs, blob_dir = _from_zeo_conf(config_uri, database)
         configured = None
     else:
-        from pyramid.paster import get_appsettings
-
         from portal import PortalSettings
+        from portal.scripts import ini_settings
 
-        settings = get_appsettings(config_uri)
+        settings = ini_settings(config_uri)
         key = f'zodbconn.uri.{database}' if database else 'zodbconn.uri'
         if key not in settings:
             raise BackupError(f'{config_uri} has no {key}')

@@ -9,10 +9,10 @@ import argparse
 import sys
 
 import transaction
-from pyramid.paster import get_appsettings, setup_logging
 
 from portal import main as make_app
 from portal.evolve import evolve, generation, latest_generation
+from portal.scripts import ini_logging, ini_settings
 
 
 def main(argv=None):
@@ -20,9 +20,9 @@ def main(argv=None):
     parser.add_argument('config_uri', help='the ini file, e.g. development.ini')
     parser.add_argument('--status', action='store_true', help='only show the generations, change nothing')
     args = parser.parse_args(argv)
-    setup_logging(args.config_uri)
+    ini_logging(args.config_uri)
     # Build the application without its own evolve run, so this script is the one that reports the steps.
-    settings = dict(get_appsettings(args.config_uri), **{'portal.evolve_on_start': 'false'})
+    settings = dict(ini_settings(args.config_uri), **{'portal.evolve_on_start': 'false'})
     registry = make_app({}, **settings).registry
     db = registry._zodb_databases['']
     try:

@@ -3,15 +3,16 @@
 The parts live in their own modules: :mod:`~portal.security.passwords` (argon2id hashes and rules),
 :mod:`~portal.security.principals` (users, groups, roles), :mod:`~portal.security.policy` (the ACL policy
 with local roles), :mod:`~portal.security.sessions` (signed-cookie sessions, login and logout, CSRF),
-:mod:`~portal.security.throttle` (failed logins) and :mod:`~portal.security.tweens` (security headers, no
-write on GET).  This module names the permissions, re-exports what the rest of the portal uses, and wires
-the parts into the Configurator.
+:mod:`~portal.security.throttle` (failed logins, counted in the database) and
+:mod:`~portal.security.tweens` (security headers, no write on GET).  This module names the permissions,
+re-exports what the rest of the portal uses, and wires the parts into the Configurator.
 """
 
 from pyramid.authorization import ALL_PERMISSIONS
+from pyramid.events import ApplicationCreated
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.settings import asbool
-from pyramid.tweens import EXCVIEW
+from pyramid.tweens import EXCVIEW, INGRESS
 
 from portal.i18n import _
 
@@ -59,9 +60,25 @@ from portal.security.principals import (  # noqa: E402
     normalize_login,
     role_acl,
     role_principal,
+    site_wide_roles,
 )
-from portal.security.sessions import StrongSessionCSRF, log_in, log_out, new_token, session_secret  # noqa: E402
-from portal.security.throttle import LoginThrottle, address_key, login_key  # noqa: E402
+from portal.security.sessions import (  # noqa: E402
+    SESSION_COOKIE,
+    StrongSessionCSRF,
+    log_in,
+    log_out,
+    new_token,
+    session_secret,
+)
+from portal.security.throttle import (  # noqa: E402
+    Throttle,
+    address_key,
+    client_network,
+    ensure_throttle_box,
+    login_address_key,
+    login_key,
+    login_limits,
+)
 from portal.security.tweens import (  # noqa: E402
     CSP,
     has_pending_writes,
@@ -92,16 +109,17 @@ __all__ = [
     'VIEW',
     'VIEW_AUDIT',
     'Group',
-    'LoginThrottle',
     'Principals',
     'Role',
     'SecurityPolicy',
     'SessionSettings',
     'StrongSessionCSRF',
+    'Throttle',
     'User',
     'acl_permits',
     'add_role',
     'address_key',
+    'client_network',
     'current_user',
     'ensure_principals',
     'get_principals',
@@ -110,7 +128,9 @@ __all__ = [
     'local_roles_of',
     'log_in',
     'log_out',
+    'login_address_key',
     'login_key',
+    'login_limits',
     'new_token',
     'no_write_on_get_tween_factory',
     'normalize_login',
@@ -119,6 +139,7 @@ __all__ = [
     'role_principal',
     'security_headers_tween_factory',
     'session_secret',
+    'site_wide_roles',
     'spend_time_like_verify',
     'verify_password',
     'zodb_connections',
@@ -130,18 +151,19 @@ def includeme(config):
     registry = config.registry
     registry.roles = {}
     registry.session_settings = session_settings = SessionSettings.from_settings(settings)
-    registry.login_throttle = LoginThrottle(session_settings.max_failures, session_settings.failure_window)
+    registry.login_throttle = Throttle(registry, 'login', session_settings.failure_window)
+    config.add_subscriber(ensure_throttle_box, ApplicationCreated)
     config.add_directive('add_role', add_role)
     config.add_role('Administrator', _('Administrator'), ALL_PERMISSIONS)
     config.add_role('Editor', _('Editor'), (VIEW, CONTENTS, ADD, EDIT, DELETE, SUBMIT, HISTORY))
     config.add_role('Publisher', _('Publisher'), (VIEW, CONTENTS, PUBLISH, HISTORY))
-    # Grants nothing site-wide: an onboarding workspace's own ACL gives its holders their rights there
-    # (portal.resources.workspace), so the role is given on one workspace through the sharing view.
-    config.add_role('WorkspaceCoordinator', _('Onboarding coordinator'), ())
+    # Held only on one workspace, given through its sharing view: the workspace's own ACL gives its holders
+    # their rights there (portal.resources.workspace).  Given site-wide it would open every workspace.
+    config.add_role('WorkspaceCoordinator', _('Onboarding coordinator'), (), local_only=True)
     config.set_session_factory(
         SignedCookieSessionFactory(
             session_secret(settings),
-            cookie_name='kaiku_session',
+            cookie_name=SESSION_COOKIE,
             secure=asbool(settings.get('portal.secure_cookies', True)),
             httponly=True,
             samesite='Lax',
@@ -154,8 +176,13 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(SecurityPolicy())
     config.set_default_permission('manage')
+    # The headers tween wraps every other tween, so that an answer any of them makes (or an exception
+    # any of them raises) carries the headers; beneath it, nothing meets input that does not decode.
+    config.add_tween('portal.security.tweens.security_headers_tween_factory', under=INGRESS)
     config.add_tween(
-        'portal.security.tweens.security_headers_tween_factory', over='pyramid_tm.tm_tween_factory'
+        'portal.security.tweens.valid_utf8_tween_factory',
+        under='portal.security.tweens.security_headers_tween_factory',
+        over='pyramid_tm.tm_tween_factory',
     )
     config.add_tween(
         'portal.security.tweens.no_write_on_get_tween_factory',

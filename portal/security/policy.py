@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pyramid.authorization import ALL_PERMISSIONS, ACLAllowed, ACLDenied, Allow, Authenticated, Everyone
 from pyramid.location import lineage
 
-from portal.security.principals import get_principals, role_acl, role_principal
+from portal.security.principals import get_principals, local_only_roles, role_acl, role_principal
 
 SESSION_KEY = 'auth'
 
@@ -53,7 +53,8 @@ class SecurityPolicy:
         user = principals.get_user(login)
         if user is None or user.disabled or not user.has_session(sid):
             return None
-        return {'login': user.login, 'user': user, 'principals': principals.principals_of(user)}
+        found = principals.principals_of(user, local_only=local_only_roles(request.registry))
+        return {'login': user.login, 'user': user, 'principals': found}
 
     def authenticated_userid(self, request):
         identity = request.identity

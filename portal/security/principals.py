@@ -6,7 +6,9 @@ logging out removes one, disabling the user or resetting the password removes th
 mapping stored whole, so that logins of one user at the same moment (one person on a phone and a laptop,
 or a shared door account) each add their own key and ZODB merges them instead of failing all but one.
 Roles are named bundles of permissions, declared with ``config.add_role(name, title, permissions)``
-(plugins add their own).
+(plugins add their own).  A role declared ``local_only`` is held only where it is given on a folder (a
+workspace's coordinator): it cannot be given site-wide, and a site-wide grant of it from before is
+ignored.
 """
 
 import re
@@ -34,6 +36,12 @@ class User(Persistent):
     email = ''
     disabled = False
     groups = ()
+    #: The second factor (:mod:`portal.security.twofactor`): the TOTP secret (None until enrolled), the
+    #: last time step a code was accepted for, and the key and keyed hashes of the unused recovery codes.
+    totp_secret = None
+    totp_last_step = -1
+    recovery_key = None
+    recovery_hashes = ()
 
     def __init__(self, login, roles=(), title=''):
         if not LOGIN_RE.match(login):
@@ -127,8 +135,9 @@ class Principals(Persistent):
         group = self.groups[name] = Group(name, title, roles)
         return group
 
-    def principals_of(self, user):
-        """The principals a user holds everywhere: itself, its groups and their roles, its roles."""
+    def principals_of(self, user, local_only=()):
+        """The principals a user holds everywhere: itself, its groups and their roles, its roles; the
+        roles named in ``local_only`` are left out, since they count only where given on a folder."""
         found = [user.principal]
         roles = list(user.roles)
         for name in user.groups:
@@ -136,7 +145,7 @@ class Principals(Persistent):
             if group is not None:
                 found.append(group.principal)
                 roles.extend(group.roles)
-        found.extend(role_principal(role) for role in dict.fromkeys(roles))
+        found.extend(role_principal(role) for role in dict.fromkeys(roles) if role not in local_only)
         return found
 
 
@@ -157,22 +166,36 @@ class Role:
     name: str
     title: str
     permissions: tuple
+    #: True for a role that is held only on the folder where it is given, never site-wide.
+    local_only: bool = False
 
 
 def role_principal(name):
     return f'role:{name}'
 
 
-def add_role(config, name, title, permissions):
-    """Configurator directive: declare a role and the permissions it grants site-wide."""
-    role = Role(name, title, ALL_PERMISSIONS if permissions is ALL_PERMISSIONS else tuple(permissions))
+def add_role(config, name, title, permissions, local_only=False):
+    """Configurator directive: declare a role and the permissions it grants where it is held.  A
+    ``local_only`` role can be given only on a folder (the sharing view), never site-wide."""
+    permissions = ALL_PERMISSIONS if permissions is ALL_PERMISSIONS else tuple(permissions)
+    role = Role(name, title, permissions, bool(local_only))
     intr = config.introspectable('roles', name, name, 'role')
     intr['permissions'] = role.permissions
+    intr['local_only'] = role.local_only
 
     def register():
         config.registry.roles[name] = role
 
     config.action(('portal.role', name), register, introspectables=(intr,))
+
+
+def site_wide_roles(registry):
+    """The roles that may be given site-wide (on the users page or by ``portal-adduser``), by name."""
+    return {name: role for name, role in registry.roles.items() if not role.local_only}
+
+
+def local_only_roles(registry):
+    return frozenset(name for name, role in registry.roles.items() if role.local_only)
 
 
 def role_acl(registry):

@@ -14,7 +14,10 @@ import time
 from pyramid.csrf import SessionCSRFStoragePolicy
 
 from portal.security.policy import SESSION_KEY, current_user
-from portal.security.throttle import login_key
+from portal.security.throttle import login_address_key
+
+#: The name of the session cookie.
+SESSION_COOKIE = 'kaiku_session'
 
 
 def new_token():
@@ -35,7 +38,7 @@ def log_in(request, user):
     request.session.invalidate()
     request.session[SESSION_KEY] = {'login': user.login, 'sid': sid, 'started': now}
     user.start_session(sid, now, request.registry.session_settings.max_age)
-    request.registry.login_throttle.succeeded(login_key(user.login))
+    request.registry.login_throttle.forget([login_address_key(user.login, request)])
 
 
 def log_out(request):

@@ -2,15 +2,16 @@
 
 A successful login starts a fresh session (:func:`portal.security.log_in`) and goes back to ``came_from``
 when that is a page of this site, never elsewhere.  A wrong login name and a wrong password give the same
-message and take the same time.  Too many failures for a login name or from one address within the window
-are refused with 429 before the password is even checked.
+message and take the same time.  Too many failures for a login name at one address, or far more for the
+login name or the address as a whole (:func:`portal.security.login_limits`), within the window are refused
+with 429 before the password is even checked.
 
 Administrators manage users at ``/@@users``: add, change roles, reset a password, disable (which ends the
 user's open sessions at once).  Every change goes to the audit log with the names of what changed, never
 a password.
 """
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import colander
 import deform
@@ -25,23 +26,34 @@ from portal.resources.site import Site
 from portal.security import (
     LOGIN_RE,
     MANAGE_USERS,
-    address_key,
     current_user,
     get_principals,
     log_in,
     log_out,
-    login_key,
+    login_limits,
     normalize_login,
     password_problem,
+    site_wide_roles,
     spend_time_like_verify,
 )
+from portal.security.twofactor import is_enrolled
 from portal.views.manage import form_page
+from portal.views.twofactor import begin_second_step
 
 THEME = 'kaiku_theme:templates/'
 
 
+#: What stays as it is when ``came_from`` is quoted: the URL's own delimiters and its percent escapes.
+CAME_FROM_SAFE = "/?#&=;:@!$'()*+,~-._%"
+
+
 def safe_came_from(request, value):
-    """``value`` as an address on this site, or the front page when it points anywhere else."""
+    """``value`` as an address on this site, or the front page when it points anywhere else.
+
+    The address is quoted (characters outside ASCII as percent-escaped UTF-8), so that the ``Location``
+    header of the redirect can be sent whatever was typed: an unquoted ``/。x`` made the answer to a
+    successful login fail, and the new session with it.
+    """
     home = request.application_url + '/'
     if not value or not isinstance(value, str) or len(value) > 2000:
         return home
@@ -50,9 +62,9 @@ def safe_came_from(request, value):
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not value.startswith('/') or value.startswith(('//', '/\\')):
         return home
-    if any(ch in value for ch in '\\\r\n\t'):
+    if any(ch in value for ch in '\\\r\n\t') or not value.isprintable():
         return home
-    return request.application_url + value
+    return request.application_url + quote(value, safe=CAME_FROM_SAFE)
 
 
 def _came_from(request):
@@ -60,6 +72,17 @@ def _came_from(request):
         return request.params.get('came_from', '')
     except UnicodeDecodeError:
         return ''
+
+
+def login_wait(request, login_name):
+    """Seconds until ``login_name`` may be tried again from the requester's address, 0 when now."""
+    limits = login_limits(request, login_name, request.registry.session_settings.max_failures)
+    return request.registry.login_throttle.retry_after(limits)
+
+
+def login_failed(request, login_name):
+    limits = login_limits(request, login_name, request.registry.session_settings.max_failures)
+    request.registry.login_throttle.failed(limits)
 
 
 @view_config(context=Site, name='login', renderer=THEME + 'login.pt', permission=NO_PERMISSION_REQUIRED)
@@ -71,9 +94,7 @@ def login(context, request):
     login_name = normalize_login(request.POST.get('login', ''))[:200]
     password = request.POST.get('password', '')
     values['login'] = login_name
-    throttle = request.registry.login_throttle
-    keys = (login_key(login_name), address_key(request))
-    wait = throttle.retry_after(keys)
+    wait = login_wait(request, login_name)
     if wait:
         record(request, 'login-throttled', detail={'login': login_name})
         request.response.status_int = 429
@@ -87,11 +108,14 @@ def login(context, request):
     if user is None:
         spend_time_like_verify(password)
     if user is None or not password or not user.check_password(password):
-        throttle.failed(keys)
+        login_failed(request, login_name)
         record(request, 'login-failed', detail={'login': login_name})
         request.response.status_int = 400
         values['error'] = _('The login name or the password is wrong.')
         return values
+    second_step = begin_second_step(request, user, context, came_from)
+    if second_step is not None:
+        return second_step
     log_in(request, user)
     record(request, 'login', actor=user.login)
     return HTTPSeeOther(safe_came_from(request, came_from))
@@ -110,7 +134,8 @@ def logout(context, request):
 
 # User administration ----------------------------------------------------------------------------------
 def roles_node(request):
-    roles = [(role.name, role.title) for role in request.registry.roles.values()]
+    """The roles given site-wide: a local-only role (a workspace's coordinator) is given on its folder."""
+    roles = [(role.name, role.title) for role in site_wide_roles(request.registry).values()]
     return colander.SchemaNode(
         colander.Set(),
         name='roles',
@@ -207,7 +232,8 @@ def _login_validator(node, kw):
 def users(context, request):
     listed = sorted(get_principals(request).list_users(), key=lambda user: user.login)
     titles = {role.name: role.title for role in request.registry.roles.values()}
-    return {'users': listed, 'role_titles': titles}
+    enrolled = {user.login for user in listed if is_enrolled(user)}
+    return {'users': listed, 'role_titles': titles, 'enrolled': enrolled}
 
 
 @view_config(context=Site, name='add-user', renderer=THEME + 'form_page.pt', permission=MANAGE_USERS)

@@ -12,7 +12,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther, HTTPTooManyRequ
 from pyramid.view import view_config
 
 from portal.audit import record
-from portal.feedback import ANSWER_DAYS, MAX_MESSAGE, MAX_NAME, feedback_box, utcnow
+from portal.feedback import ANSWER_DAYS, MAX_MESSAGE, MAX_NAME, feedback_box, send_limits, utcnow
 from portal.i18n import _
 from portal.resources.site import Site
 from portal.security import MANAGE, SEND_FEEDBACK
@@ -40,6 +40,7 @@ class FeedbackSchema(colander.MappingSchema):
     )
     message = colander.SchemaNode(
         colander.String(),
+        multiline=True,
         preparer=_strip,
         missing_msg=_('Write your feedback.'),
         validator=colander.Length(
@@ -58,10 +59,6 @@ def _posted(request):
         raise HTTPBadRequest(_('The form holds characters that are not valid UTF-8.')) from e
 
 
-def _throttle_keys(request):
-    return (f'feedback:{request.client_addr}',)
-
-
 @view_config(
     context=Site, name='accessibility-feedback', renderer=THEME + 'feedback.pt', permission=SEND_FEEDBACK
 )
@@ -73,7 +70,7 @@ def accessibility_feedback(context, request):
     posted = _posted(request)
     values['values'] = posted
     throttle = request.registry.feedback_throttle
-    wait = throttle.retry_after(_throttle_keys(request))
+    wait = throttle.retry_after(send_limits(request))
     if wait:
         raise HTTPTooManyRequests(
             _(
@@ -89,7 +86,7 @@ def accessibility_feedback(context, request):
         values['errors'] = e.asdict()
         return values
     feedback_box(request, create=True).add(appstruct['name'], appstruct['email'], appstruct['message'])
-    throttle.failed(_throttle_keys(request))
+    throttle.failed(send_limits(request))
     record(
         request,
         'feedback.sent',

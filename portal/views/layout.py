@@ -2,10 +2,15 @@
 
 :class:`Layout` is handed to every Chameleon template as ``layout``: the interface language, the site's
 main navigation, breadcrumbs, the language switcher and the footer links.  It reads the content through
-the resources' own methods and the security policy, never from ZODB directly, and it stays usable on an
-error page where the content tree could not be reached.
+the resources' own methods and the security policy, never from ZODB directly.
+
+Every part of the frame is guarded (:func:`frame_part`): a part that fails is left out of the page (or
+shows its plain default), so that an error page renders for any root and context, e.g. on the registry
+API's routes, whose root is the registry, or for a request whose root was never reached.  A conflict in a
+part of an ordinary page is not hidden: it propagates so that the request is run again.
 """
 
+import functools
 import logging
 from functools import cached_property
 from urllib.parse import urlencode
@@ -13,10 +18,14 @@ from urllib.parse import urlencode
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, subscriber
 from pyramid.renderers import get_renderer
+from pyramid.traversal import find_root
 
+from portal import clock
 from portal.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 from portal.resources.base import Item
+from portal.resources.site import Site
 from portal.security import current_user
+from portal.views.errors import is_conflict
 from portal.workflow import PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -29,6 +38,33 @@ STATIC_URLS_KEPT = 200
 NAVIGATIONS_KEPT = 50
 
 
+def frame_part(default):
+    """A cached property of the page frame that gives ``default()`` when computing it fails.
+
+    On an error page (``request.exception`` set) a failure is noted in one line and left out: the page
+    answers another error, which is logged already.  On an ordinary page a conflict propagates, so that
+    pyramid_retry runs the request again; any other failure is logged and left out.
+    """
+
+    def decorate(method):
+        @functools.wraps(method)
+        def guarded(self):
+            try:
+                return method(self)
+            except Exception as exc:
+                if getattr(self.request, 'exception', None) is not None:
+                    log.info('the error page left out its %s: %r', method.__name__, exc)
+                elif is_conflict(exc):
+                    raise
+                else:
+                    log.exception('the page frame left out its %s', method.__name__)
+                return default()
+
+        return cached_property(guarded)
+
+    return decorate
+
+
 class Layout:
     """The page frame's data for one request."""
 
@@ -36,23 +72,22 @@ class Layout:
         self.request = request
         self.context = context if context is not None else getattr(request, 'context', None)
 
-    @cached_property
+    @frame_part(lambda: DEFAULT_LANGUAGE)
     def lang(self):
-        try:
-            return self.request.locale_name
-        except Exception:  # a broken request still gets a page in the default language
-            return DEFAULT_LANGUAGE
+        return self.request.locale_name
 
     def translate(self, message, mapping=None):
         return self.request.localizer.translate(message, mapping=mapping)
 
-    @cached_property
+    @frame_part(lambda: None)
     def site(self):
-        try:
-            return self.request.root
-        except Exception:
-            log.exception('the site could not be reached while rendering a page frame')
+        """The site, or None when this request has no root (an answer made before traversal) or its
+        root is not in the site (the registry API's routes have the registry as their root)."""
+        root = self.request.__dict__.get('root')
+        if root is None:
             return None
+        site = find_root(root)
+        return site if isinstance(site, Site) else None
 
     def text(self, item, field):
         """An item's text in the interface language (or its own), with the language it is in."""
@@ -67,11 +102,11 @@ class Layout:
     def can_view(self, item):
         return bool(self.request.has_permission('view', item))
 
-    @cached_property
+    @frame_part(lambda: 'Kaikukortti')
     def site_title(self):
         return self.title(self.site) if self.site is not None else 'Kaikukortti'
 
-    @cached_property
+    @frame_part(list)
     def navigation(self):
         """The site's top-level sections: (url, title, current)."""
         site = self.site
@@ -113,7 +148,7 @@ class Layout:
             item = item.__parent__
         return names
 
-    @cached_property
+    @frame_part(list)
     def breadcrumbs(self):
         """(url, title) from the site down to the context's parent; empty on the home page.  The url is
         None for a level the user may not view (a private folder above a published item), so that no
@@ -128,13 +163,10 @@ class Layout:
             item = item.__parent__
         return list(reversed(crumbs))
 
-    @cached_property
+    @frame_part(list)
     def language_links(self):
         """(code, name, url, current) for each language, keeping the page and its other parameters."""
-        try:
-            params = [(k, v) for k, v in self.request.GET.items() if k != 'lang']
-        except UnicodeDecodeError:
-            params = []
+        params = [(k, v) for k, v in self.request.GET.items() if k != 'lang']
         links = []
         path_url = self.request.path_url
         kept = urlencode(params)
@@ -150,30 +182,26 @@ class Layout:
             return None
         return (self.url(item), self.title(item))
 
-    @cached_property
+    @frame_part(list)
     def footer_links(self):
         settings = self.request.registry.portal_settings
         pages = (self._page(settings.accessibility_page), self._page(settings.privacy_page))
         return [page for page in pages if page]
 
-    @cached_property
+    @frame_part(lambda: '/')
     def home_url(self):
         return self.request.application_url + '/'
 
-    @cached_property
+    @frame_part(lambda: None)
     def user(self):
         """The logged-in user, or None."""
-        try:
-            return current_user(self.request)
-        except Exception:
-            log.exception('the user could not be looked up while rendering a page frame')
-            return None
+        return current_user(self.request)
 
-    @cached_property
+    @frame_part(str)
     def csrf_token(self):
         return get_csrf_token(self.request)
 
-    @cached_property
+    @frame_part(list)
     def edit_bar(self):
         """(url, title, current) of the actions the logged-in user may take on this page's item."""
         if self.user is None or self.context is None or not hasattr(self.context, 'type_name'):
@@ -182,17 +210,45 @@ class Layout:
 
         return edit_actions(self.request, self.context)
 
+    def time(self, value, seconds=False):
+        """A stored time in Finnish time, written as the reader's language writes it."""
+        return clock.show_time(value, self.lang, seconds=seconds)
+
+    def day(self, value):
+        """A date written as the reader's language writes it."""
+        return clock.show_day(value, self.lang)
+
+    def field_title(self, item, name):
+        """The translated title of field ``name`` of ``item``'s type, or the name itself when the type
+        has no such field (any more)."""
+        titles = self.__dict__.setdefault('_field_titles', {})
+        key = type(item)
+        if key not in titles:
+            found = {}
+            try:
+                info = self.request.registry.content_types.of(item)
+                found = {node.name: node.title for node in info.make_schema().children}
+            except Exception:  # a type without a schema: names are all there is
+                log.debug('no field titles for %r', key, exc_info=True)
+            titles[key] = found
+        title = titles[key].get(name)
+        return self.translate(title) if title else name
+
     def static(self, path):
         """The URL of a theme file, remembered per application URL (a registry holds at most
         ``STATIC_URLS_KEPT`` of them)."""
         request = self.request
-        urls = request.registry.__dict__.setdefault('_kaiku_static_urls', {})
-        key = (request.application_url, path)
-        url = urls.get(key)
-        if url is None:
-            url = request.static_url(f'kaiku_theme:static/{path}')
-            if len(urls) < STATIC_URLS_KEPT:
-                urls[key] = url
+        try:
+            urls = request.registry.__dict__.setdefault('_kaiku_static_urls', {})
+            key = (request.application_url, path)
+            url = urls.get(key)
+            if url is None:
+                url = request.static_url(f'kaiku_theme:static/{path}')
+                if len(urls) < STATIC_URLS_KEPT:
+                    urls[key] = url
+        except Exception:
+            log.warning('the page frame left out the address of %s', path, exc_info=True)
+            return ''
         return url
 
 

@@ -7,6 +7,8 @@ removed, state changed) and the edit view sends :class:`portal.events.ObjectModi
 the fields that changed, so the catalog, the audit log and the history follow every change.
 """
 
+import hashlib
+import json
 import re
 import unicodedata
 
@@ -26,10 +28,10 @@ from pyramid.view import view_config
 from portal.audit import ACTIONS as AUDIT_ACTIONS
 from portal.audit import audit_log, parse_day, record
 from portal.events import ObjectModified, notify
-from portal.forms import DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
+from portal.forms import CSRF_FIELD, DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
 from portal.history import NOTE_ATTRIBUTE, baseline, diff_values, history_of
 from portal.i18n import _
-from portal.resources.base import Container, Item, check_name
+from portal.resources.base import Container, Item, RemovalRefused, check_name, check_removable
 from portal.resources.files import StoredFile
 from portal.resources.site import Site
 from portal.resources.workspace import Workspace
@@ -55,6 +57,7 @@ def edit_actions(request, context):
     """(url, title, current) of the editing views the requester may use on ``context``."""
     actions = []
     view = request.view_name
+    owned = request.registry.content_types.is_protected(context)
 
     def offer(name, title, permission, condition=True):
         if condition and request.has_permission(permission, context):
@@ -68,16 +71,53 @@ def edit_actions(request, context):
         'state',
         _('State: ${state}', mapping={'state': request.localizer.translate(state_title(context.state))}),
         CONTENTS,
+        not owned,
     )
     offer('history', _('History'), HISTORY)
-    offer('rename', _('Rename'), EDIT, context.__parent__ is not None)
-    offer('move', _('Move'), DELETE, context.__parent__ is not None)
+    offer('rename', _('Rename'), EDIT, context.__parent__ is not None and not owned)
+    offer('move', _('Move'), DELETE, context.__parent__ is not None and not owned)
     offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container or getattr(context, 'shareable', False))
-    offer('delete', _('Delete'), DELETE, context.__parent__ is not None)
+    offer('delete', _('Delete'), DELETE, context.__parent__ is not None and not owned)
     if context.__parent__ is None:
         offer('users', _('Users'), MANAGE_USERS)
         offer('audit', _('Audit log'), VIEW_AUDIT)
     return actions
+
+
+REFUSALS = {
+    (RemovalRefused.OWNED, False): _(
+        'This item belongs to the site or one of its parts and cannot be deleted, moved or renamed.'
+    ),
+    (RemovalRefused.OWNED, True): _(
+        'This folder holds an item that belongs to the site or one of its parts, so it cannot be deleted, '
+        'moved or renamed.'
+    ),
+    (RemovalRefused.DENIED, False): _('You may not delete, move or rename this item.'),
+    (RemovalRefused.DENIED, True): _(
+        'This folder holds items you may not change, so you cannot delete, move or rename it.'
+    ),
+}
+
+
+def removal_refusal(request, item, permission):
+    """Why ``item`` may not be deleted, moved or renamed by the requester (a translation string), or
+    None when it may: the requester needs ``permission`` on it and on everything inside it, and nothing
+    in it may belong to the site or a plugin (:func:`portal.resources.base.check_removable`)."""
+    try:
+        check_removable(
+            item,
+            lambda each: request.has_permission(permission, each),
+            request.registry.content_types.is_protected,
+        )
+    except RemovalRefused as refused:
+        return REFUSALS[refused.reason, refused.inside]
+    return None
+
+
+def refuse(request, values, refusal):
+    """The page of a delete, move or rename that may not happen: its reason, and 403."""
+    request.response.status_int = 403
+    return {**values, 'refusal': refusal}
 
 
 def slugify(title, fallback='item'):
@@ -183,20 +223,105 @@ def add(context, request):
     return HTTPSeeOther(request.resource_url(item))
 
 
+#: The hidden field of an edit form that carries the fingerprint of the values the form was filled from.
+BASE_FIELD = 'base'
+
+
+def base_node():
+    return colander.SchemaNode(
+        colander.String(), name=BASE_FIELD, widget=deform.widget.HiddenWidget(), missing=''
+    )
+
+
+def compared_fields(form):
+    """The fields of an edit form whose saved values a save compares: not the CSRF token, not the base,
+    not file uploads (a file field is never filled in again)."""
+    return [
+        field
+        for field in form.children
+        if field.name not in (CSRF_FIELD, BASE_FIELD) and not isinstance(field.schema.typ, deform.FileData)
+    ]
+
+
+def shown_values(form, values):
+    """``values`` as the form shows them (colander's cstructs), by field name, for the compared fields."""
+    return {
+        field.name: field.schema.serialize(values.get(field.name, colander.null))
+        for field in compared_fields(form)
+    }
+
+
+def fingerprint(form, values):
+    """A digest of the values an edit form was filled from.  The form carries it; a save whose
+    fingerprint is not that of the values saved now started from values someone else has changed since."""
+    shown = json.dumps(shown_values(form, values), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(shown.encode('utf-8')).hexdigest()[:32]
+
+
+def readable(request, field, cstruct):
+    """A saved value the way a person reads it: choices by their translated titles, lists one a line."""
+    if cstruct in (colander.null, None):
+        return ''
+    values = getattr(field.widget, 'values', None)
+    choices = dict(pair for pair in values if isinstance(pair, tuple) and len(pair) == 2) if values else {}
+    if isinstance(cstruct, (list, tuple, set)):
+        return '\n'.join(readable(request, field, each) for each in cstruct)
+    if isinstance(cstruct, dict):
+        return '\n'.join(str(value) for value in cstruct.values() if value not in (colander.null, None, ''))
+    title = choices.get(cstruct, cstruct)
+    return request.localizer.translate(title) if hasattr(title, 'domain') else str(title)
+
+
+def edit_conflict(request, form, mine, saved):
+    """The other person's saved values of the fields where they differ from ``mine``: (title, text)."""
+    ours, theirs = shown_values(form, mine), shown_values(form, saved)
+    return [
+        (request.localizer.translate(field.title), readable(request, field, theirs[field.name]))
+        for field in compared_fields(form)
+        if ours[field.name] != theirs[field.name]
+    ]
+
+
 def edit_round(context, request, schema, title, current, apply):
     """One round of an item's ``@@edit`` form: on GET the form filled with ``current()``; on cancel back to
     the item; invalid input shown beside its fields (400); valid values handed to ``apply(values)`` after
-    the history's baseline is taken, then back to the item."""
+    the history's baseline is taken, then back to the item.
+
+    The form carries the fingerprint of the values it was filled from (:func:`fingerprint`; a post
+    without one, which no form of ours makes, is not compared).  When someone else saved the item in
+    between, nothing is written: the form comes back (409) with the
+    person's own values in it, the other person's saved version of each field that differs beside it,
+    and the fingerprint of the saved values, so saving again replaces them deliberately (when theirs
+    equal the person's own values there is nothing to choose, and the save goes on).  Two people who
+    save the same item at the same moment get the same answer, since the save that lost the conflict
+    runs again and sees the other's values.
+    """
+    schema = schema.clone()
+    schema.add(base_node())
     buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
     form = make_form(request, schema, buttons, action=request.resource_url(context, '@@edit'))
     if request.method != 'POST':
-        return form_page(request, form.render(current()), title)
+        values = current()
+        return form_page(request, form.render({**values, BASE_FIELD: fingerprint(form, values)}), title)
     if 'cancel' in request.POST:
         return HTTPSeeOther(request.resource_url(context))
     try:
         values = validate(form, request)
     except deform.ValidationFailure as failure:
         return form_page(request, failure.render(), title, status=400)
+    based_on = values.pop(BASE_FIELD, '')
+    saved = current()
+    if based_on and based_on != fingerprint(form, saved):
+        mine = {name: value for name, value in values.items() if name in shown_values(form, values)}
+        conflict = edit_conflict(request, form, mine, saved)
+        if conflict:
+            return form_page(
+                request,
+                form.render({**mine, BASE_FIELD: fingerprint(form, saved)}),
+                title,
+                status=409,
+                conflict=conflict,
+            )
     baseline(context, request.registry)
     apply(values)
     return HTTPSeeOther(request.resource_url(context))
@@ -224,12 +349,17 @@ def delete(context, request):
     parent = context.__parent__
     if parent is None:
         raise HTTPBadRequest(_('The site itself cannot be deleted.'))
+    page = {
+        'items': [context],
+        'action': request.resource_url(context, '@@delete'),
+        'question': _('Delete this item and everything in it?'),
+        'refusal': None,
+    }
+    refusal = removal_refusal(request, context, DELETE)
+    if refusal is not None:
+        return refuse(request, page, refusal)
     if request.method != 'POST':
-        return {
-            'items': [context],
-            'action': request.resource_url(context, '@@delete'),
-            'question': _('Delete this item and everything in it?'),
-        }
+        return page
     if 'confirm' not in request.POST:
         return HTTPSeeOther(request.resource_url(context))
     parent.remove(context.__name__, registry=request.registry)
@@ -239,7 +369,7 @@ def delete(context, request):
 @view_config(context=Item, name='state', renderer=THEME + 'state.pt', permission=CONTENTS)
 def state(context, request):
     """The item's workflow state and the transitions the requester may make."""
-    allowed = allowed_transitions(context, request.has_permission)
+    allowed = state_changes(context, request)
     if request.method != 'POST':
         return {'transitions': allowed, 'state': state_title(context.state)}
     name = request.POST.get('transition', '')
@@ -283,6 +413,14 @@ def contents(context, request):
     }
 
 
+def state_changes(item, request):
+    """The transitions the requester may make on ``item``: none on a container the site or a plugin
+    owns, whose owner decides who sees it."""
+    if request.registry.content_types.is_protected(item):
+        return []
+    return allowed_transitions(item, request.has_permission)
+
+
 def transition_choices():
     from portal.workflow import TRANSITIONS
 
@@ -298,23 +436,28 @@ def bulk_action(context, request):
         return HTTPSeeOther(request.resource_url(context, '@@contents'))
     items = [context[name] for name in names]
     if action == 'delete':
-        if not all(request.has_permission(DELETE, item) for item in items):
-            raise HTTPForbidden(_('You may not delete all of the chosen items.'))
+        request.override_renderer = THEME + 'confirm.pt'
+        page = {
+            'items': items,
+            'action': request.resource_url(context, '@@contents'),
+            'question': _('Delete these items and everything in them?'),
+            'bulk': 'delete',
+            'refusal': None,
+        }
+        for item in items:
+            refusal = removal_refusal(request, item, DELETE)
+            if refusal is not None:
+                shown = [item] if request.has_permission('view', item) else []
+                return refuse(request, {**page, 'items': shown}, refusal)
         if 'confirm' not in request.POST:
-            request.override_renderer = THEME + 'confirm.pt'
-            return {
-                'items': items,
-                'action': request.resource_url(context, '@@contents'),
-                'question': _('Delete these items and everything in them?'),
-                'bulk': 'delete',
-            }
+            return page
         for name in names:
             context.remove(name, registry=request.registry)
         flash(request, _('${n} items deleted.', mapping={'n': len(names)}))
         return HTTPSeeOther(request.resource_url(context, '@@contents'))
     done = 0
     for item in items:
-        allowed = {t.name for t in allowed_transitions(item, request.has_permission)}
+        allowed = {t.name for t in state_changes(item, request)}
         if action in allowed:
             transition(item, action, request.registry)
             done += 1
@@ -416,7 +559,10 @@ def rename(context, request):
     parent = context.__parent__
     if parent is None:
         raise HTTPBadRequest(_('The site itself cannot be renamed.'))
-    values = {'name': context.__name__, 'error': None}
+    values = {'name': context.__name__, 'error': None, 'refusal': None}
+    refusal = removal_refusal(request, context, EDIT)
+    if refusal is not None:
+        return refuse(request, values, refusal)
     if request.method != 'POST':
         return values
     new_name = request.POST.get('name', '').strip()
@@ -450,7 +596,10 @@ def move(context, request):
     parent = context.__parent__
     if parent is None:
         raise HTTPBadRequest(_('The site itself cannot be moved.'))
-    values = {'target': resource_path(parent), 'error': None}
+    values = {'target': resource_path(parent), 'error': None, 'refusal': None}
+    refusal = removal_refusal(request, context, DELETE)
+    if refusal is not None:
+        return refuse(request, values, refusal)
     if request.method != 'POST':
         return values
     path = request.POST.get('target', '').strip()

@@ -53,7 +53,12 @@ def folder(context, request):
     pages = max(1, math.ceil(len(children) / BATCH_SIZE))
     page = page_number(request)
     if page > pages:
-        raise HTTPNotFound(_('This listing has only ${pages} pages.', mapping={'pages': pages}))
+        raise HTTPNotFound(
+            _(
+                'There is no page ${page}: the last page of this listing is ${pages}.',
+                mapping={'page': page, 'pages': pages},
+            )
+        )
     start = (page - 1) * BATCH_SIZE
     return {
         'items': children[start : start + BATCH_SIZE],

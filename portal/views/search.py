@@ -22,8 +22,8 @@ from pyramid.interfaces import ISecurityPolicy
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from portal.catalog import MAX_QUERY_LENGTH, LRUCache, Query, facet_counts, search
-from portal.i18n import LANGUAGES, _
+from portal.catalog import MAX_QUERY_LENGTH, Query, facet_counts, search
+from portal.i18n import LANGUAGES, _, plural
 from portal.resources.folder import Folder
 from portal.resources.site import Site
 from portal.resources.venue import ACCESSIBILITY, CATEGORIES
@@ -39,8 +39,6 @@ MAX_PLACE_LENGTH = 100
 #: How many values a facet list shows at most (the most frequent first).
 MAX_FACET_VALUES = 30
 SORTS = ('relevance', 'name', 'newest')
-#: How many rendered catalogue pages a process keeps for anonymous visitors (0: none).
-PAGE_CACHE_SIZE = 256
 SINGLE_PARAMS = ('q', 'region', 'municipality', 'lang', 'sort', 'page')
 #: Site search type filters: parameter value → content types.
 SEARCH_TYPES = {
@@ -199,7 +197,7 @@ def catalogue_params(request):
         raise bad_request(_('Unknown language: choose fi, sv or en.'))
     sort = _single(request, 'sort')
     if sort and sort not in SORTS:
-        raise bad_request(_('Unknown sort order: choose relevance, name or newest.'))
+        raise bad_request(_('Unknown sort order: choose one of the orders in the list.'))
     return CatalogueParams(
         q=search_text(request),
         region=_place(request, 'region'),
@@ -215,7 +213,12 @@ def catalogue_params(request):
 def _check_page(page, total):
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page > pages:
-        raise bad_request(_('This search has only ${pages} pages of results.', mapping={'pages': pages}))
+        raise bad_request(
+            _(
+                'There is no page ${page}: the last page of results is ${pages}.',
+                mapping={'page': page, 'pages': pages},
+            )
+        )
     return pages
 
 
@@ -344,30 +347,6 @@ def venue_rows(request, catalog, docids, category_labels):
     return rows
 
 
-#: Rendered catalogue pages for anonymous visitors, keyed by :func:`page_key`.
-page_cache = LRUCache(PAGE_CACHE_SIZE)
-
-
-def page_key(request):
-    """The key under which the catalogue page of this request may be remembered, or None.  Only an
-    anonymous visitor's page is kept: it depends on nothing but the content (the catalog's generation,
-    which every change to an item, and to the site, moves on), the URL and the interface language."""
-    if request.authenticated_userid is not None:
-        return None
-    generation = request.root.catalog.generation()
-    if generation is None:
-        return None
-    return (generation, request.application_url, request.path_qs, request.locale_name)
-
-
-def _remember_page(key):
-    def remember(request, response):
-        if response.status_int == 200 and response.content_type == 'text/html':
-            page_cache.put(key, response.body)
-
-    return remember
-
-
 @view_config(
     context=Folder,
     renderer=THEME + 'catalogue.pt',
@@ -376,12 +355,6 @@ def _remember_page(key):
     is_venues=True,
 )
 def catalogue(context, request):
-    key = page_key(request)
-    if key is not None:
-        body = page_cache.get(key)
-        if body is not None:
-            return Response(body=body, content_type='text/html', charset='UTF-8')
-        request.add_response_callback(_remember_page(key))
     params = catalogue_params(request)
     result, pages = run_catalogue(context, request, params)
     catalog = request.root.catalog
@@ -428,6 +401,7 @@ def catalogue(context, request):
         'params': params,
         'rows': venue_rows(request, catalog, result.docids, translated['values']['categories']),
         'total': result.total,
+        'count_text': plural(request, '${n} venue found', '${n} venues found', result.total),
         'page': params.page,
         'pages': pages,
         'page_links': page_links(params.page, pages, lambda n: link(page=n)),
@@ -545,7 +519,12 @@ def site_search(context, request):
         result = search(catalog, principals_of(request), query)
         pages = _check_page(page, result.total)
     elif page > 1:
-        raise bad_request(_('This search has only ${pages} pages of results.', mapping={'pages': 1}))
+        raise bad_request(
+            _(
+                'There is no page ${page}: the last page of results is ${pages}.',
+                mapping={'page': page, 'pages': 1},
+            )
+        )
     pairs = [('q', q), *(('type', t) for t in chosen)]
     base = f'{request.path_url}?{urlencode(pairs)}'
     return {
@@ -553,6 +532,7 @@ def site_search(context, request):
         'chosen': chosen,
         'types': SEARCH_TYPE_TITLES,
         'total': result.total if result else 0,
+        'count_text': plural(request, '${n} result', '${n} results', result.total if result else 0),
         'items': [catalog.item_for(docid) for docid in result.docids] if result else [],
         'urls': [item_url(request, catalog, docid) for docid in result.docids] if result else [],
         'page': page,

@@ -39,10 +39,12 @@ PAGES = [
     ('workspace', '/tyotilat/jyvaskyla/'),
     ('workspace-summary', '/tyotilat/jyvaskyla/@@summary'),
     ('workspace-step-form', '/tyotilat/jyvaskyla/@@step/03-tyopari'),
+    ('two-factor-setup', '/@@two-factor-setup'),
+    ('users', '/@@users'),
 ]
 
 #: Pages visited as a logged-in administrator (the onboarding workspace is private).
-LOGGED_IN = {'workspace', 'workspace-summary', 'workspace-step-form'}
+LOGGED_IN = {'workspace', 'workspace-summary', 'workspace-step-form', 'two-factor-setup', 'users'}
 
 #: Pages seen only when logged in: ``(name, path, login)``.  The live server's database holds the users and
 #: registry records that ``conftest.seed_registry`` makes; ``{partner}`` and ``{site}`` are its ids.

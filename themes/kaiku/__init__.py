@@ -5,10 +5,6 @@ the stylesheet, with ``config.override_asset(to_override='kaiku_theme:templates/
 override_with='mytheme:templates/page.pt')``, without copying the rest.
 """
 
-from pyramid.security import NO_PERMISSION_REQUIRED
-
 
 def includeme(config):
-    config.add_static_view(
-        'static', 'kaiku_theme:static/', cache_max_age=3600, permission=NO_PERMISSION_REQUIRED
-    )
+    config.add_static_files('static', 'kaiku_theme:static/')

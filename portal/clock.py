@@ -1,0 +1,46 @@
+"""The one clock of the portal and its plugins: Finnish time.
+
+Dates that decide something (is a card valid today, is a step overdue, may a date lie in the future) are
+Finnish dates, whatever the server's own time zone; every date and time a person reads is shown in Finnish
+time, formatted by Babel (CLDR) for the reader's language.  Stored times stay timezone-aware UTC.
+"""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+HELSINKI = ZoneInfo('Europe/Helsinki')
+#: CLDR locales by interface language; English is British English, as EU public services write it.
+LOCALES = {'fi': 'fi_FI', 'sv': 'sv_FI', 'en': 'en_GB'}
+
+
+def now():
+    """The present moment, timezone-aware (UTC)."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+def today():
+    """Today's date in Finland."""
+    return now().astimezone(HELSINKI).date()
+
+
+def show_time(value, lang, seconds=False):
+    """A stored time as a reader of ``lang`` writes it, in Finnish time (``5.12.2026 13.40`` in Finnish).
+    A naive time is taken to be UTC, as the portal stores them."""
+    if value is None:
+        return ''
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return format_datetime(
+        value, 'medium' if seconds else 'short', tzinfo=HELSINKI, locale=LOCALES.get(lang, 'fi_FI')
+    )
+
+
+def show_day(value, lang):
+    """A date as a reader of ``lang`` writes it (``5.12.2026`` in Finnish)."""
+    if value is None:
+        return ''
+    if isinstance(value, datetime.datetime):
+        value = value.astimezone(HELSINKI).date() if value.tzinfo else value.date()
+    return format_date(value, 'short', locale=LOCALES.get(lang, 'fi_FI'))
