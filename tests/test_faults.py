@@ -51,6 +51,7 @@ class Load:
         self.answers = []  # (monotonic time, status, start of a 5xx answer's body)
         self.lock = threading.Lock()
         self.stop = threading.Event()
+        self.started = None
 
     def _client(self, client, i):
         port = self.ports[i % len(self.ports)]
@@ -125,7 +126,7 @@ def _run(uri, directory, token, codes, kill_storage=None, retry=5):
     threads = [threading.Thread(target=load.writer, args=(i,)) for i in range(WRITERS)]
     threads += [threading.Thread(target=load.editor, args=(i,)) for i in range(EDITORS)]
     down = []
-    started = time.monotonic()
+    started = load.started = time.monotonic()
     try:
         for thread in threads:
             thread.start()
@@ -173,7 +174,9 @@ def _verify(db, load, down):
         for at, status, body in load.answers
         if status >= 500 and not any(start <= at <= end for start, end in down)
     ]
-    assert not failed, f'{len(failed)} answers were 5xx while the storage was up: {failed[:10]}'
+    when = [(round(at - load.started, 1), status, body) for at, status, body in failed[:10]]
+    windows = [(round(start - load.started, 1), round(end - load.started, 1)) for start, end in down]
+    assert not failed, f'{len(failed)} answers were 5xx while the storage was up {windows}: {when}'
 
 
 def _fstest(path):
