@@ -109,6 +109,29 @@ def sync_with_zeo_server(db):
     db.pool.clear()
 
 
+def forget_oids_on_reconnect(db):
+    """Make a ZEO client drop the object ids it fetched in advance whenever it (re)connects.
+
+    A ZEO client asks the server for a hundred new object ids at a time and hands them out as objects
+    are added.  A server that restarts after a crash (SIGKILL, power) starts counting from the highest
+    id it has *stored*, so it hands the same ids that were still unused in the client to other clients:
+    two processes then store different objects under one id ("A different object already has the same
+    oid", ``POSKeyError``, a BTree bucket replaced by another process's object).  Ids fetched from a
+    server that has gone are thrown away; the next new object asks the new server.
+    """
+    storage = db.storage
+    if not hasattr(storage, '_oids') or not hasattr(storage, 'notify_connected'):
+        return  # not a ZEO client
+    connected = storage.notify_connected
+
+    def notify_connected(conn, info):
+        storage._oids[:] = []
+        return connected(conn, info)
+
+    storage.notify_connected = notify_connected
+    storage._oids[:] = []
+
+
 def ensure_site(registry, site_url=None):
     """Create the site in its own transaction at start-up, so the first request finds it ready, then
     bring an existing database up to date with the evolve steps it has not had yet.
@@ -120,6 +143,8 @@ def ensure_site(registry, site_url=None):
     from portal.security.firstrun import offer_setup, setup_link
 
     db = registry._zodb_databases['']
+    for each in registry._zodb_databases.values():
+        forget_oids_on_reconnect(each)
     if registry.portal_settings.zeo_server_sync:
         for each in registry._zodb_databases.values():
             sync_with_zeo_server(each)

@@ -12,7 +12,10 @@ names of what changed, never values of secrets.
 
 Entries are kept in an ``LOBTree`` keyed by microseconds since the epoch (times 1,000, plus a random
 tail so two processes writing in the same microsecond do not collide), so reading the newest first and
-filtering by time are cheap.
+filtering by time are cheap.  Every write of the site writes an entry, so entries written at the same
+moment must merge: each is an :class:`Entry`, a mapping that compares by value, because a BTree bucket
+resolves two transactions' inserts only when it can tell that the entries both left alone are equal
+(plain dicts cannot be ordered, and made every two concurrent writes of the site conflict).
 """
 
 import atexit
@@ -25,6 +28,7 @@ import transaction
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from persistent import Persistent
+from pyramid.events import ApplicationCreated
 from pyramid.threadlocal import get_current_request
 from pyramid.traversal import resource_path
 from pyramid_zodbconn import get_connection
@@ -61,6 +65,30 @@ ACTIONS = (
 SECRET_WORDS = ('password', 'token', 'secret', 'hash', 'sid', 'session')
 
 
+class Entry(dict):
+    """One audit entry (see the module docstring): a dict that a bucket's conflict resolution can
+    compare.  Entries are never sorted by value; the order only has to be consistent."""
+
+    __slots__ = ()
+
+    def __lt__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        return sorted(map(repr, self.items())) < sorted(map(repr, other.items()))
+
+
+def new_entry(time, actor, action, path, address, detail):
+    """An :class:`Entry` made from plain values only, so it can be made again for each attempt."""
+    return Entry(
+        time=time,
+        actor=actor or '',
+        action=action,
+        path=path or '',
+        address=address or '',
+        detail=dict(detail or {}),
+    )
+
+
 class AuditLog(Persistent):
     """Audit entries, oldest to newest."""
 
@@ -69,6 +97,7 @@ class AuditLog(Persistent):
         self.count = Length()
 
     def add(self, entry):
+        entry = new_entry(**entry)
         key = int(entry['time'].timestamp() * 1_000_000) * 1000 + secrets.randbelow(1000)
         while key in self.entries:
             key += 1
@@ -113,6 +142,23 @@ class AuditLog(Persistent):
                 return found, True
             found.append(entry)
         return found, False
+
+
+def ensure_audit_log(event):
+    """Create the audit log when the application starts, in a transaction of its own: made by the first
+    write instead, two first writes at once both added it to the database root and one failed."""
+    db = getattr(event.app.registry, '_zodb_databases', {}).get(AUDIT_DB)
+    if db is None:
+        return
+    tm = transaction.TransactionManager()
+    conn = db.open(transaction_manager=tm)
+    try:
+        for attempt in tm.attempts(3):
+            with attempt:
+                if LOG_KEY not in conn.root():
+                    conn.root()[LOG_KEY] = AuditLog()
+    finally:
+        conn.close()
 
 
 def has_audit_db(request):
@@ -166,8 +212,11 @@ class DeferredAudit:
 
     :meth:`record` only queues the entry; the thread writes what has queued at most ``interval`` seconds
     later, in one transaction (retried on a conflict), and the process writes what is left when it
-    exits.  A crash of the process can lose at most the last ``interval`` seconds of such entries, which
-    is the price of not writing on every read; actions that change data are never recorded this way.
+    exits.  The queue holds plain values only, and each attempt makes the stored entries anew from them
+    (:meth:`AuditLog.add`), so nothing of an attempt that failed (a conflict, a storage server that went
+    away) is kept and added again by a later one.  A crash of the process can lose at most the last
+    ``interval`` seconds of such entries, which is the price of not writing on every read; actions that
+    change data are never recorded this way.
     """
 
     def __init__(self, db, interval=0.5):
@@ -322,6 +371,7 @@ def includeme(config):
     config.add_directive('add_audit_action', add_audit_action)
     for name, title in ACTIONS:
         config.add_audit_action(name, title)
+    config.add_subscriber(ensure_audit_log, ApplicationCreated)
     config.add_subscriber(item_added, ObjectAdded)
     config.add_subscriber(item_removed, ObjectRemoved)
     config.add_subscriber(item_modified, ObjectModified)

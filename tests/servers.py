@@ -197,3 +197,64 @@ def postgres_database(dsn):
                 cursor.execute(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
     finally:
         admin.close()
+
+
+def prepare_registry(uri, directory, cards=200, visits=0, seed=2026):
+    """Give the database at ``uri`` a site, its card registry, one venue with an API token, ``cards``
+    valid cards and ``visits`` visits of them (recorded yesterday), through the app's own start-up and
+    model methods; returns ``(token, [card codes])``.
+
+    It opens the database in this process (the app's start-up makes the site and registry), so a
+    FileStorage must not be open in another process meanwhile.
+    """
+    import datetime
+    import random
+
+    import transaction
+
+    from kaiku_registry import REGISTRY_NAME, today
+    from portal import SITE_KEY
+    from portal.testing import build_app, close_app
+
+    app = build_app(str(directory), **{'zodbconn.uri': uri, 'zodbconn.uri.audit': 'memory://'})
+    rng = random.Random(seed)
+    try:
+        conn = app.registry._zodb_databases[''].open(transaction_manager=transaction.TransactionManager())
+        with conn.transaction_manager:
+            registry = conn.root()[SITE_KEY][REGISTRY_NAME]
+            partner = registry.add_partner('Bench city', 'municipality', 'Jyväskylä', 'Keski-Suomi')
+            issuer = registry.add_site(partner, 'Bench issuer', 'issuer')
+            venue = registry.add_site(partner, 'Bench venue', 'venue')
+            token = registry.new_token(venue)
+            issued = today() - datetime.timedelta(days=1)
+            made = [
+                registry.issue_card(issuer, issued, rng.randrange(1950, 2000), '40100', 2)
+                for _ in range(cards)
+            ]
+            for number in range(visits):  # one by one, not in bulk(): random ids, as the door makes them
+                registry.record_visit(made[number % cards], venue, issued, 'culture')
+            codes = [card.code for card in made]
+        conn.close()
+    finally:
+        close_app(app)
+    return token, codes
+
+
+def record_visit(client, token, code, sector='culture'):
+    """POST one visit through the registry's API with a keep-alive connection; ``(status, body)``."""
+    return post_api(client, token, '/visits', {'code': code, 'sector': sector})
+
+
+def post_api(client, token, path, values):
+    """POST ``values`` as JSON to the registry's API at ``path``; ``(status, body)``."""
+    body = json.dumps(values)
+    headers = {'Host': 'example.com', 'Content-Type': 'application/json', 'Authorization': f'Bearer {token}'}
+    if client.conn is None:
+        client.conn = http.client.HTTPConnection('127.0.0.1', client.port, timeout=client.timeout)
+    try:
+        client.conn.request('POST', '/registry/api/v1' + path, body=body, headers=headers)
+        response = client.conn.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        client.close()
+        raise

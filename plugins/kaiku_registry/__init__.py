@@ -107,11 +107,19 @@ def upgrade_to_shape_3(root, app_registry):
         registry.upgrade()
 
 
+def upgrade_to_shape_4(root, app_registry):
+    """Key the door's list of visits by site, day and visit id, so concurrent visits do not collide."""
+    registry = stored_registry(root)
+    if registry is not None and registry.shape < 4:
+        registry.upgrade()
+
+
 #: The plugin's evolve steps, one a shape of the stored registry: a registry at shape N has had the steps
 #: up to N (a database that ran none of them runs each, and each does nothing below its registry's shape).
 EVOLVE_STEPS = (
     ('kaiku_registry.shape0002', upgrade_to_shape_2),
     ('kaiku_registry.shape0003', upgrade_to_shape_3),
+    ('kaiku_registry.shape0004', upgrade_to_shape_4),
 )
 
 #: The actions the plugin records in the audit log, and their titles.

@@ -25,6 +25,7 @@ The rules of the card are methods here and in :mod:`kaiku_registry.rules`; nothi
 """
 
 import datetime
+import functools
 import hashlib
 import logging
 import secrets
@@ -37,6 +38,7 @@ from BTrees.OLBTree import OLBTree
 from BTrees.OOBTree import OOBTree, OOTreeSet
 from persistent import Persistent
 from pyramid.authorization import Allow, Everyone
+from ZODB.POSException import ConflictError
 
 from kaiku_registry import codes
 from portal import places
@@ -72,7 +74,7 @@ VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
 #: str.isdigit() is true of '٤' and '４' too.
 ASCII_DIGITS = frozenset('0123456789')
 #: The shape of the stored registry this code writes (see :meth:`Registry.upgrade`).
-SHAPE = 3
+SHAPE = 4
 #: The kinds of area a coordinator may answer for.
 AREA_KINDS = ('municipality', 'region')
 
@@ -84,6 +86,27 @@ class RuleError(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class VisitTree(LOBTree):
+    """An ``LOBTree`` for records every writer adds to (visits, each card's visit list), whose inner
+    nodes hold at most 16 children instead of 500.
+
+    Adding a key makes the BTree mark every inner node on its way as read (``readCurrent``), and a
+    bucket that splits changes its parent node; a transaction that marked a node that another one changed
+    meanwhile conflicts.  Under a node of 500 children every split conflicts with every transaction
+    adding at the same time; under nodes of 16 only with those adding among the same few buckets, at the
+    cost of a tree a level or two deeper.
+    """
+
+    max_internal_size = 16
+
+
+class SiteTimeSet(OOTreeSet):
+    """The set behind :attr:`Registry.visits_by_site_time`, with small inner nodes (see
+    :class:`VisitTree`)."""
+
+    max_internal_size = 16
 
 
 def _new_id(tree):
@@ -103,6 +126,11 @@ def one_year_on(day):
 
 def month_of(day):
     return f'{day.year:04d}-{day.month:02d}'
+
+
+def site_time_key(visit):
+    """The visit's key in :attr:`Registry.visits_by_site_time`."""
+    return (visit.site_id, visit.recorded_at.astimezone(datetime.UTC).date(), visit.id)
 
 
 def place_of(municipality, region=None):
@@ -218,6 +246,22 @@ class Card(Persistent):
         self.children = children
         self.community = community
 
+    def _p_resolveConflict(self, old, committed, new):
+        """Two visits of one card at once: both count.  Only when each transaction changed nothing but
+        the number of uses are the changes added up; any other change (the first use, which also counts
+        the card as activated, a closing, a renewal) is a conflict, and the request runs again."""
+        changed = {
+            name
+            for state in (committed, new)
+            for name in old.keys() | state.keys()
+            if state.get(name) != old.get(name)
+        }
+        if changed - {'uses'}:
+            raise ConflictError(f'card changed in {sorted(changed - {"uses"})}')
+        resolved = dict(committed)
+        resolved['uses'] = committed.get('uses', 0) + new.get('uses', 0) - old.get('uses', 0)
+        return resolved
+
     def status(self, today):
         if self.closed_reason:
             return CLOSED
@@ -248,14 +292,30 @@ class Card(Persistent):
         }
 
 
+@functools.total_ordering
 class Visit:
     """One use: one ticket, one course place or one course season pass (plus child tickets).
 
     Visits are many and small, so they are plain objects kept inside the BTree's buckets rather than
     persistent objects of their own; whoever changes one stores it again (``visits[id] = visit``).
+
+    Two visits are equal when they hold the same values.  A bucket's conflict resolution compares the
+    values it read back from each transaction's copy of the bucket, and a visit equal only to itself
+    made every two visits recorded at once in one bucket a conflict.
     """
 
     undone = False
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __lt__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return (self.id, self.undone) < (other.id, other.undone)
+
+    def __hash__(self):
+        return hash(self.id)
 
     def __init__(self, id, card_id, site_id, date, sector, children, assistant, event, course, recorded_at):
         self.id = id
@@ -456,8 +516,9 @@ class Registry(Item):
 
     type_name = 'Registry'
     exclude_from_nav = True
-    #: (site id, time recorded, visit id) of every visit, so a site's latest visits are a range read.
-    #: Registries made before it existed get it with their next recorded visit.
+    #: (site id, day recorded (UTC), visit id) of every visit, so a site's latest visits are a range
+    #: read of a day or two.  The visit's random id, not the time, orders a day's keys: visits recorded
+    #: at once by one site land in different buckets instead of all in the last one.
     visits_by_site_time = None
     #: Anyone may read the public impact figures (aggregates with small counts hidden).
     local_acl = ((Allow, Everyone, 'view_impact'),)
@@ -481,8 +542,9 @@ class Registry(Item):
         self.cards = LOBTree()
         self.card_ids_by_code = OLBTree()
         self.card_ids_by_site = LOBTree()
-        self.visits = LOBTree()
-        self.visit_ids_by_card = LOBTree()
+        self.visits = VisitTree()
+        self.visits_by_site_time = SiteTimeSet()
+        self.visit_ids_by_card = VisitTree()
         #: The statistics: slice key (see :data:`SLICES`) → :class:`Tally` of (measure, sector) → count.
         self.tallies = OOBTree()
         self.card_count = Length()
@@ -804,9 +866,7 @@ class Registry(Item):
             kept = tuple((nonce, expires) for nonce, expires in card.door_checks if expires >= now)
             card.door_checks = (*kept, (check.nonce, check.expires))
         self.visits[visit.id] = visit
-        if self.visits_by_site_time is None:
-            self.visits_by_site_time = OOTreeSet()
-        self.visits_by_site_time.add((site.id, visit.recorded_at, visit.id))
+        self.visits_by_site_time.add(site_time_key(visit))
         ids = self.visit_ids_by_card.get(card.id)
         if ids is None:
             ids = self.visit_ids_by_card[card.id] = LLTreeSet()
@@ -821,14 +881,10 @@ class Registry(Item):
 
     def recent_visits(self, site, since):
         """The site's visits recorded at or after ``since`` (an aware datetime), newest first."""
-        if self.visits_by_site_time is None:
-            return []
-        keys = self.visits_by_site_time.keys(
-            (site.id, since), (site.id, datetime.datetime.max.replace(tzinfo=datetime.UTC))
-        )
-        return [
-            self.visits[visit_id] for _site, _at, visit_id in reversed(list(keys)) if visit_id in self.visits
-        ]
+        keys = self.visits_by_site_time.keys((site.id, since.astimezone(datetime.UTC).date()), (site.id + 1,))
+        found = [self.visits.get(visit_id) for _site, _day, visit_id in keys if _site == site.id]
+        found = [visit for visit in found if visit is not None and visit.recorded_at >= since]
+        return sorted(found, key=lambda visit: visit.recorded_at, reverse=True)
 
     def undo_visit(self, visit, site, now=None):
         """Take back a visit recorded by the same site within :data:`UNDO_WINDOW`."""
@@ -971,6 +1027,10 @@ class Registry(Item):
         totals before and after are the same.
 
         Shape 2 → 3: places typed as free text become the municipality table's (:meth:`_settle_places`).
+
+        Shape 3 → 4: :attr:`visits_by_site_time` is keyed by the day a visit was recorded instead of its
+        time, and holds every visit (registries made before it existed held only later ones); it is
+        made again from the visits.
         """
         if self.shape >= SHAPE:
             return False
@@ -978,6 +1038,8 @@ class Registry(Item):
             self._move_counters()
         if self.shape < 3:
             self._settle_places()
+        if self.shape < 4:
+            self.visits_by_site_time = SiteTimeSet(site_time_key(visit) for visit in self.visits.values())
         self.shape = SHAPE
         return True
 
@@ -1133,8 +1195,7 @@ class Registry(Item):
 
     def _forget_visit(self, visit):
         del self.visits[visit.id]
-        if self.visits_by_site_time is not None:
-            self.visits_by_site_time.discard((visit.site_id, visit.recorded_at, visit.id))
+        self.visits_by_site_time.discard(site_time_key(visit))
         ids = self.visit_ids_by_card.get(visit.card_id)
         if ids is not None and visit.id in ids:
             ids.remove(visit.id)

@@ -9,6 +9,9 @@
 - ``retention``: delete visits and closed cards older than the retention period.
 - ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing, and say
   where it and the session secret are kept.
+- ``check [--repair]``: recount every index, list, counter and tally from the cards and visits, print
+  each difference, and with ``--repair`` fix them (see :mod:`kaiku_registry.check`); the exit status is
+  1 when a difference was found and not repaired.
 """
 
 import argparse
@@ -247,6 +250,8 @@ def main(argv=None):
     commands.add_parser('demo')
     commands.add_parser('retention')
     commands.add_parser('keygen')
+    checker = commands.add_parser('check')
+    checker.add_argument('--repair', action='store_true')
     args = parser.parse_args(argv)
 
     if args.command == 'keygen':
@@ -288,7 +293,24 @@ def _run(args, registry, app_registry):
         years = app_registry.registry_settings.retention_years
         visits, cards = registry.apply_retention(today, years)
         print(f'{visits} visits and {cards} cards deleted (retention {years} years)')
+    elif args.command == 'check':
+        return run_check(registry, today, app_registry.registry_settings.retention_years, args.repair)
     return 0
+
+
+def run_check(registry, today, retention_years, repair):
+    from kaiku_registry.check import check
+
+    since = datetime.date(today.year - retention_years, 1, 1)
+    found = check(registry, since=since, repair=repair)
+    for difference in found:
+        print(difference)
+    verb = 'repaired' if repair else 'found'
+    print(
+        f'registry check: {len(found)} differences {verb} ({len(registry.cards)} cards, '
+        f'{len(registry.visits)} visits; statistics recounted from {since.isoformat()})'
+    )
+    return 1 if found and not repair else 0
 
 
 def keygen(config_uri):

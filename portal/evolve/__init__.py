@@ -169,6 +169,7 @@ def includeme(config):
         step0002_catalog,
         step0003_catalog_public,
         step0004_workspaces,
+        step0005_session_trees,
     )
 
     if not hasattr(config.registry, 'evolve_steps'):
@@ -184,6 +185,13 @@ def includeme(config):
     ):
         config.add_evolve_step(name, module.evolve, title=note_of(module), after=previous)
         previous = (name,)
+    # Steps added since are known by their names only (a database records each in DONE_KEY).
+    config.add_evolve_step(
+        'portal.step0005_session_trees',
+        step0005_session_trees.evolve,
+        title=note_of(step0005_session_trees),
+        after=previous,
+    )
 
 
 def note_of(module):

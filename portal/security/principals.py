@@ -1,11 +1,14 @@
 """Users, groups and roles.
 
 Users and groups live in ZODB under ``root['principals']`` (:class:`Principals`), beside the site.  The
-user object keeps the ids of its open sessions: logging out removes one, disabling the user or resetting
-the password removes them all.  Roles are named bundles of permissions, declared with
-``config.add_role(name, title, permissions)`` (plugins add their own).  A role declared ``local_only`` is
-held only where it is given on a folder (a workspace's coordinator): it cannot be given site-wide, and a
-site-wide grant of it from before is ignored.
+user object keeps the ids of its open sessions in a BTree of their own (session id → time of login):
+logging out removes one, disabling the user or resetting the password removes them all.  A BTree, not a
+mapping stored whole, so that logins of one user at the same moment (one person on a phone and a laptop,
+or a shared door account) each add their own key and ZODB merges them instead of failing all but one.
+Roles are named bundles of permissions, declared with ``config.add_role(name, title, permissions)``
+(plugins add their own).  A role declared ``local_only`` is held only where it is given on a folder (a
+workspace's coordinator): it cannot be given site-wide, and a site-wide grant of it from before is
+ignored.
 """
 
 import re
@@ -13,7 +16,6 @@ from dataclasses import dataclass
 
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
-from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow
 from pyramid_zodbconn import get_connection
 
@@ -48,7 +50,7 @@ class User(Persistent):
         self.roles = tuple(roles)
         self.title = title
         self.password_hash = None
-        self.sessions = PersistentMapping()
+        self.sessions = OOBTree()
 
     @property
     def principal(self):
@@ -71,7 +73,7 @@ class User(Persistent):
         """Remember a new session, forgetting those older than ``max_age`` seconds."""
         for old, started in list(self.sessions.items()):
             if now - started > max_age:
-                del self.sessions[old]
+                self.sessions.pop(old, None)
         self.sessions[sid] = now
 
     def has_session(self, sid):
