@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import colander
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import get_renderer, render_to_response
-from pyramid.traversal import find_resource, find_root
+from pyramid.traversal import find_root
 from pyramid.view import view_config
 
 from kaiku_registry import HELSINKI, today
@@ -37,6 +37,8 @@ from kaiku_registry.schemas import (
     TRAINING_TITLES,
     PartnerSchema,
     SiteSchema,
+    settled_site,
+    venue_finder,
 )
 from kaiku_registry.views import ROLE_TITLES, post, query
 from portal import audit, places
@@ -452,24 +454,6 @@ def sites(context, request):
     )
 
 
-def venue_finder(context):
-    """A function that gives the Venue page at a catalogue path (or None), for the site form."""
-    root = find_root(context)
-
-    def find_venue(path):
-        if not path:
-            return True  # no link is fine
-        if not path.startswith('/') or '..' in path or '//' in path:
-            return None
-        try:
-            found = find_resource(root, path.rstrip('/') or '/')
-        except KeyError:
-            return None
-        return found if getattr(found, 'type_name', None) == 'Venue' else None
-
-    return find_venue
-
-
 def site_form_values(site=None, partner=None):
     if site is None:
         values = dict.fromkeys(SITE_FIELDS, '')
@@ -491,9 +475,7 @@ def read_site(context, request, scope):
     out_of_area(errors, scope, values['municipality'])
     if errors:
         return None, cstruct, {k: request.localizer.translate(v) for k, v in errors.items()}
-    if values['venue_path'] and not values['venue_path'].endswith('/'):
-        values['venue_path'] += '/'
-    return values, cstruct, {}
+    return settled_site(values), cstruct, {}
 
 
 def site_page(context, request, scope, site, partner, **extra):
