@@ -513,20 +513,33 @@ class TestFilterFirst:
 
 
 class TestFacetCache:
-    def test_counts_are_remembered_until_the_catalog_changes(self, site):
-        from portal.catalog import facet_counts
+    def test_counts_are_remembered_until_the_catalog_changes(self, site, config):
+        from portal.catalog import facet_cache, facet_counts
         from portal.events import ObjectModified, notify
 
+        cache = facet_cache(config.registry)
         _, result = _search(site, types=('Venue',))
         assert result.facet_key is not None
-        first = facet_counts(site.catalog, 'categories', result.hits, result.facet_key)
-        assert facet_counts(site.catalog, 'categories', result.hits, result.facet_key) is first
+        first = facet_counts(site.catalog, 'categories', result.hits, result.facet_key, cache)
+        assert facet_counts(site.catalog, 'categories', result.hits, result.facet_key, cache) is first
         venue = site['venues']['museo']
         notify(ObjectModified(venue, venue.update({'categories': ('music',)})))
         _, changed = _search(site, types=('Venue',))
         assert changed.facet_key != result.facet_key
-        counts = facet_counts(site.catalog, 'categories', changed.hits, changed.facet_key)
+        counts = facet_counts(site.catalog, 'categories', changed.hits, changed.facet_key, cache)
         assert counts['music'] == first['music'] + 1 and 'museum' not in counts
+
+    def test_the_cache_belongs_to_the_application_not_the_process(self, site, config):
+        from pyramid.registry import Registry
+
+        from portal.catalog import facet_cache, facet_counts
+
+        _, result = _search(site, types=('Venue',))
+        mine, other = facet_cache(config.registry), facet_cache(Registry('other'))
+        assert facet_cache(config.registry) is mine and other is not mine
+        facet_counts(site.catalog, 'categories', result.hits, result.facet_key, mine)
+        assert mine.get((result.facet_key, 'categories')) is not None
+        assert other.get((result.facet_key, 'categories')) is None
 
     def test_text_queries_and_other_principals_get_their_own_key(self, site):
         assert _search(site, types=('Venue',), text='uimahalli')[1].facet_key is None

@@ -1,6 +1,7 @@
-"""The per-process caches: rendered pages for anonymous visitors (every page, :mod:`portal.pagecache`)
-and the catalogue's facet counts, both keyed by the catalog's change counter, so that any change shows at
-once and nothing hidden leaks; and HTTP revalidation with the same key."""
+"""The caches of an application, kept on its registry and never per process: rendered pages for
+anonymous visitors (every page, :mod:`portal.pagecache`) and the catalogue's facet counts, both keyed by
+the catalog's change counter, so that any change shows at once and nothing hidden leaks; and HTTP
+revalidation with the same key."""
 
 import pytest
 
@@ -32,12 +33,12 @@ def titles(res):
 
 
 def test_a_second_anonymous_request_is_served_from_the_cache(app, monkeypatch):
-    from portal.views import search
+    from portal.views import catalogue
 
     client = browser(app)
     first = client.get('/venues/')
     assert len(page_cache(app.registry).entries) == 1
-    monkeypatch.setattr(search, 'run_catalogue', lambda *args: pytest.fail('the page was rendered again'))
+    monkeypatch.setattr(catalogue, 'run_catalogue', lambda *args: pytest.fail('the page was rendered again'))
     second = client.get('/venues/')
     assert second.body == first.body
     assert second.headers['Content-Type'] == first.headers['Content-Type']
@@ -76,13 +77,24 @@ def test_a_site_title_change_shows_at_once(app):
 def test_pages_of_logged_in_users_are_not_cached(app):
     add_user(app, 'editori', TEST_PASSWORD, roles=('Editor',))
     client = browser(app, 'editori')
-    page_cache(app.registry).clear()
+    kept = dict(page_cache(app.registry).entries)  # the login page, fetched before logging in
     res = client.get('/venues/')
-    assert not page_cache(app.registry).entries
+    assert page_cache(app.registry).entries == kept
     assert 'ETag' not in res.headers
     assert res.html.select_one('#logout-form') is not None
     anonymous = browser(app).get('/venues/')
     assert anonymous.html.select_one('#logout-form') is None
+
+
+def test_facet_counts_are_remembered_by_the_application_not_the_process(app, make_app):
+    from portal.catalog import facet_cache
+
+    assert not facet_cache(app.registry).entries
+    browser(app).get('/venues/')
+    assert facet_cache(app.registry).entries
+    other = make_app(**{'portal.load_on_start': 'false'})
+    assert not facet_cache(other.registry).entries
+    assert not page_cache(other.registry).entries
 
 
 def test_languages_and_queries_are_cached_apart(app):

@@ -278,11 +278,12 @@ def attacks(ids):
 
 
 def partners_views(world):
-    """(view name, request method) of every view partners.py registers, read from the introspector."""
+    """(view name, request method) of every view the partners package registers, read from the
+    introspector."""
     found = set()
     for intr in world.registry.introspector.get_category('views'):
         view = intr['introspectable']
-        if getattr(view['callable'], '__module__', '') == 'kaiku_registry.partners':
+        if getattr(view['callable'], '__module__', '').startswith('kaiku_registry.partners.'):
             found.add(
                 (view['name'], view['request_methods'] if isinstance(view['request_methods'], str) else 'GET')
             )

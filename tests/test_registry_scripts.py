@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from portal.testing import edit_site, write_ini
+from portal.testing import TEST_PASSWORD, add_user, browser, edit_site, form_with, write_ini
 
 
 @pytest.fixture
@@ -32,9 +32,9 @@ def test_import_is_all_or_nothing_and_reports_every_bad_row(ini, tmp_path, capsy
     )
     assert _main([ini, 'import', 'partners', str(tmp_path / 'partners.csv')]) == 1
     err = capsys.readouterr().err
-    assert 'line 3: kind must be one of' in err
-    assert 'line 4: name is missing' in err
-    assert 'line 5: name looks like it holds a personal identity code' in err
+    assert 'line 3: kind: Choose one of the choices.' in err
+    assert 'line 4: name: Required' in err
+    assert 'line 5: name: Do not write identity codes' in err
     assert 'line 6: the row has more cells than the header' in err
     assert '4 bad rows: nothing was imported' in err
     assert _main([ini, 'sites']) == 0
@@ -73,8 +73,8 @@ def test_import_of_sites_and_cards(ini, tmp_path, capsys):
     assert _main([ini, 'import', 'cards', str(tmp_path / 'c.csv')]) == 1
     err = capsys.readouterr().err
     assert 'line 3: issued must be a date' in err
-    assert 'line 4: The holder must be 16 or over' in err
-    assert 'line 5: A postcode has five digits.' in err
+    assert 'line 4: birth_year: The holder must be 16 or over' in err
+    assert 'line 5: postcode: A postcode has five digits.' in err
 
 
 def test_missing_columns_are_reported(ini, tmp_path, capsys):
@@ -199,10 +199,74 @@ def test_imported_texts_follow_the_single_line_rule(ini, tmp_path, capsys, char)
     )
     assert _main([ini, 'import', 'partners', str(tmp_path / 'p.csv')]) == 1
     err = capsys.readouterr().err
-    assert f'line 3: name holds control, invisible or line-break characters (U+{ord(char):04X})' in err
+    refusal = 'Write this on one line' if char == '\n' else 'Remove the invisible or control characters'
+    assert f'line 3: name: {refusal}' in err and f'(U+{ord(char):04X})' in err
     assert '1 bad rows: nothing was imported' in err
     assert stored(tmp_path, lambda registry: len(registry.partners)) == 0
     (tmp_path / 'p.csv').write_text(header + '  Cafe\u0301-yhdistys ,issuer_ngo,Nokia,Pirkanmaa,,\n')
     assert _main([ini, 'import', 'partners', str(tmp_path / 'p.csv')]) == 0
     names = stored(tmp_path, lambda registry: [partner.name for partner in registry.partners.values()])
     assert names == ['Café-yhdistys']
+
+
+#: (field, value, message) of partner cells that the partner form refuses, and so the import too.
+REFUSED_PARTNER_CELLS = [
+    ('contact_email', 'not-an-email', 'Check the email address.'),
+    ('contact_phone', 'call me', 'Digits, spaces and + ( ) - only.'),
+    ('municipality', 'Atlantis', 'Choose a municipality from the list.'),
+    ('trained', '2999-01-01', 'The date cannot be in the future.'),
+    ('commitment_signed', '2013-12-31', 'The date cannot be before 01.01.2014.'),
+    ('contact_title', 'Anna, s. 12.3.1985', 'Do not write identity codes'),
+    ('kind', 'spaceship', 'Choose one of the choices.'),
+]
+PARTNER_COLUMNS = ['name', 'kind', 'municipality', 'region', 'contact_title', 'contact_email']
+PARTNER_COLUMNS += ['contact_phone', 'commitment_signed', 'trained']
+
+
+@pytest.mark.usefixtures('english_interface')
+def test_the_import_refuses_what_the_forms_refuse_with_the_forms_messages(make_app):
+    """One validation path: a partner or site cell the form refuses is refused by the CSV import with the
+    same message, on its line, and nothing is imported."""
+    import csv
+    import io
+
+    from kaiku_registry.scripts import ImportFailed, import_csv
+
+    app = make_app()
+    add_user(app, 'national', TEST_PASSWORD, roles=('NationalAdmin',))
+    client = browser(app, 'national')
+    good = {'name': 'Uusi yhdistys', 'kind': 'issuer_ngo', 'municipality': 'Tampere'}
+    for field, value, message in REFUSED_PARTNER_CELLS:
+        form = form_with(client.get('/registry/partner-add'), 'contact_email')
+        for name, filled in good.items():
+            form[name].force_value(filled)
+        form[field].force_value(value)
+        res = form.submit(status=400)
+        assert message in res.html.select_one(f'#{field}-error').text, field
+        stream = io.StringIO()
+        writer = csv.DictWriter(stream, PARTNER_COLUMNS, restval='')
+        writer.writeheader()
+        writer.writerow({'name': 'Hyvä yhdistys', 'kind': 'issuer_ngo', 'municipality': 'Nokia'})
+        writer.writerow({**good, field: value})
+        stream.seek(0)
+        with pytest.raises(ImportFailed) as failed, edit_site(app) as site:
+            import_csv(site['registry'], 'partners', stream)
+        [(line, reason)] = failed.value.errors
+        assert line == 3 and reason.startswith(f'{field}: {message}'), failed.value.errors
+    with edit_site(app) as site:
+        assert not site['registry'].partners
+        partner = site['registry'].add_partner('Kaupunki', 'municipality', 'Tampere')
+        partner_id = partner.id
+    form = form_with(client.get(f'/registry/site-add?partner={partner_id}'), 'venue_path')
+    form['name'] = 'Museokeskus'
+    form['kind'] = 'venue'
+    form['venue_path'] = '/no/such/venue/'
+    assert 'no venue page' in form.submit(status=400).html.select_one('#venue_path-error').text
+    text = 'partner,name,kind,municipality,region,venue_path\nKaupunki,Museokeskus,venue,,,/no/such/venue/\n'
+    with pytest.raises(ImportFailed) as failed, edit_site(app) as site:
+        import_csv(site['registry'], 'sites', io.StringIO(text))
+    assert failed.value.errors == [
+        (2, 'venue_path: There is no venue page at this address in the catalogue.')
+    ]
+    with edit_site(app) as site:
+        assert not site['registry'].sites

@@ -8,6 +8,7 @@ import datetime
 
 import colander
 import deform.widget
+from pyramid.traversal import find_resource, find_root
 
 from kaiku_registry import codes, today
 from kaiku_registry.i18n import _
@@ -295,6 +296,32 @@ class PartnerSchema(colander.MappingSchema):
     trained = colander.SchemaNode(
         colander.Date(), title=_('Staff last trained'), missing=None, validator=plausible_day
     )
+
+
+def venue_finder(context):
+    """A function that gives the Venue page at a catalogue path (or None), for :class:`SiteSchema`'s
+    ``find_venue`` binding; ``context`` is anything in the site's tree."""
+    root = find_root(context)
+
+    def find_venue(path):
+        if not path:
+            return True  # no link is fine
+        if not path.startswith('/') or '..' in path or '//' in path:
+            return None
+        try:
+            found = find_resource(root, path.rstrip('/') or '/')
+        except KeyError:
+            return None
+        return found if getattr(found, 'type_name', None) == 'Venue' else None
+
+    return find_venue
+
+
+def settled_site(values):
+    """A site's validated values as they are stored: a venue link ends with a slash."""
+    if values['venue_path'] and not values['venue_path'].endswith('/'):
+        values['venue_path'] += '/'
+    return values
 
 
 @colander.deferred

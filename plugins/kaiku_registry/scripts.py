@@ -3,8 +3,9 @@
 - ``sites``: every site as a tab-separated line (id, kind, municipality, name).
 - ``token <site-id> [--revoke]``: print a new API token for a site, or revoke the site's tokens.
 - ``import partners|sites|cards <file.csv>``: all rows or none; every bad row is reported with its line.
-  Texts follow the forms' single-line rule and dates the forms' date rule (not after today in Finnish
-  time, not before the first pilot).
+  Each row goes through the same colander schema as the form (``PartnerSchema``, ``SiteSchema``,
+  ``IssueCardSchema``), so an import takes exactly what the forms take; the issue date of a card follows
+  the forms' date rule (not after today in Finnish time, not before the first pilot).
 - ``demo``: fill a development database with demo partners, sites, cards and visits in two regions.
 - ``retention``: delete visits and closed cards older than the retention period.
 - ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing, and say
@@ -22,18 +23,19 @@ import random
 import re
 import sys
 
-from kaiku_registry import codes
-from kaiku_registry.models import (
-    GENDERS,
-    LIFE_SITUATIONS,
-    PARTNER_KINDS,
-    SECTORS,
-    SITE_KINDS,
-    RuleError,
+import colander
+
+from kaiku_registry import codes, today
+from kaiku_registry.models import LIFE_SITUATIONS, SECTORS, RuleError
+from kaiku_registry.schemas import (
+    IssueCardSchema,
+    PartnerSchema,
+    SiteSchema,
+    day_problem,
+    settled_site,
+    venue_finder,
 )
-from kaiku_registry.privacy import find_identifier
-from kaiku_registry.schemas import day_problem
-from portal.forms import prepare_single_line, refused_characters
+from portal.forms import prepare_single_line, single_line_text
 from portal.scripts import ini_settings, site_from_ini
 
 PROGRESS_EVERY = 1000
@@ -52,28 +54,14 @@ class ImportFailed(Exception):
         self.errors = errors
 
 
-def _text(row, name, required=True, max_len=200):
+def _text(row, name):
+    """A cell the schemas do not read (a reference to another record, the region of a place), under the
+    forms' single-line rule: surrounding spaces stripped, NFC, no control or invisible characters."""
     value = prepare_single_line(row.get(name) or '') or ''
-    if required and not value:
-        raise ValueError(f'{name} is missing')
-    if len(value) > max_len:
-        raise ValueError(f'{name} is longer than {max_len} characters')
-    refused = refused_characters(value)
-    if refused:
-        chars = ', '.join(f'U+{ord(char):04X}' for char in refused[:5])
-        raise ValueError(f'{name} holds control, invisible or line-break characters ({chars})')
-    found = find_identifier(value)
-    if found:
-        raise ValueError(f'{name} looks like it holds a {found}: identifying data is never stored')
-    return value
-
-
-def _choice(row, name, choices, required=True):
-    value = _text(row, name, required=required)
-    if not value and not required:
-        return None
-    if value not in choices:
-        raise ValueError(f'{name} must be one of {", ".join(choices)}')
+    try:
+        single_line_text(None, value)
+    except colander.Invalid as e:
+        raise ValueError(f'{name}: {e.msg.interpolate()}') from e
     return value
 
 
@@ -99,42 +87,54 @@ def _day(row, name):
     return value
 
 
+def _validated(schema, row, defaults=None):
+    """The row's cells read by ``schema``, the same schema the form uses, so the import accepts what the
+    form accepts and refuses what it refuses.  A cell left out of the file is an empty field."""
+    cstruct = {node.name: row.get(node.name) or '' for node in schema.children}
+    for name, value in (defaults or {}).items():
+        if not cstruct.get(name, '').strip():
+            cstruct[name] = value
+    try:
+        return schema.deserialize(cstruct)
+    except colander.Invalid as e:
+        problems = e.asdict()
+        raise ValueError('; '.join(f'{name}: {problems[name]}' for name in sorted(problems))) from e
+
+
 def _import_row(registry, kind, row, partners_by_name):
     if kind == 'partners':
+        values = _validated(PartnerSchema(), row)
         partner = registry.add_partner(
-            _text(row, 'name'),
-            _choice(row, 'kind', PARTNER_KINDS),
-            _text(row, 'municipality'),
-            _text(row, 'region'),
-            contact_title=_text(row, 'contact_title', required=False),
-            contact_email=_text(row, 'contact_email', required=False),
+            values['name'], values['kind'], values['municipality'], _text(row, 'region')
         )
+        registry.update_partner(partner, **values)
         partners_by_name[partner.name] = partner
     elif kind == 'sites':
         partner = partners_by_name.get(_text(row, 'partner'))
         if partner is None:
             raise ValueError('partner names no known partner')
-        registry.add_site(
-            partner,
-            _text(row, 'name'),
-            _choice(row, 'kind', SITE_KINDS),
-            _text(row, 'municipality', required=False) or None,
-            _text(row, 'region', required=False) or None,
+        schema = SiteSchema().bind(find_venue=venue_finder(registry))
+        defaults = {'municipality': partner.municipality, 'active': 'true'}
+        values = settled_site(_validated(schema, row, defaults))
+        site = registry.add_site(
+            partner, values['name'], values['kind'], values['municipality'], _text(row, 'region')
         )
+        registry.update_site(site, **values)
     else:
         site_id = _int(row, 'site_id')
         site = registry.site(site_id)
         if site is None:
             raise ValueError('site_id names no known site')
         issued = _day(row, 'issued')
+        values = _validated(IssueCardSchema(), row)
         registry.issue_card(
             site,
             issued,
-            _int(row, 'birth_year'),
-            _text(row, 'postcode'),
-            _int(row, 'children'),
-            gender=_choice(row, 'gender', GENDERS, required=False),
-            life_situation=_choice(row, 'life_situation', LIFE_SITUATIONS, required=False),
+            values['birth_year'],
+            values['postcode'],
+            values['children'],
+            gender=values['gender'],
+            life_situation=values['life_situation'],
         )
 
 
@@ -175,7 +175,7 @@ DEMO_REGIONS = (
 )
 
 
-def fill_demo(registry, today, seed=2026, cards_per_issuer=40):
+def fill_demo(registry, day, seed=2026, cards_per_issuer=40):
     """Demo partners, sites, cards and visits over the past year; every name is marked (demo)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     for region, county_name, municipalities in DEMO_REGIONS:
@@ -189,8 +189,8 @@ def fill_demo(registry, today, seed=2026, cards_per_issuer=40):
                 contact_title='Kulttuurituottaja',
                 contact_email='kaikukortti@example.fi',
             )
-            city.commitment_signed = today - datetime.timedelta(days=300)
-            city.trained = today - datetime.timedelta(days=rng.randrange(30, 500))
+            city.commitment_signed = day - datetime.timedelta(days=300)
+            city.trained = day - datetime.timedelta(days=rng.randrange(30, 500))
             issuers = [
                 registry.add_site(county, f'Sosiaalityö, {municipality} (demo)', 'issuer', municipality),
                 registry.add_site(city, f'Nuorisopalvelut, {municipality} (demo)', 'issuer', municipality),
@@ -201,26 +201,26 @@ def fill_demo(registry, today, seed=2026, cards_per_issuer=40):
             ]
             for issuer in issuers:
                 for _ in range(cards_per_issuer):
-                    issued = today - datetime.timedelta(days=rng.randrange(0, 360))
+                    issued = day - datetime.timedelta(days=rng.randrange(0, 360))
                     card = registry.issue_card(
                         issuer,
                         issued,
-                        rng.randrange(1940, today.year - 16),
+                        rng.randrange(1940, day.year - 16),
                         f'{rng.randrange(100, 999):03d}00',
                         rng.choice((0, 0, 0, 1, 2, 3)),
                         life_situation=rng.choice(LIFE_SITUATIONS),
                     )
                     for _ in range(rng.choice((0, 0, 1, 3, 6, 12))):
-                        day = issued + datetime.timedelta(
-                            days=rng.randrange(0, max(1, (today - issued).days))
+                        visited = issued + datetime.timedelta(
+                            days=rng.randrange(0, max(1, (day - issued).days))
                         )
                         venue = rng.choice(venues)
                         course = venue.name.startswith('Kansalaisopisto')
                         sector = 'education' if course else rng.choice(SECTORS)
                         children = 0 if course else rng.randrange(0, card.children + 1)
-                        at = datetime.datetime.combine(day, datetime.time(12), datetime.UTC)
+                        at = datetime.datetime.combine(visited, datetime.time(12), datetime.UTC)
                         registry.record_visit(
-                            card, venue, day, sector, children=children, course=course, now=at
+                            card, venue, visited, sector, children=children, course=course, now=at
                         )
     return registry
 
@@ -268,7 +268,7 @@ def main(argv=None):
 
 
 def _run(args, registry, app_registry):
-    today = datetime.date.today()
+    day = today()
     if args.command == 'sites':
         for site in registry.sites.values():
             print(f'{site.id}\t{site.kind}\t{site.municipality}\t{site.name}')
@@ -287,11 +287,11 @@ def _run(args, registry, app_registry):
             )
         print(f'{count} rows imported')
     elif args.command == 'demo':
-        fill_demo(registry, today)
+        fill_demo(registry, day)
         print(f'{len(registry.sites)} sites, {len(registry.cards)} cards, {len(registry.visits)} visits')
     elif args.command == 'retention':
         years = app_registry.registry_settings.retention_years
-        visits, cards = registry.apply_retention(today, years)
+        visits, cards = registry.apply_retention(day, years)
         print(f'{visits} visits and {cards} cards deleted (retention {years} years)')
     elif args.command == 'check':
         return run_check(registry, today, app_registry.registry_settings.retention_years, args.repair)

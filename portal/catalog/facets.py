@@ -1,7 +1,9 @@
-"""Facet counts: how many of a result's hits have each value of an index, remembered per process.
+"""Facet counts: how many of a result's hits have each value of an index, remembered per application.
 
 Counts of queries without text are remembered under a key holding the catalog's change counter
 (:meth:`~portal.catalog.indexes.SiteCatalog.generation`), which any change in any process moves on.
+The cache lives on the application registry (:func:`facet_cache`), like the page cache, so two
+applications in one process (tests, the benchmark) never share counts.
 """
 
 import threading
@@ -16,14 +18,14 @@ IF = family64.IF
 #: most ``FACET_INTERSECT_MAX_VALUES`` values: then one set intersection a value is cheaper.
 FACET_SCAN_LIMIT = 5000
 FACET_INTERSECT_MAX_VALUES = 40
-#: How many facet counts of queries without text are remembered per process.
+#: How many facet counts of queries without text are remembered per application.
 FACET_CACHE_SIZE = 512
 #: A value's set is probed for each hit when it is at least this many times bigger than the hits.
 PROBE_RATIO = 16
 
 
 class LRUCache:
-    """Values remembered per process, least recently used out first, safe to share between threads.
+    """Values remembered in memory, least recently used out first, safe to share between threads.
     Keys that hold the catalog's generation (:meth:`SiteCatalog.generation`) become unreachable when
     anything changes, in any process.  A size of 0 remembers nothing."""
 
@@ -52,21 +54,27 @@ class LRUCache:
             self.entries.clear()
 
 
-facet_cache = LRUCache(FACET_CACHE_SIZE)
+def facet_cache(registry):
+    """The application's facet count cache, made on first use."""
+    cache = registry.__dict__.get('portal_facet_cache')
+    if cache is None:
+        cache = registry.__dict__.setdefault('portal_facet_cache', LRUCache(FACET_CACHE_SIZE))
+    return cache
 
 
-def facet_counts(catalog, name, hits, key=None):
+def facet_counts(catalog, name, hits, key=None, cache=None):
     """``{value: count}`` of the values of index ``name`` among ``hits``, or None when counting would
     take too long: more than ``FACET_SCAN_LIMIT`` hits and more than ``FACET_INTERSECT_MAX_VALUES``
-    values (municipalities before a region is chosen).  With ``key`` (a result's ``facet_key``) the
-    counts are remembered and reused until the catalog changes; the caller must not change them."""
-    if key is not None:
-        cached = facet_cache.get((key, name))
+    values (municipalities before a region is chosen).  With ``key`` (a result's ``facet_key``) and a
+    ``cache`` (:func:`facet_cache`) the counts are remembered and reused until the catalog changes; the
+    caller must not change them."""
+    if key is not None and cache is not None:
+        cached = cache.get((key, name))
         if cached is not None:
             return cached
     counts = _count_facet(catalog[name], hits)
-    if key is not None and counts is not None:
-        facet_cache.put((key, name), counts)
+    if key is not None and cache is not None and counts is not None:
+        cache.put((key, name), counts)
     return counts
 
 

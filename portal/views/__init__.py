@@ -3,5 +3,5 @@
 
 def includeme(config):
     config.include('portal.views.health')
-    config.include('portal.views.search')
+    config.include('portal.views.catalogue')
     config.scan('portal.views')

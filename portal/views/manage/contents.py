@@ -1,0 +1,133 @@
+"""A folder's management listing (``@@contents``) with its bulk state change and delete, an item's
+workflow state (``@@state``) and its deletion (``@@delete``)."""
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPSeeOther
+from pyramid.view import view_config
+
+from portal.i18n import _
+from portal.resources.base import Container, Item
+from portal.security import ADD, CONTENTS, DELETE, EDIT
+from portal.views.manage.common import THEME, flash, refuse, removal_refusal
+from portal.views.manage.moving import reorder
+from portal.workflow import allowed_transitions, state_title, transition
+
+
+@view_config(context=Container, name='contents', renderer=THEME + 'contents.pt', permission=CONTENTS)
+def contents(context, request):
+    """The folder's items with type, state, modified time and author; bulk state change and delete."""
+    registry = request.registry
+    if request.method == 'POST' and ('up' in request.POST or 'down' in request.POST):
+        if not request.has_permission(EDIT, context):
+            raise HTTPForbidden(_('You may not change the order of this folder.'))
+        up = request.POST.get('up')
+        return reorder(context, request, up or request.POST.get('down'), -1 if up else 1)
+    if request.method == 'POST':
+        result = bulk_action(context, request)
+        if result is not None:
+            return result
+    rows = []
+    for item in context.values():
+        if not request.has_permission('view', item):
+            continue
+        content_type = registry.content_types.get(item.type_name)
+        rows.append(
+            {
+                'item': item,
+                'type': content_type.title if content_type else item.type_name,
+                'state': state_title(item.state),
+            }
+        )
+    addable = registry.content_types.addable_to(context) if request.has_permission(ADD, context) else []
+    return {
+        'rows': rows,
+        'addable': addable,
+        'transitions': transition_choices(),
+        'can_reorder': bool(request.has_permission(EDIT, context)),
+    }
+
+
+def state_changes(item, request):
+    """The transitions the requester may make on ``item``: none on a container the site or a plugin
+    owns, whose owner decides who sees it."""
+    if request.registry.content_types.is_protected(item):
+        return []
+    return allowed_transitions(item, request.has_permission)
+
+
+def transition_choices():
+    from portal.workflow import TRANSITIONS
+
+    return [(t.name, t.title) for t in TRANSITIONS]
+
+
+def bulk_action(context, request):
+    """Apply a state change or a deletion to the chosen items; items not allowed are left as they are."""
+    names = [name for name in request.POST.getall('names') if name in context]
+    action = request.POST.get('action', '')
+    if not names:
+        flash(request, _('Choose at least one item.'))
+        return HTTPSeeOther(request.resource_url(context, '@@contents'))
+    items = [context[name] for name in names]
+    if action == 'delete':
+        request.override_renderer = THEME + 'confirm.pt'
+        page = {
+            'items': items,
+            'action': request.resource_url(context, '@@contents'),
+            'question': _('Delete these items and everything in them?'),
+            'bulk': 'delete',
+            'refusal': None,
+        }
+        for item in items:
+            refusal = removal_refusal(request, item, DELETE)
+            if refusal is not None:
+                shown = [item] if request.has_permission('view', item) else []
+                return refuse(request, {**page, 'items': shown}, refusal)
+        if 'confirm' not in request.POST:
+            return page
+        for name in names:
+            context.remove(name, registry=request.registry)
+        flash(request, _('${n} items deleted.', mapping={'n': len(names)}))
+        return HTTPSeeOther(request.resource_url(context, '@@contents'))
+    done = 0
+    for item in items:
+        allowed = {t.name for t in state_changes(item, request)}
+        if action in allowed:
+            transition(item, action, request.registry)
+            done += 1
+    flash(request, _('State changed for ${n} of ${total} items.', mapping={'n': done, 'total': len(items)}))
+    return HTTPSeeOther(request.resource_url(context, '@@contents'))
+
+
+@view_config(context=Item, name='state', renderer=THEME + 'state.pt', permission=CONTENTS)
+def state(context, request):
+    """The item's workflow state and the transitions the requester may make."""
+    allowed = state_changes(context, request)
+    if request.method != 'POST':
+        return {'transitions': allowed, 'state': state_title(context.state)}
+    name = request.POST.get('transition', '')
+    if name not in {t.name for t in allowed}:
+        raise HTTPForbidden(_('That state change is not allowed.'))
+    transition(context, name, request.registry)
+    return HTTPSeeOther(request.resource_url(context, '@@state'))
+
+
+@view_config(context=Item, name='delete', renderer=THEME + 'confirm.pt', permission=DELETE)
+def delete(context, request):
+    parent = context.__parent__
+    if parent is None:
+        raise HTTPBadRequest(_('The site itself cannot be deleted.'))
+    page = {
+        'items': [context],
+        'action': request.resource_url(context, '@@delete'),
+        'question': _('Delete this item and everything in it?'),
+        'refusal': None,
+    }
+    refusal = removal_refusal(request, context, DELETE)
+    if refusal is not None:
+        return refuse(request, page, refusal)
+    if request.method != 'POST':
+        return page
+    if 'confirm' not in request.POST:
+        return HTTPSeeOther(request.resource_url(context))
+    parent.remove(context.__name__, registry=request.registry)
+    return HTTPSeeOther(request.resource_url(parent, '@@contents'))
