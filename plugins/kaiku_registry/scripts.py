@@ -294,7 +294,7 @@ def _run(args, registry, app_registry):
         visits, cards = registry.apply_retention(day, years)
         print(f'{visits} visits and {cards} cards deleted (retention {years} years)')
     elif args.command == 'check':
-        return run_check(registry, today, app_registry.registry_settings.retention_years, args.repair)
+        return run_check(registry, day, app_registry.registry_settings.retention_years, args.repair)
     return 0
 
 
