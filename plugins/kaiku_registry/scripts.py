@@ -19,6 +19,8 @@ import random
 import re
 import sys
 
+import colander
+
 from kaiku_registry import codes
 from kaiku_registry.models import (
     GENDERS,
@@ -28,7 +30,7 @@ from kaiku_registry.models import (
     SITE_KINDS,
     RuleError,
 )
-from kaiku_registry.privacy import find_identifier
+from kaiku_registry.privacy import KIND_WORDS, find_identifier
 from kaiku_registry.schemas import day_problem
 from portal.forms import prepare_single_line, refused_characters
 from portal.scripts import ini_settings, site_from_ini
@@ -49,7 +51,9 @@ class ImportFailed(Exception):
         self.errors = errors
 
 
-def _text(row, name, required=True, max_len=200):
+def _text(row, name, required=True, max_len=200, names_allowed=False, guard=True):
+    """The text of a cell, by the forms' rules: one line, no control characters and no identifying
+    data (:func:`kaiku_registry.privacy.find_identifier`, left out only for a date column)."""
     value = prepare_single_line(row.get(name) or '') or ''
     if required and not value:
         raise ValueError(f'{name} is missing')
@@ -59,9 +63,16 @@ def _text(row, name, required=True, max_len=200):
     if refused:
         chars = ', '.join(f'U+{ord(char):04X}' for char in refused[:5])
         raise ValueError(f'{name} holds control, invisible or line-break characters ({chars})')
-    found = find_identifier(value)
+    found = find_identifier(value, names_allowed=names_allowed) if guard else None
     if found:
-        raise ValueError(f'{name} looks like it holds a {found}: identifying data is never stored')
+        raise ValueError(f'{name} looks like it holds {KIND_WORDS[found]}: identifying data is never stored')
+    return value
+
+
+def _email(row, name):
+    value = _text(row, name, required=False)
+    if value and not re.fullmatch(colander.EMAIL_RE, value):
+        raise ValueError(f'{name} is not an email address')
     return value
 
 
@@ -83,7 +94,7 @@ def _int(row, name):
 
 def _day(row, name):
     """A date written as 2025-03-31 that the forms would take too (:func:`schemas.day_problem`)."""
-    text = _text(row, name)
+    text = _text(row, name, guard=False)
     try:
         if not re.fullmatch(r'[0-9]{4}-[0-9]{2}-[0-9]{2}', text):
             raise ValueError(text)
@@ -99,24 +110,24 @@ def _day(row, name):
 def _import_row(registry, kind, row, partners_by_name):
     if kind == 'partners':
         partner = registry.add_partner(
-            _text(row, 'name'),
+            _text(row, 'name', names_allowed=True),
             _choice(row, 'kind', PARTNER_KINDS),
-            _text(row, 'municipality'),
-            _text(row, 'region'),
+            _text(row, 'municipality', names_allowed=True),
+            _text(row, 'region', names_allowed=True),
             contact_title=_text(row, 'contact_title', required=False),
-            contact_email=_text(row, 'contact_email', required=False),
+            contact_email=_email(row, 'contact_email'),
         )
         partners_by_name[partner.name] = partner
     elif kind == 'sites':
-        partner = partners_by_name.get(_text(row, 'partner'))
+        partner = partners_by_name.get(_text(row, 'partner', names_allowed=True))
         if partner is None:
             raise ValueError('partner names no known partner')
         registry.add_site(
             partner,
-            _text(row, 'name'),
+            _text(row, 'name', names_allowed=True),
             _choice(row, 'kind', SITE_KINDS),
-            _text(row, 'municipality', required=False) or None,
-            _text(row, 'region', required=False) or None,
+            _text(row, 'municipality', required=False, names_allowed=True) or None,
+            _text(row, 'region', required=False, names_allowed=True) or None,
         )
     else:
         site_id = _int(row, 'site_id')
