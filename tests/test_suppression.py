@@ -281,3 +281,17 @@ def test_every_demo_municipality_is_safe_and_its_chart_shows_what_its_table_show
 def test_the_page_says_which_method_is_used(client):
     res = client.get('/registry/impact?municipality=Juupajoki', status=200)
     assert 'secondary' in res.text or 'toissijai' in res.text or 'sekundär' in res.text
+
+
+@pytest.mark.parametrize(
+    ('lang', 'words'),
+    [
+        ('fi', ('toissijainen suojaus', 'henkilötunnus', 'Digi- ja väestötietoviraston', 'poistetaan')),
+        ('sv', ('sekundär sekretessbehandling', 'personbeteckning', 'befolkningsdatas', 'raderas')),
+        ('en', ('secondary suppression', 'identity code', 'Population Data Services Agency', 'erased')),
+    ],
+)
+def test_the_privacy_notice_describes_the_guard_and_the_suppression(client, lang, words):
+    res = client.get('/tietosuojaseloste/', params={'lang': lang}, status=200)
+    for word in words:
+        assert word in res.text, word
