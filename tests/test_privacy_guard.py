@@ -309,8 +309,10 @@ def world(tmp_path_factory):
         venue = registry.add_site(city, 'Uimahalli', 'venue')
         card = registry.issue_card(issuer, today(), 1980, '40100', 0)
         registry.set_area('coord', 'region', 'Keski-Suomi')
+        registry.set_member('pool', venue)
         app.card, app.token = card.code, registry.new_token(venue)
     add_user(app, 'coord', PASSWORD, roles=['Coordinator'])
+    add_user(app, 'pool', PASSWORD, roles=['VenueStaff'])
     yield app
     close_app(app)
 
@@ -348,6 +350,26 @@ def test_the_api_refuses_smuggled_events_and_records_nothing(world, text):
     assert 'event' in res.json['fields']
     assert 'never stores' in res.json['fields']['event']
     assert text not in res.text
+    assert visits_held(world) == before
+
+
+@pytest.mark.parametrize('text', ['131052\u2011308T', '13. lokakuuta 1952', 'Kauppakatu 5 B 12'])
+@pytest.mark.usefixtures('english_interface')
+def test_the_door_form_refuses_smuggled_events_and_records_nothing(world, text):
+    world.registry.lookup_throttle.clear()
+    door = webtest.TestApp(world, extra_environ={'HTTP_HOST': 'example.com'})
+    log_in(door, 'pool', PASSWORD)
+    before = visits_held(world)
+    form = door.get('/registry/door').forms[2]
+    form['code'] = world.card
+    res = form.submit(status=200)
+    record = next(f for f in res.forms.values() if f.action.endswith('door-record'))
+    record['sector'] = 'culture'
+    record['event'] = f'Konsertti {text}'
+    res = record.submit(status=400)
+    error = res.html.select_one('#errors a[href="#field-event"]')
+    assert error is not None and 'never stores' in error.text
+    assert text not in error.text
     assert visits_held(world) == before
 
 

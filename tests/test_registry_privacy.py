@@ -1,6 +1,7 @@
 """The identifier guard refuses identity codes, full dates, addresses and names in free text; each kind is
 named, never the value (the property tests are in test_privacy_guard.py)."""
 
+import colander
 import pytest
 
 
@@ -67,3 +68,12 @@ def test_a_phone_number_is_not_an_identity_code_unless_its_check_character_fits(
 )
 def test_ordinary_text_passes(text):
     assert _callFUT(text) is None
+
+
+def test_a_work_email_may_carry_a_staff_members_name_but_no_identity_code():
+    from kaiku_registry.schemas import PartnerSchema
+
+    node = PartnerSchema()['contact_email']
+    assert node.deserialize('anna.virtanen@jyvaskyla.fi') == 'anna.virtanen@jyvaskyla.fi'
+    with pytest.raises(colander.Invalid):
+        node.deserialize('131052-308T@example.fi')

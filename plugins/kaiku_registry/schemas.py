@@ -331,6 +331,7 @@ class PartnerSchema(colander.MappingSchema):
         title=_('Work email of the contact'),
         missing='',
         validator=colander.All(colander.Length(max=200), colander.Email(msg=_('Check the email address.'))),
+        names_allowed=True,  # a work address may carry the staff member's name, never a card holder's
     )
     contact_phone = colander.SchemaNode(
         colander.String(),

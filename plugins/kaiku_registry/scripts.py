@@ -70,7 +70,7 @@ def _text(row, name, required=True, max_len=200, names_allowed=False, guard=True
 
 
 def _email(row, name):
-    value = _text(row, name, required=False)
+    value = _text(row, name, required=False, names_allowed=True)
     if value and not re.fullmatch(colander.EMAIL_RE, value):
         raise ValueError(f'{name} is not an email address')
     return value
