@@ -6,12 +6,14 @@ slices that hold the dimensions asked for, or over the open-card tallies of the 
 
 Public figures (:func:`public_figures`, the impact page and its chart) are published as one table per
 municipality whose cells add up: the uses by adults are the sum of the sectors and the sum of the
-months, the uses by children the sum of the sectors.  :func:`suppress` hides every count from 1 to 4
-(primary suppression, shown as "< 5") and then hides more cells (secondary suppression, shown as
-"..") until no hidden count can be worked out from the published ones, by subtraction or by any chain
-of sums: it reasons as a determined reader would, who knows that a "< 5" cell holds 1 to 4, that a
-".." cell holds 5 or more (a smaller one would be a "< 5") and that a cell shown as 0 holds nothing.
-No figure of a region or of several municipalities is published, so the tables of two municipalities
+months (every month from the registry's first to this one, so that a listed month says nothing about
+its count), the uses by children the sum of the sectors.  :func:`suppress` hides every count from 1
+to 4 (primary suppression, shown as "< 5"), and a 0 in any sum that holds a hidden cell too, so that a
+"< 5" may be anything from 0 to 4; then it hides more cells (secondary suppression, shown as "..")
+until no hidden count can be worked out from the published ones, by subtraction or by any chain of
+sums.  It reasons as a determined reader would, who knows that a "< 5" cell holds 0 to 4, that a ".."
+cell holds 5 or more (a smaller one would be a "< 5") and that a cell shown as 0 holds nothing.  No
+figure of a region or of several municipalities is published, so the tables of two municipalities
 share no sum.
 """
 
@@ -44,13 +46,18 @@ def suppress(cells, relations):
     total's key and its parts' keys): each count as a number, or :data:`PRIMARY` for 1 to 4, or
     :data:`SECONDARY` for a count hidden so that no hidden count can be worked out from the rest.
 
-    Secondary cells are picked one at a time, in the sum where a hidden count is still determined: the
-    smallest shown part that is not 0, else the total.  The pick depends only on the counts, so the same
-    figures are always hidden in the same way.
+    A 0 in a sum that holds a hidden cell is shown as :data:`PRIMARY` too.  Secondary cells are picked
+    one at a time, in the sum where a hidden count is still determined: the smallest shown part that is
+    not 0, else the total.  The pick depends only on the counts, so the same figures are always hidden
+    in the same way.
     """
     hidden = {key: PRIMARY for key, count in cells.items() if 0 < count < SUPPRESS_BELOW}
     relations = [(total, tuple(parts)) for total, parts in relations]
     while True:
+        for total, parts in relations:
+            members = (total, *parts)
+            if any(key in hidden for key in members):
+                hidden.update({key: PRIMARY for key in members if cells[key] == 0})
         exposed = _exposed(cells, relations, hidden)
         if exposed is None:
             break
@@ -63,16 +70,24 @@ def suppress(cells, relations):
 
 def _bounds(cells, hidden):
     """What a reader knows of each cell: ``{key: [lowest, highest]}``."""
-    known = {'< 5': (1, SUPPRESS_BELOW - 1), '..': (SUPPRESS_BELOW, UNBOUNDED)}
+    known = {PRIMARY: (0, SUPPRESS_BELOW - 1), SECONDARY: (SUPPRESS_BELOW, UNBOUNDED)}
     return {key: list(known[hidden[key]]) if key in hidden else [n, n] for key, n in cells.items()}
 
 
 def _exposed(cells, relations, hidden):
     """A hidden cell whose count a reader can work out from the published cells, or None.
 
-    The reader narrows each cell's range by each sum (``total = sum of parts``) until nothing moves;
-    a hidden cell whose range is one number is exposed.
+    The hidden parts of a shown total add up to what the shown parts leave: from 1 to 4, they are a
+    small group given away together, and the first of them counts as exposed.  Then the reader narrows
+    each cell's range by each sum (``total = sum of parts``) until nothing moves; a hidden cell whose
+    range is one number is exposed.
     """
+    for total, parts in relations:
+        hidden_parts = [part for part in parts if part in hidden]
+        if total in hidden or not hidden_parts:
+            continue
+        if 0 < cells[total] - sum(cells[part] for part in parts if part not in hidden) < SUPPRESS_BELOW:
+            return hidden_parts[0]
     bounds = _bounds(cells, hidden)
     changed, rounds = True, 0
     while changed and rounds < PROPAGATION_ROUNDS:
@@ -112,6 +127,18 @@ def _secondary_pick(cells, relations, hidden, exposed):
     return None
 
 
+def months_between(first, today):
+    """Every month from ``first`` (``'2025-03'``, or None for none) to the month of ``today``."""
+    if first is None:
+        return []
+    year, month = (int(part) for part in first.split('-'))
+    months = []
+    while (year, month) <= (today.year, today.month):
+        months.append(f'{year:04d}-{month:02d}')
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 def public_figures(registry, today, municipality):
     """The impact page's figures of one municipality, suppressed together (:func:`suppress`):
     ``{'figures': {name: shown}, 'sectors': {sector: (adults, children)}, 'months': [(month, shown)]}``.
@@ -120,7 +147,11 @@ def public_figures(registry, today, municipality):
     adults, children = {}, {}
     for _name, row_adults, row_children in uses_by(registry, 'municipality', municipality=municipality):
         adults, children = row_adults, row_children
-    months = breakdown(registry, 'adult_uses', 'month', municipality=municipality)
+    counted = breakdown(registry, 'adult_uses', 'month', municipality=municipality)
+    months = dict.fromkeys(
+        months_between(min(breakdown(registry, 'adult_uses', 'month'), default=None), today), 0
+    )
+    months.update(counted)
     cells = {('figure', name): value for name, value in figures.items()}
     cells.update({('adults', sector): adults.get(sector, 0) for sector in SECTORS})
     cells.update({('children', sector): children.get(sector, 0) for sector in SECTORS})
