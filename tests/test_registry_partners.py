@@ -223,8 +223,8 @@ def test_add_a_partner_with_contact_and_commitment(world):
     ('field', 'value', 'message'),
     [
         ('name', '', 'Required'),
-        ('name', 'Yhdistys 131052-308T', 'Do not write identity codes'),
-        ('contact_title', 'Anna, s. 12.3.1985', 'Do not write identity codes'),
+        ('name', 'Yhdistys 131052-308T', 'personal identity code'),
+        ('contact_title', 'Anna, s. 12.3.1985', 'full date'),
         ('municipality', 'x' * 101, 'Choose a municipality from the list.'),
         ('municipality', 'Tampere', 'This place is outside your area.'),
         ('contact_email', 'not an address', 'Check the email address.'),

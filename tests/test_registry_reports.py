@@ -70,3 +70,21 @@ def test_chart_is_escaped_svg():
     assert '<script>' not in svg
     assert '&lt;script&gt;' in svg
     assert 'aria-label="Käyttö &quot;kuukausittain&quot;"' in svg
+
+
+def test_chart_writes_a_hidden_count_as_the_table_does_and_draws_no_bar_for_it():
+    from kaiku_registry.reports import bar_chart_svg
+
+    svg = bar_chart_svg('Uses', [('2025-01', 40), ('2025-02', '< 5'), ('2025-03', '..')])
+    assert '>&lt; 5</text>' in svg and '>..</text>' in svg
+    assert '>0</text>' not in svg
+    assert svg.count('width="0"') == 2
+
+
+def test_suppression_is_the_same_for_the_same_figures():
+    from kaiku_registry.reports import suppress
+
+    cells = {'total': 20, 'a': 3, 'b': 7, 'c': 10}
+    first = suppress(cells, [('total', ['a', 'b', 'c'])])
+    assert first == {'total': 20, 'a': '< 5', 'b': '..', 'c': 10}
+    assert suppress(dict(reversed(cells.items())), [('total', ['c', 'b', 'a'])]) == first

@@ -34,7 +34,7 @@ def test_import_is_all_or_nothing_and_reports_every_bad_row(ini, tmp_path, capsy
     err = capsys.readouterr().err
     assert 'line 3: kind: Choose one of the choices.' in err
     assert 'line 4: name: Required' in err
-    assert 'line 5: name: Do not write identity codes' in err
+    assert 'line 5: name: This looks like a personal identity code' in err
     assert 'line 6: the row has more cells than the header' in err
     assert '4 bad rows: nothing was imported' in err
     assert _main([ini, 'sites']) == 0
@@ -216,7 +216,7 @@ REFUSED_PARTNER_CELLS = [
     ('municipality', 'Atlantis', 'Choose a municipality from the list.'),
     ('trained', '2999-01-01', 'The date cannot be in the future.'),
     ('commitment_signed', '2013-12-31', 'The date cannot be before 01.01.2014.'),
-    ('contact_title', 'Anna, s. 12.3.1985', 'Do not write identity codes'),
+    ('contact_title', 'Anna, s. 12.3.1985', 'This holds a full date'),
     ('kind', 'spaceship', 'Choose one of the choices.'),
 ]
 PARTNER_COLUMNS = ['name', 'kind', 'municipality', 'region', 'contact_title', 'contact_email']

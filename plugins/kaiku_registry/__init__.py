@@ -200,3 +200,7 @@ def includeme(config):
     config.include('kaiku_registry.workspace')
     config.scan('kaiku_registry.views')
     config.scan('kaiku_registry.partners')
+    from kaiku_registry.schemas import guard_schemas
+
+    # Every text node of the plugin's schemas, those of the modules included above too, gets the guard.
+    config.action(('kaiku_registry', 'identifier guard'), guard_schemas)

@@ -1,10 +1,16 @@
 """Colander schemas of the registry's forms and API bodies.
 
-Every free-text node carries :func:`no_identifiers`, so an identity code or a full date typed anywhere
-is refused with a message instead of being stored.  Choices come from the model's fixed lists.
+Every text node of every schema of the plugin carries :func:`identifier_guard` (:func:`guard_schemas`
+walks them, so a new field cannot be forgotten), so an identity code, a date, an address or (where a
+field has no business holding one) a person's name typed anywhere is refused with a message instead of
+being stored.  A node opts out with ``identifier_guard=False`` (the card code, which is checked as
+such), lets names through with ``names_allowed=True`` (names of organisations and sites, which may
+honour a person) or reads as a phone number with ``phone=True``.  Choices come from the model's fixed
+lists.
 """
 
 import datetime
+import functools
 
 import colander
 import deform.widget
@@ -23,9 +29,9 @@ from kaiku_registry.models import (
     SECTORS,
     SITE_KINDS,
 )
-from kaiku_registry.privacy import find_identifier
+from kaiku_registry.privacy import REFUSALS, find_identifier
 from portal import places
-from portal.forms import AsciiInteger
+from portal.forms import AsciiInteger, schema_classes
 
 SECTOR_TITLES = (
     ('culture', _('Culture')),
@@ -79,13 +85,55 @@ assert [v for v, _t in LIFE_SITUATION_TITLES] == list(LIFE_SITUATIONS)
 assert [v for v, _t in CLOSE_REASON_TITLES] == list(CLOSE_REASONS)
 
 
-def no_identifiers(node, value):
-    """Refuse text that holds a personal identity code or a full date."""
-    if find_identifier(value):
-        raise colander.Invalid(
-            node,
-            _('Do not write identity codes or dates of birth here: the registry never stores them.'),
-        )
+def identifier_guard(node, value):
+    """Refuse text that holds identifying data (:func:`kaiku_registry.privacy.find_identifier`), saying
+    what kind was found and why it is not stored, never the value."""
+    found = find_identifier(
+        value,
+        names_allowed=getattr(node, 'names_allowed', False),
+        strict=not getattr(node, 'phone', False),
+    )
+    if found:
+        raise colander.Invalid(node, REFUSALS[found])
+
+
+def guard_text_nodes(node):
+    """Give :func:`identifier_guard` to every ``String`` node under ``node`` (a schema class or
+    instance), once."""
+    nodes = list(getattr(node, '__all_schema_nodes__', ())) if isinstance(node, type) else [node]
+    while nodes:
+        current = nodes.pop()
+        nodes.extend(current.children)
+        if not isinstance(current.typ, colander.String) or getattr(current, 'identifier_guarded', False):
+            continue
+        if getattr(current, 'identifier_guard', True) is False:
+            continue
+        current.validator = _with_guard(current.validator)
+        current.identifier_guarded = True
+    return node
+
+
+def _with_guard(validator):
+    if validator is None:
+        return identifier_guard
+    if isinstance(validator, colander.deferred):
+        return colander.deferred(functools.partial(_bound_with_guard, validator))
+    return colander.All(validator, identifier_guard)
+
+
+def _bound_with_guard(validator, node, kw):
+    return colander.All(validator(node, kw), identifier_guard)
+
+
+def registry_schema_classes():
+    """Every colander schema class of the plugin."""
+    return [cls for cls in schema_classes() if cls.__module__.partition('.')[0] == 'kaiku_registry']
+
+
+def guard_schemas():
+    """Guard the text nodes of every schema class of the plugin (run on import and at start-up)."""
+    for cls in registry_schema_classes():
+        guard_text_nodes(cls)
 
 
 def free_text(title, max_len=200, **kw):
@@ -93,7 +141,7 @@ def free_text(title, max_len=200, **kw):
         colander.String(),
         title=title,
         missing='',
-        validator=colander.All(colander.Length(max=max_len), no_identifiers),
+        validator=colander.Length(max=max_len),
         **kw,
     )
 
@@ -114,6 +162,7 @@ class CodeSchema(colander.MappingSchema):
         description=_('Type the code on the card, or scan its QR code or barcode.'),
         validator=colander.Length(min=1, max=200),
         widget=deform.widget.TextInputWidget(autocomplete='off', autofocus=True),
+        identifier_guard=False,  # a card code or a signed QR payload, checked as such
     )
 
 
@@ -207,7 +256,7 @@ def required_text(title, max_len=200, **kw):
         colander.String(),
         title=title,
         preparer=lambda value: value.strip() if isinstance(value, str) else value,
-        validator=colander.All(colander.Length(min=1, max=max_len), no_identifiers),
+        validator=colander.Length(min=1, max=max_len),
         **kw,
     )
 
@@ -268,7 +317,7 @@ class PartnerSchema(colander.MappingSchema):
     """A partner organisation, its contact person (a title and work contacts, never a name) and its
     commitment."""
 
-    name = required_text(_('Name of the organisation'))
+    name = required_text(_('Name of the organisation'), names_allowed=True)
     kind = colander.SchemaNode(
         colander.String(),
         title=_('Kind of partner'),
@@ -283,12 +332,14 @@ class PartnerSchema(colander.MappingSchema):
         title=_('Work email of the contact'),
         missing='',
         validator=colander.All(colander.Length(max=200), colander.Email(msg=_('Check the email address.'))),
+        names_allowed=True,  # a work address may carry the staff member's name, never a card holder's
     )
     contact_phone = colander.SchemaNode(
         colander.String(),
         title=_('Work phone of the contact'),
         missing='',
         validator=colander.Regex(r'^\+?[0-9][0-9 ()-]{4,24}$', msg=_('Digits, spaces and + ( ) - only.')),
+        phone=True,
     )
     commitment_signed = colander.SchemaNode(
         colander.Date(), title=_('Commitment signed'), missing=None, validator=plausible_day
@@ -339,7 +390,7 @@ def venue_validator(node, kw):
 class SiteSchema(colander.MappingSchema):
     """A site (toimipiste) of a partner; the place defaults to the partner's."""
 
-    name = required_text(_('Name of the site'))
+    name = required_text(_('Name of the site'), names_allowed=True)
     kind = colander.SchemaNode(
         colander.String(),
         title=_('Kind of site'),
@@ -354,3 +405,6 @@ class SiteSchema(colander.MappingSchema):
         validator=venue_validator,
     )
     active = colander.SchemaNode(colander.Boolean(), title=_('Active'), missing=False)
+
+
+guard_schemas()

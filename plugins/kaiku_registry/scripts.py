@@ -27,6 +27,7 @@ import colander
 
 from kaiku_registry import codes, today
 from kaiku_registry.models import LIFE_SITUATIONS, SECTORS, RuleError
+from kaiku_registry.privacy import KIND_WORDS, find_identifier
 from kaiku_registry.schemas import (
     IssueCardSchema,
     PartnerSchema,
@@ -54,19 +55,23 @@ class ImportFailed(Exception):
         self.errors = errors
 
 
-def _text(row, name):
+def _text(row, name, names_allowed=True, guard=True):
     """A cell the schemas do not read (a reference to another record, the region of a place), under the
-    forms' single-line rule: surrounding spaces stripped, NFC, no control or invisible characters."""
+    forms' single-line rule (surrounding spaces stripped, NFC, no control or invisible characters) and the
+    identifier guard (:func:`kaiku_registry.privacy.find_identifier`)."""
     value = prepare_single_line(row.get(name) or '') or ''
     try:
         single_line_text(None, value)
     except colander.Invalid as e:
         raise ValueError(f'{name}: {e.msg.interpolate()}') from e
+    found = find_identifier(value, names_allowed=names_allowed) if guard else None
+    if found:
+        raise ValueError(f'{name} looks like it holds {KIND_WORDS[found]}: identifying data is never stored')
     return value
 
 
 def _int(row, name):
-    value = _text(row, name)
+    value = _text(row, name, guard=False)
     if not re.fullmatch(r'-?[0-9]{1,19}', value):
         raise ValueError(f'{name} must be a whole number')
     return int(value)
@@ -74,7 +79,7 @@ def _int(row, name):
 
 def _day(row, name):
     """A date written as 2025-03-31 that the forms would take too (:func:`schemas.day_problem`)."""
-    text = _text(row, name)
+    text = _text(row, name, guard=False)
     try:
         if not re.fullmatch(r'[0-9]{4}-[0-9]{2}-[0-9]{2}', text):
             raise ValueError(text)
@@ -110,7 +115,7 @@ def _import_row(registry, kind, row, partners_by_name):
         registry.update_partner(partner, **values)
         partners_by_name[partner.name] = partner
     elif kind == 'sites':
-        partner = partners_by_name.get(_text(row, 'partner'))
+        partner = partners_by_name.get(_text(row, 'partner', names_allowed=True))
         if partner is None:
             raise ValueError('partner names no known partner')
         schema = SiteSchema().bind(find_venue=venue_finder(registry))

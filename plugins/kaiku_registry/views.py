@@ -26,7 +26,7 @@ from kaiku_registry.reports import (
     bar_chart_svg,
     breakdown,
     expiring_by_site,
-    public_count,
+    public_figures,
     summary,
     uses_by,
     uses_by_month_and_site,
@@ -512,7 +512,8 @@ def stats_csv(context, request):
 # Public --------------------------------------------------------------------------------------------
 @view_config(context=Registry, name='impact', renderer=TEMPLATES + 'impact.pt', permission='view_impact')
 def impact(context, request):
-    """The public impact page of one municipality: aggregates only, counts from 1 to 4 hidden."""
+    """The public impact page of one municipality: aggregates only, counts from 1 to 4 hidden and
+    others with them so that none can be worked out (:func:`kaiku_registry.reports.public_figures`)."""
     uncacheable(request)  # its figures move with the registry's records, not with the catalog
     choices = sorted({site.municipality for site in context.sites.values()})
     asked = query(request, 'municipality')
@@ -520,22 +521,11 @@ def impact(context, request):
     page = {'choices': choices, 'chosen': chosen, 'unknown': bool(asked) and chosen is None}
     if chosen is None:
         return page
-    figures = summary(context, today(), municipality=chosen)
-    adults, children = {}, {}
-    for _municipality, row_adults, row_children in uses_by(context, 'municipality', municipality=chosen):
-        adults, children = row_adults, row_children
-    months = breakdown(context, 'adult_uses', 'month', municipality=chosen)
-    shown_months = [(month, public_count(count)) for month, count in months.items()]
+    shown = public_figures(context, today(), chosen)
     page.update(
-        figures={name: public_count(value) for name, value in figures.items()},
-        sectors=[
-            (title, public_count(adults.get(sector, 0)), public_count(children.get(sector, 0)))
-            for sector, title in SECTOR_TITLES
-        ],
-        months=shown_months,
-        chart=bar_chart_svg(
-            request.localizer.translate(_('Uses by adults per month')),
-            [(month, count if isinstance(count, int) else 0) for month, count in shown_months],
-        ),
+        figures=shown['figures'],
+        sectors=[(title, *shown['sectors'][sector]) for sector, title in SECTOR_TITLES],
+        months=shown['months'],
+        chart=bar_chart_svg(request.localizer.translate(_('Uses by adults per month')), shown['months']),
     )
     return page
