@@ -44,6 +44,10 @@ class StateChanged(ContentEvent):
         self.new = new
 
 
+class LocalRolesChanged(ContentEvent):
+    """Who holds which role on ``item`` (and so on everything below it) changed."""
+
+
 def notify(event, registry=None):
     """Send ``event`` to its subscribers in ``registry`` (the current one by default).  A registry given
     outside its application (a script, a test fixture) is made the current one while the subscribers run,

@@ -184,6 +184,7 @@ def add_user(app, login, password, roles=(), local_roles=None, title=''):
     from pyramid.traversal import find_resource
 
     from portal import SITE_KEY
+    from portal.events import LocalRolesChanged, notify
     from portal.security import ensure_principals
 
     db = app.registry._zodb_databases['']
@@ -199,7 +200,9 @@ def add_user(app, login, password, roles=(), local_roles=None, title=''):
             user.password_hash = password_hash(password)
             user.end_all_sessions()
             for path, local in (local_roles or {}).items():
-                find_resource(root[SITE_KEY], path).set_local_roles(user.principal, local)
+                item = find_resource(root[SITE_KEY], path)
+                item.set_local_roles(user.principal, local)
+                notify(LocalRolesChanged(item), app.registry)  # as the sharing page does
         finally:
             tm.get().addAfterCommitHook(lambda ok, conn=conn: conn.close())
     return login

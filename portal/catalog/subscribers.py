@@ -9,7 +9,7 @@ catalog.
 from pyramid.traversal import resource_path
 
 from portal.catalog.indexes import catalog_of
-from portal.events import ObjectAdded, ObjectModified, ObjectRemoved, StateChanged
+from portal.events import LocalRolesChanged, ObjectAdded, ObjectModified, ObjectRemoved, StateChanged
 
 
 def _is_site(item):
@@ -54,8 +54,16 @@ def state_changed(event):
         catalog.index(item)
 
 
+def local_roles_changed(event):
+    """Who may view the item and everything below it changed: reindex them."""
+    catalog = catalog_of(event.item)
+    if catalog is not None:
+        catalog.reindex_below(resource_path(event.item))
+
+
 def includeme(config):
     config.add_subscriber(item_added, ObjectAdded)
     config.add_subscriber(item_removed, ObjectRemoved)
     config.add_subscriber(item_modified, ObjectModified)
     config.add_subscriber(state_changed, StateChanged)
+    config.add_subscriber(local_roles_changed, LocalRolesChanged)

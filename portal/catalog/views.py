@@ -7,10 +7,12 @@ language, the attributes it lists in ``text_attributes``.
 """
 
 from pyramid.authorization import ACLHelper, Everyone
+from pyramid.location import lineage
 from pyramid.traversal import resource_path
 
 from portal.catalog.text import fold
 from portal.i18n import LANGUAGES
+from portal.security.principals import role_principal
 
 _acl_helper = ACLHelper()
 
@@ -31,8 +33,16 @@ def state_view(item, default):
 
 
 def allowed_view(item, default):
-    """The principals that the ACLs of the item and its parents let view it."""
-    return sorted(_acl_helper.principals_allowed_by_permission(item, 'view'))
+    """The principals that the ACLs of the item and its parents let view it, and the users and groups
+    that hold, on the item or a folder above it, a local role the ACLs let view it: an Editor of one
+    folder finds its private items in a search, an Editor elsewhere does not."""
+    allowed = set(_acl_helper.principals_allowed_by_permission(item, 'view'))
+    holders = set()
+    for location in lineage(item):
+        for principal, roles in (getattr(location, 'local_roles', None) or {}).items():
+            if any(role_principal(role) in allowed for role in roles):
+                holders.add(principal)
+    return sorted(allowed | holders)
 
 
 def public_view(item, default):

@@ -170,6 +170,7 @@ def includeme(config):
         step0003_catalog_public,
         step0004_workspaces,
         step0005_session_trees,
+        step0006_local_roles_in_search,
     )
 
     if not hasattr(config.registry, 'evolve_steps'):
@@ -186,12 +187,10 @@ def includeme(config):
         config.add_evolve_step(name, module.evolve, title=note_of(module), after=previous)
         previous = (name,)
     # Steps added since are known by their names only (a database records each in DONE_KEY).
-    config.add_evolve_step(
-        'portal.step0005_session_trees',
-        step0005_session_trees.evolve,
-        title=note_of(step0005_session_trees),
-        after=previous,
-    )
+    for module in (step0005_session_trees, step0006_local_roles_in_search):
+        name = f'portal.{module.__name__.rpartition(".")[2]}'
+        config.add_evolve_step(name, module.evolve, title=note_of(module), after=previous)
+        previous = (name,)
 
 
 def note_of(module):

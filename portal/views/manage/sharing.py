@@ -5,6 +5,7 @@ from pyramid.traversal import resource_path
 from pyramid.view import view_config
 
 from portal.audit import record
+from portal.events import LocalRolesChanged, notify
 from portal.i18n import _
 from portal.resources.base import Container
 from portal.resources.workspace import Workspace
@@ -36,6 +37,7 @@ def sharing(context, request):
             held = set((context.local_roles or {}).get(user.principal, ()))
             held = set() if removing else held | {role}
             context.set_local_roles(user.principal, sorted(held))
+            notify(LocalRolesChanged(context), request.registry)
             record(
                 request,
                 'user-edit',
