@@ -33,6 +33,7 @@ from kaiku_registry.records import (
     SiteTimeSet,
     VisitTree,
     area_place,
+    in_area,
     new_id,
     place_of,
     site_time_key,
@@ -118,6 +119,24 @@ class Registry(CardLife, Statistics, Shapes, Item):
     def area_of(self, login):
         return self.areas.get(login) if login else None
 
+    def members_with_sites(self):
+        """``(login, site)`` of everyone who acts for a site that exists, by login."""
+        for login, site_id in self.members.items():
+            site = self.sites.get(site_id)
+            if site is not None:
+                yield login, site
+
+    def member_counts(self):
+        """``{site id: how many people act for it}``."""
+        counts = {}
+        for site_id in self.members.values():
+            counts[site_id] = counts.get(site_id, 0) + 1
+        return counts
+
+    def coordinators(self):
+        """``(login, area)`` of everyone who answers for an area, by login."""
+        return self.areas.items()
+
     # partners and sites ---------------------------------------------------------------------------
     def add_partner(self, name, kind, municipality, region=None, **contact):
         """A new partner in ``municipality`` (a code or name of the table); its region is derived."""
@@ -140,8 +159,42 @@ class Registry(CardLife, Statistics, Shapes, Item):
         self.sites[site.id] = site
         return site
 
+    def partner(self, partner_id):
+        """The partner with ``partner_id``, or None."""
+        return self.partners.get(partner_id)
+
     def site(self, site_id):
+        """The site with ``site_id``, or None."""
         return self.sites.get(site_id)
+
+    def all_partners(self):
+        return self.partners.values()
+
+    def all_sites(self):
+        return self.sites.values()
+
+    def partners_in(self, area):
+        """The partners whose municipality lies in ``area`` ``(kind, name)`` (see :func:`in_area`)."""
+        return [partner for partner in self.partners.values() if in_area(area, partner.municipality)]
+
+    def sites_in(self, area):
+        """The sites whose municipality lies in ``area`` ``(kind, name)`` (see :func:`in_area`)."""
+        return [site for site in self.sites.values() if in_area(area, site.municipality)]
+
+    def site_counts(self):
+        """``{partner id: how many sites it has}``."""
+        counts = {}
+        for site in self.sites.values():
+            counts[site.partner_id] = counts.get(site.partner_id, 0) + 1
+        return counts
+
+    def site_municipalities(self, region=None):
+        """The municipalities that have a site (in ``region``, as stored on the sites, when one is given)."""
+        return {site.municipality for site in self.sites.values() if region is None or site.region == region}
+
+    def site_regions(self):
+        """The regions that have a site."""
+        return {site.region for site in self.sites.values()}
 
     def update_partner(self, partner, **values):
         """Change a partner's name, kind, place, contact or commitment (values validated by the caller)."""
@@ -173,6 +226,19 @@ class Registry(CardLife, Statistics, Shapes, Item):
         object (the state is a volatile attribute of this object, so a ghosted registry counts at once).
         """
         return Bulk(self)
+
+    # records by id ---------------------------------------------------------------------------------
+    def card(self, card_id):
+        """The card with the internal id ``card_id``, or None."""
+        return self.cards.get(card_id)
+
+    def visit(self, visit_id):
+        """The visit with ``visit_id``, or None."""
+        return self.visits.get(visit_id)
+
+    def record_counts(self):
+        """``{'partners', 'sites', 'cards', 'visits'}``: how many records each tree holds (counts them)."""
+        return {name: len(getattr(self, name)) for name in ('partners', 'sites', 'cards', 'visits')}
 
     # API tokens ------------------------------------------------------------------------------------
     def new_token(self, site, now=None):

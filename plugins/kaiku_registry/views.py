@@ -123,17 +123,17 @@ def lookup(context, request, site, why, may_see=None):
     return code, card, {}
 
 
-def by_form_id(request, records, field):
-    """The record whose internal id the form gives in ``field``, or None."""
+def by_form_id(request, find, field):
+    """The record ``find`` (a registry method) gives for the internal id in the form's ``field``, or None."""
     try:
-        return records.get(int(post(request, field)))
+        return find(int(post(request, field)))
     except ValueError:
         return None
 
 
 def card_by_id(context, request, site):
     """A card of the requester's own issuing site, by the internal id in the form; 404 for any other."""
-    card = by_form_id(request, context.cards, 'card_id')
+    card = by_form_id(request, context.card, 'card_id')
     if card is None or card.site_id != site.id:
         raise HTTPBadRequest(_('No such card at your site.'))
     return card
@@ -156,7 +156,7 @@ def home(context, request):
 # The door ------------------------------------------------------------------------------------------
 def door_page(context, request, site, **extra):
     recent = [
-        (visit, context.cards[visit.card_id].children if visit.card_id in context.cards else 0)
+        (visit, card.children if (card := context.card(visit.card_id)) is not None else 0)
         for visit in recent_visits(context, site)
     ]
     return {
@@ -250,7 +250,7 @@ def door_record(context, request):
         check = request.registry.registry_door_checks.read(token, *door_checker(request, site))
     except codes.DoorCheckError as e:
         return door_error(context, request, site, e.reason)
-    card = context.cards.get(check.card_id)
+    card = context.card(check.card_id)
     if card is None:
         return door_error(context, request, site, 'gone')
     result = context.verify(card.code, today())
@@ -284,7 +284,7 @@ def door_record(context, request):
 )
 def door_undo(context, request):
     site = my_site(context, request, 'venue')
-    visit = by_form_id(request, context.visits, 'visit_id')
+    visit = by_form_id(request, context.visit, 'visit_id')
     if visit is None or visit.site_id != site.id:
         raise HTTPBadRequest(_('No such visit at your site.'))
     try:
@@ -456,9 +456,7 @@ def report_area(context, request):
             municipality, region = name, None
         else:
             region = name
-            if municipality and municipality not in {
-                s.municipality for s in context.sites.values() if s.region == name
-            }:
+            if municipality and municipality not in context.site_municipalities(region=name):
                 municipality = None
     return municipality, region
 
@@ -474,7 +472,7 @@ def stats(context, request):
         'figures': summary(context, today(), municipality=municipality, region=region),
         'by_municipality': uses_by(context, 'municipality', **match),
         'by_site': [
-            (context.sites.get(site_id), adults, children)
+            (context.site(site_id), adults, children)
             for site_id, adults, children in uses_by(context, 'site', **match)
         ],
         'months': months,
@@ -483,8 +481,8 @@ def stats(context, request):
         ),
         'expiring': expiring_by_site(context, today(), municipality, region),
         'sectors': SECTOR_TITLES,
-        'municipalities': sorted({s.municipality for s in context.sites.values()}),
-        'regions': sorted({s.region for s in context.sites.values()}),
+        'municipalities': sorted(context.site_municipalities()),
+        'regions': sorted(context.site_regions()),
     }
 
 
@@ -497,7 +495,7 @@ def stats_csv(context, request):
     sectors = [sector for sector, _title in SECTOR_TITLES]
     writer.writerow(['month', 'site', *(f'adults_{s}' for s in sectors), *(f'children_{s}' for s in sectors)])
     for month, site_id, adults, children in uses_by_month_and_site(context, **match):
-        site = context.sites.get(site_id)
+        site = context.site(site_id)
         name = site.name if site else str(site_id)
         if name[:1] in ('=', '+', '-', '@'):
             name = "'" + name

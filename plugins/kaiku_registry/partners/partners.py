@@ -108,9 +108,7 @@ class PartnerPages:
         context, request = self.context, self.request
         scope = scope_of(context, request)
         day = today()
-        site_counts = {}
-        for site in context.sites.values():
-            site_counts[site.partner_id] = site_counts.get(site.partner_id, 0) + 1
+        site_counts = context.site_counts()
         rows = [
             {
                 'partner': partner,
@@ -118,8 +116,7 @@ class PartnerPages:
                 'due': partner.training_due(),
                 'sites': site_counts.get(partner.id, 0),
             }
-            for partner in context.partners.values()
-            if scope.covers(partner.municipality)
+            for partner in scope.partners(context)
         ]
         municipalities = sorted({row['partner'].municipality for row in rows})
         wanted = {name: query(request, name) or '' for name in ('municipality', 'kind', 'training', 'sort')}
