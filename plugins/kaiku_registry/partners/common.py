@@ -9,8 +9,8 @@ from pyramid.traversal import find_root
 
 from kaiku_registry.i18n import _
 from kaiku_registry.models import in_area
+from kaiku_registry.pages import post, query
 from kaiku_registry.schemas import PARTNER_KIND_TITLES, SITE_KIND_TITLES, TRAINING_TITLES
-from kaiku_registry.views import post, query
 from portal import places
 from portal.security import MANAGE_USERS
 

@@ -10,6 +10,7 @@ from pyramid.view import view_config, view_defaults
 from kaiku_registry import today
 from kaiku_registry.i18n import _
 from kaiku_registry.models import TRAINING_STATUSES, Registry
+from kaiku_registry.pages import post, query
 from kaiku_registry.partners.common import (
     MANAGE,
     TEMPLATES,
@@ -26,7 +27,6 @@ from kaiku_registry.partners.common import (
     sort_rows,
 )
 from kaiku_registry.schemas import PARTNER_KIND_TITLES, PartnerSchema
-from kaiku_registry.views import post, query
 from portal import audit
 
 PARTNER_FIELDS = (

@@ -6,6 +6,7 @@ from pyramid.view import view_config, view_defaults
 
 from kaiku_registry.i18n import _
 from kaiku_registry.models import AREA_KINDS, Registry, area_place
+from kaiku_registry.pages import ROLE_TITLES, post, query
 from kaiku_registry.partners.common import (
     MANAGE,
     TEMPLATES,
@@ -15,7 +16,6 @@ from kaiku_registry.partners.common import (
     render,
     scope_of,
 )
-from kaiku_registry.views import ROLE_TITLES, post, query
 from portal import audit, places
 from portal.security import LOGIN_RE, get_principals, normalize_login
 

@@ -8,6 +8,7 @@ from pyramid.view import view_config, view_defaults
 from kaiku_registry import HELSINKI
 from kaiku_registry.i18n import _
 from kaiku_registry.models import Registry
+from kaiku_registry.pages import post, query
 from kaiku_registry.partners.common import (
     MANAGE,
     TEMPLATES,
@@ -25,7 +26,6 @@ from kaiku_registry.partners.common import (
     sort_rows,
 )
 from kaiku_registry.schemas import SITE_KIND_TITLES, SiteSchema, settled_site, venue_finder
-from kaiku_registry.views import post, query
 from portal import audit
 
 SITE_FIELDS = ('name', 'kind', 'municipality', 'venue_path', 'active')
