@@ -1,3 +1,4 @@
+# Over 400 lines: deform and colander glue, the text and digit rules and upload sniffing (split next).
 """Colander and deform glue shared by every content type's schema and every add and edit form.
 
 :class:`ItemSchema` holds the fields every item has.  Types extend it with their own nodes.  Choices come

@@ -1,3 +1,4 @@
+# Over 400 lines: loading and dumping read and write one format, together so they stay byte-identical.
 """Content files and the site in ZODB, both ways.
 
 The initial content is kept in ``content/`` as plain files that people can edit:

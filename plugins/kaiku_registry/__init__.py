@@ -199,6 +199,7 @@ def includeme(config):
     config.include('kaiku_registry.api')
     config.include('kaiku_registry.workspace')
     config.scan('kaiku_registry.views')
+    config.scan('kaiku_registry.pages')
     config.scan('kaiku_registry.partners')
     from kaiku_registry.schemas import guard_schemas
 

@@ -252,7 +252,7 @@ def undo_visit(context, request):
         visit_id = None
     if visit_id is None or not 0 < visit_id < 2**63:
         raise ApiError(400, 'bad_request', _('Give the visit_id of the visit to undo.'))
-    visit = context.visits.get(visit_id)
+    visit = context.visit(visit_id)
     if visit is None or visit.site_id != site.id:
         raise ApiError(404, 'not_found', _('This site has no such visit.'))
     try:

@@ -1,3 +1,4 @@
+# Over 400 lines: every registry form's schema and its validators in the one place the identifier guard walks.
 """Colander schemas of the registry's forms and API bodies.
 
 Every text node of every schema of the plugin carries :func:`identifier_guard` (:func:`guard_schemas`

@@ -153,7 +153,7 @@ def import_csv(registry, kind, stream, progress=None):
     missing = [name for name in COLUMNS[kind] if name not in (reader.fieldnames or ())]
     if missing:
         raise ImportFailed([(1, f'missing columns: {", ".join(missing)}')])
-    partners_by_name = {partner.name: partner for partner in registry.partners.values()}
+    partners_by_name = {partner.name: partner for partner in registry.all_partners()}
     errors = []
     count = 0
     end = reader.line_num
@@ -275,7 +275,7 @@ def main(argv=None):
 def _run(args, registry, app_registry):
     day = today()
     if args.command == 'sites':
-        for site in registry.sites.values():
+        for site in registry.all_sites():
             print(f'{site.id}\t{site.kind}\t{site.municipality}\t{site.name}')
     elif args.command == 'token':
         site = registry.site(args.site_id)
@@ -293,7 +293,8 @@ def _run(args, registry, app_registry):
         print(f'{count} rows imported')
     elif args.command == 'demo':
         fill_demo(registry, day)
-        print(f'{len(registry.sites)} sites, {len(registry.cards)} cards, {len(registry.visits)} visits')
+        counts = registry.record_counts()
+        print(f'{counts["sites"]} sites, {counts["cards"]} cards, {counts["visits"]} visits')
     elif args.command == 'retention':
         years = app_registry.registry_settings.retention_years
         visits, cards = registry.apply_retention(day, years)
@@ -311,9 +312,10 @@ def run_check(registry, today, retention_years, repair):
     for difference in found:
         print(difference)
     verb = 'repaired' if repair else 'found'
+    counts = registry.record_counts()
     print(
-        f'registry check: {len(found)} differences {verb} ({len(registry.cards)} cards, '
-        f'{len(registry.visits)} visits; statistics recounted from {since.isoformat()})'
+        f'registry check: {len(found)} differences {verb} ({counts["cards"]} cards, '
+        f'{counts["visits"]} visits; statistics recounted from {since.isoformat()})'
     )
     return 1 if found and not repair else 0
 

@@ -3,8 +3,8 @@
 The portal defines the place (``config.add_workspace_figures``) and this module fills it: the municipality's
 active issuer and venue sites, the partners that have signed their commitment, the partners whose staff were
 trained within the last year, and the cards issued.  Cards come from the running aggregates
-(:meth:`Registry.totals`), never from the cards themselves; sites and partners are read from their own
-trees, which hold one record per organisation, not per card holder.
+(:meth:`Registry.totals`), never from the cards themselves; sites and partners are read one record per
+organisation, not per card holder.
 """
 
 from pyramid.traversal import find_root
@@ -23,12 +23,8 @@ def municipality_figures(workspace, today):
     municipality = workspace.municipality
     if registry is None or not municipality:
         return ()
-    sites = [
-        site for site in registry.sites.values() if site.active and _same(site.municipality, municipality)
-    ]
-    partners = [
-        partner for partner in registry.partners.values() if _same(partner.municipality, municipality)
-    ]
+    sites = [site for site in registry.all_sites() if site.active and _same(site.municipality, municipality)]
+    partners = [partner for partner in registry.all_partners() if _same(partner.municipality, municipality)]
     return (
         (_('Issuer sites'), sum(1 for site in sites if site.kind == 'issuer')),
         (_('Venue sites'), sum(1 for site in sites if site.kind == 'venue')),

@@ -1,3 +1,4 @@
+# Over 400 lines: the estimator's inputs are one schema, each field with its source and range.
 """Cost-benefit estimates and decision briefs: the estimator's default inputs kept as content.
 
 An :class:`Estimate` holds one set of inputs for :mod:`portal.estimator`: each input has a low, an

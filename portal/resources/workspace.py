@@ -1,3 +1,4 @@
+# Over 400 lines: the workspace, its steps and checklist items are one content type with their schemas.
 """Onboarding workspaces: one municipality's progress through an onboarding guide.
 
 A :class:`Workspace` belongs to one municipality.  It keeps the municipality's status (considering,

@@ -9,8 +9,8 @@ from pyramid.traversal import find_root
 
 from kaiku_registry.i18n import _
 from kaiku_registry.models import in_area
+from kaiku_registry.pages import post, query
 from kaiku_registry.schemas import PARTNER_KIND_TITLES, SITE_KIND_TITLES, TRAINING_TITLES
-from kaiku_registry.views import post, query
 from portal import places
 from portal.security import MANAGE_USERS
 
@@ -31,6 +31,14 @@ class Scope:
         """True when the place ``municipality`` lies in the area.  A stored region is not trusted:
         the table says which region a municipality lies in, and an unknown place lies in no area."""
         return self.national or in_area(self.area, municipality)
+
+    def partners(self, registry):
+        """The partners of ``registry`` the scope covers."""
+        return list(registry.all_partners()) if self.national else registry.partners_in(self.area)
+
+    def sites(self, registry):
+        """The sites of ``registry`` the scope covers."""
+        return list(registry.all_sites()) if self.national else registry.sites_in(self.area)
 
 
 def scope_of(context, request):
@@ -55,14 +63,14 @@ def record_id(request, name='id'):
 
 
 def partner_in_scope(context, scope, partner_id):
-    partner = context.partners.get(partner_id) if partner_id is not None else None
+    partner = context.partner(partner_id) if partner_id is not None else None
     if partner is None or not scope.covers(partner.municipality):
         raise not_found()
     return partner
 
 
 def site_in_scope(context, scope, site_id):
-    site = context.sites.get(site_id) if site_id is not None else None
+    site = context.site(site_id) if site_id is not None else None
     if site is None or not scope.covers(site.municipality):
         raise not_found()
     return site

@@ -10,6 +10,7 @@ from pyramid.view import view_config, view_defaults
 from kaiku_registry import today
 from kaiku_registry.i18n import _
 from kaiku_registry.models import TRAINING_STATUSES, Registry
+from kaiku_registry.pages import post, query
 from kaiku_registry.partners.common import (
     MANAGE,
     TEMPLATES,
@@ -26,7 +27,6 @@ from kaiku_registry.partners.common import (
     sort_rows,
 )
 from kaiku_registry.schemas import PARTNER_KIND_TITLES, PartnerSchema
-from kaiku_registry.views import post, query
 from portal import audit
 
 PARTNER_FIELDS = (
@@ -108,9 +108,7 @@ class PartnerPages:
         context, request = self.context, self.request
         scope = scope_of(context, request)
         day = today()
-        site_counts = {}
-        for site in context.sites.values():
-            site_counts[site.partner_id] = site_counts.get(site.partner_id, 0) + 1
+        site_counts = context.site_counts()
         rows = [
             {
                 'partner': partner,
@@ -118,8 +116,7 @@ class PartnerPages:
                 'due': partner.training_due(),
                 'sites': site_counts.get(partner.id, 0),
             }
-            for partner in context.partners.values()
-            if scope.covers(partner.municipality)
+            for partner in scope.partners(context)
         ]
         municipalities = sorted({row['partner'].municipality for row in rows})
         wanted = {name: query(request, name) or '' for name in ('municipality', 'kind', 'training', 'sort')}

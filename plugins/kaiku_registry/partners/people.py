@@ -6,6 +6,7 @@ from pyramid.view import view_config, view_defaults
 
 from kaiku_registry.i18n import _
 from kaiku_registry.models import AREA_KINDS, Registry, area_place
+from kaiku_registry.pages import ROLE_TITLES, post, query
 from kaiku_registry.partners.common import (
     MANAGE,
     TEMPLATES,
@@ -15,7 +16,6 @@ from kaiku_registry.partners.common import (
     render,
     scope_of,
 )
-from kaiku_registry.views import ROLE_TITLES, post, query
 from portal import audit, places
 from portal.security import LOGIN_RE, get_principals, normalize_login
 
@@ -80,7 +80,7 @@ def person_page(context, request, scope, user, **extra):
     site = context.site_of(user.login)
     area = context.area_of(user.login)
     sites_in_scope = sorted(
-        (s for s in context.sites.values() if scope.covers(s.municipality)),
+        scope.sites(context),
         key=lambda s: (s.municipality, s.name),
     )
     page = page_values(
@@ -123,7 +123,7 @@ def read_person(context, request, scope):
     site = None
     if cstruct['site']:
         try:
-            site = context.sites.get(int(cstruct['site']))
+            site = context.site(int(cstruct['site']))
         except ValueError:
             site = None
         if site is None or not scope.covers(site.municipality):
@@ -165,12 +165,11 @@ class PeoplePages:
         scope = scope_of(context, request)
         principals = get_principals(request)
         rows = []
-        for login, site_id in context.members.items():
-            site = context.sites.get(site_id)
-            if site is not None and scope.covers(site.municipality):
+        for login, site in context.members_with_sites():
+            if scope.covers(site.municipality):
                 rows.append({'login': login, 'site': site, 'area': context.area_of(login)})
         listed = {row['login'] for row in rows}
-        for login, area in context.areas.items():
+        for login, area in context.coordinators():
             if login not in listed and area_in_scope(context, scope, *area):
                 rows.append({'login': login, 'site': None, 'area': area})
         rows.sort(key=lambda row: row['login'])

@@ -8,6 +8,7 @@ from pyramid.view import view_config, view_defaults
 from kaiku_registry import HELSINKI
 from kaiku_registry.i18n import _
 from kaiku_registry.models import Registry
+from kaiku_registry.pages import post, query
 from kaiku_registry.partners.common import (
     MANAGE,
     TEMPLATES,
@@ -25,7 +26,6 @@ from kaiku_registry.partners.common import (
     sort_rows,
 )
 from kaiku_registry.schemas import SITE_KIND_TITLES, SiteSchema, settled_site, venue_finder
-from kaiku_registry.views import post, query
 from portal import audit
 
 SITE_FIELDS = ('name', 'kind', 'municipality', 'venue_path', 'active')
@@ -92,17 +92,14 @@ class SitePages:
         """The sites of the area, filtered by municipality, kind and activity, with counts."""
         context, request = self.context, self.request
         scope = scope_of(context, request)
-        members = {}
-        for site_id in context.members.values():
-            members[site_id] = members.get(site_id, 0) + 1
+        members = context.member_counts()
         rows = [
             {
                 'site': site,
-                'partner': context.partners.get(site.partner_id),
+                'partner': context.partner(site.partner_id),
                 'people': members.get(site.id, 0),
             }
-            for site in context.sites.values()
-            if scope.covers(site.municipality)
+            for site in scope.sites(context)
         ]
         municipalities = sorted({row['site'].municipality for row in rows})
         wanted = {name: query(request, name) or '' for name in ('municipality', 'kind', 'active', 'sort')}
@@ -169,14 +166,14 @@ class SitePages:
         scope = scope_of(context, request)
         site = site_in_scope(context, scope, record_id(request))
         saved = _('The changes were saved.') if query(request, 'saved') else None
-        return site_page(context, request, scope, site, context.partners.get(site.partner_id), message=saved)
+        return site_page(context, request, scope, site, context.partner(site.partner_id), message=saved)
 
     @view_config(name='site', request_method='POST')
     def site_edit(self):
         context, request = self.context, self.request
         scope = scope_of(context, request)
         site = site_in_scope(context, scope, record_id(request))
-        partner = context.partners.get(site.partner_id)
+        partner = context.partner(site.partner_id)
         values, cstruct, errors = read_site(context, request, scope)
         if errors:
             return render(
@@ -196,7 +193,7 @@ class SitePages:
         context, request = self.context, self.request
         scope = scope_of(context, request)
         site = site_in_scope(context, scope, record_id(request))
-        partner = context.partners.get(site.partner_id)
+        partner = context.partner(site.partner_id)
         action = post(request, 'action')
         if action == 'new':
             token = context.new_token(site)

@@ -1,0 +1,89 @@
+"""Coordinators' statistics: the page of their area's figures and its CSV download (the figures come from
+:mod:`kaiku_registry.reports`)."""
+
+import csv
+import io
+
+from pyramid.httpexceptions import HTTPForbidden
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from kaiku_registry import today
+from kaiku_registry.i18n import _
+from kaiku_registry.models import Registry
+from kaiku_registry.pages import TEMPLATES, query
+from kaiku_registry.reports import (
+    bar_chart_svg,
+    breakdown,
+    expiring_by_site,
+    summary,
+    uses_by,
+    uses_by_month_and_site,
+)
+from kaiku_registry.schemas import SECTOR_TITLES
+
+
+# Statistics ----------------------------------------------------------------------------------------
+def report_area(context, request):
+    """The area the requester may report on: their own for a coordinator, any for a national admin."""
+    login = request.authenticated_userid
+    national = bool(request.has_permission('registry.all_areas', context))
+    area = context.area_of(login)
+    municipality, region = query(request, 'municipality') or None, query(request, 'region') or None
+    if not national:
+        if area is None:
+            raise HTTPForbidden()
+        kind, name = area
+        if kind == 'municipality':
+            municipality, region = name, None
+        else:
+            region = name
+            if municipality and municipality not in context.site_municipalities(region=name):
+                municipality = None
+    return municipality, region
+
+
+@view_config(context=Registry, name='stats', renderer=TEMPLATES + 'stats.pt', permission='registry.report')
+def stats(context, request):
+    municipality, region = report_area(context, request)
+    match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}
+    months = breakdown(context, 'adult_uses', 'month', **match)
+    return {
+        'municipality': municipality,
+        'region': region,
+        'figures': summary(context, today(), municipality=municipality, region=region),
+        'by_municipality': uses_by(context, 'municipality', **match),
+        'by_site': [
+            (context.site(site_id), adults, children)
+            for site_id, adults, children in uses_by(context, 'site', **match)
+        ],
+        'months': months,
+        'chart': bar_chart_svg(
+            request.localizer.translate(_('Uses by adults per month')), list(months.items())
+        ),
+        'expiring': expiring_by_site(context, today(), municipality, region),
+        'sectors': SECTOR_TITLES,
+        'municipalities': sorted(context.site_municipalities()),
+        'regions': sorted(context.site_regions()),
+    }
+
+
+@view_config(context=Registry, name='stats.csv', permission='registry.report')
+def stats_csv(context, request):
+    municipality, region = report_area(context, request)
+    match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    sectors = [sector for sector, _title in SECTOR_TITLES]
+    writer.writerow(['month', 'site', *(f'adults_{s}' for s in sectors), *(f'children_{s}' for s in sectors)])
+    for month, site_id, adults, children in uses_by_month_and_site(context, **match):
+        site = context.site(site_id)
+        name = site.name if site else str(site_id)
+        if name[:1] in ('=', '+', '-', '@'):
+            name = "'" + name
+        writer.writerow(
+            [month, name, *(adults.get(s, 0) for s in sectors), *(children.get(s, 0) for s in sectors)]
+        )
+    response = Response(out.getvalue().encode('utf-8-sig'), content_type='text/csv', charset='utf-8')
+    response.content_disposition = 'attachment; filename="kaikukortti-statistics.csv"'
+    return response
