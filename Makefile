@@ -10,7 +10,7 @@ PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po) \
 	$(foreach l,$(LOCALES),plugins/kaiku_registry/locale/$(l)/LC_MESSAGES/kaiku_registry.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: constraints node_modules serve dev test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
+.PHONY: constraints faults node_modules serve dev test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
 
 # constraints.txt pins every package `make` installs (the lock file); `make constraints` renews it from a
 # fresh install of setup.cfg's ranges.
@@ -56,8 +56,19 @@ node_modules/.installed: package.json package-lock.json
 
 node_modules: node_modules/.installed
 
+# The fault test (tests/test_faults.py: app processes and the ZEO server killed under load) runs after the
+# rest.  It has failed about one run in ten with a few 503s from RelStorage's row locks soon after an app
+# process restarts (see the README's Operations notes), so a failed run is run once more and said so.
 test: $(STAMP) catalogs check-lint node_modules
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m 'not faults' $(PYTEST_ARGS)
+	@status=0; $(BIN)/python -m pytest -m faults $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 1 ]; then \
+	  echo '*** the fault test failed; running it once more (a failure of both runs fails make test) ***'; \
+	  $(BIN)/python -m pytest -m faults $(PYTEST_ARGS); \
+	elif [ $$status -ne 0 ] && [ $$status -ne 5 ]; then exit $$status; fi
+
+faults: $(STAMP) catalogs
+	$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
 
 check-lint: $(STAMP)
 	$(BIN)/ruff check .
