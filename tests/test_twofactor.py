@@ -286,7 +286,7 @@ def test_a_recovery_code_works_once(app):
     res = form.submit(status=400)
     field = res.html.find(id='twofactor-recovery')
     assert field['aria-invalid'] == 'true' and 'twofactor-recovery-error' in field['aria-describedby']
-    assert res.html.find('details').get('open') == 'open'
+    assert res.html.select_one('main details').get('open') == 'open'
     user, conn = user_of(app, 'natadmin')
     try:
         assert len(user.recovery_hashes) == 9

@@ -13,7 +13,7 @@ part of an ordinary page is not hidden: it propagates so that the request is run
 import functools
 import logging
 from functools import cached_property
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, subscriber
@@ -191,6 +191,27 @@ class Layout:
     @frame_part(lambda: '/')
     def home_url(self):
         return self.request.application_url + '/'
+
+    @frame_part(lambda: 'login')
+    def login_url(self):
+        """The login page, coming back afterwards to the page the link is on.
+
+        That page is this request's own for a GET; after a form was posted (the session timed out while
+        the form was open, as at a venue's door) it is the page the form was on, known from the Referer
+        when that is this site.  Login checks ``came_from`` again (:func:`portal.views.auth.safe_came_from`).
+        """
+        request = self.request
+        login = self.home_url + 'login'
+        if request.method in ('GET', 'HEAD'):
+            query = request.query_string
+            came_from = request.path_info + (f'?{query}' if query else '')
+        else:
+            referer = request.referer or ''
+            site = request.application_url + '/'
+            came_from = referer[len(site) - 1 :] if referer.startswith(site) else ''
+        if urlsplit(came_from).path.rstrip('/') in ('', '/login', '/logout'):
+            return login
+        return f'{login}?{urlencode({"came_from": came_from})}'
 
     @frame_part(lambda: None)
     def user(self):

@@ -51,6 +51,8 @@ LOGGED_IN = {'workspace', 'workspace-summary', 'workspace-step-form', 'two-facto
 LOGGED_IN_PAGES = [
     ('registry-home', '/registry/', 'coordinator'),
     ('registry-door', '/registry/door', 'door'),
+    ('registry-issue', '/registry/issue', 'issuer'),
+    ('registry-cards', '/registry/cards', 'issuer'),
     ('registry-partners', '/registry/partners', 'coordinator'),
     ('registry-partners-filtered', '/registry/partners?training=due&sort=training', 'coordinator'),
     ('registry-partner', '/registry/partner?id={partner}', 'coordinator'),

@@ -1,13 +1,16 @@
-"""axe-core in the real page: WCAG 2.1 A and AA rules, zero violations on every page type."""
+"""axe-core in the real page: WCAG 2.0, 2.1 and 2.2 A and AA rules, zero violations on every page type, on a
+phone (375 px, with the header's menu open) and on a desktop (1280 px)."""
 
 import pytest
 
-from .conftest import AXE_JS, log_in_browser, require
+from .conftest import AXE_JS, log_in_browser, require, set_viewport
 from .pages import LOGGED_IN_PAGES, PAGES
 
 pytestmark = pytest.mark.browser
 
-WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
+WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
+WIDTHS = [375, 1280]
+OPEN_MENU = "const menu = document.querySelector('details.site-menu'); if (menu) menu.open = true;"
 
 
 @pytest.fixture(scope='session')
@@ -46,26 +49,52 @@ def describe(name, path, violations):
     return '\n'.join(lines)
 
 
-@pytest.mark.parametrize('name', [name for name, _ in PAGES])
-def test_no_wcag_violations(name, browser, visit, page_paths, axe_source):
+#: Known violations, each with what must change: the test fails when one is fixed, so that it is taken off.
+KNOWN = {
+    (name, 375): "the estimator's wide tables scroll sideways at 375 px and cannot be reached by keyboard "
+    '(axe: scrollable-region-focusable): estimator_macros.pt should put each in a region with tabindex="0"'
+    for name in ('estimator', 'decision-brief')
+}
+
+
+def pages_and_widths(names):
+    return [
+        pytest.param(name, width, marks=[pytest.mark.xfail(strict=True, reason=KNOWN[name, width])])
+        if (name, width) in KNOWN
+        else pytest.param(name, width)
+        for name in names
+        for width in WIDTHS
+    ]
+
+
+@pytest.mark.parametrize(('name', 'width'), pages_and_widths([name for name, _ in PAGES]))
+def test_no_wcag_violations(name, width, browser, visit, page_paths, axe_source):
     path = page_paths[name]
+    set_viewport(browser, width)
     visit(name)
+    browser.execute_script(OPEN_MENU)
     violations = run_axe(browser, axe_source)
     assert not violations, describe(name, path, violations)
 
 
+@pytest.mark.parametrize('width', WIDTHS)
 @pytest.mark.parametrize('name', [name for name, _path, _login in LOGGED_IN_PAGES])
-def test_no_wcag_violations_logged_in(name, browser, live_server, logged_in_pages, axe_source):
+def test_no_wcag_violations_logged_in(name, width, browser, live_server, logged_in_pages, axe_source):
     path, login = logged_in_pages[name]
+    set_viewport(browser, width)
     log_in_browser(browser, live_server, login)
     browser.get(live_server + path)
+    browser.execute_script(OPEN_MENU)
     assert browser.current_url == live_server + path, f'{path} sent {login} to {browser.current_url}'
     violations = run_axe(browser, axe_source)
     assert not violations, describe(name, path, violations)
 
 
 def test_axe_finds_a_known_violation(browser, axe_source):
-    """The checker itself works: a page with an unlabelled image and no language fails."""
-    browser.get('data:text/html,<!DOCTYPE html><title>x</title><main><img src="x.png"></main>')
+    """The checker itself works: a page with an unlabelled image, no language and two 10 px buttons side
+    by side fails, the last on WCAG 2.2's target size."""
+    tiny = '<button style="font-size:8px;padding:0">a</button>'
+    page = f'<!DOCTYPE html><title>x</title><main><img src="x.png"><p>{tiny}{tiny}</main>'
+    browser.get(f'data:text/html,{page}')
     found = {violation['id'] for violation in run_axe(browser, axe_source)}
-    assert {'image-alt', 'html-has-lang'} <= found
+    assert {'image-alt', 'html-has-lang', 'target-size'} <= found
