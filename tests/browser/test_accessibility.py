@@ -50,11 +50,7 @@ def describe(name, path, violations):
 
 
 #: Known violations, each with what must change: the test fails when one is fixed, so that it is taken off.
-KNOWN = {
-    (name, 375): "the estimator's wide tables scroll sideways at 375 px and cannot be reached by keyboard "
-    '(axe: scrollable-region-focusable): estimator_macros.pt should put each in a region with tabindex="0"'
-    for name in ('estimator', 'decision-brief')
-}
+KNOWN = {}
 
 
 def pages_and_widths(names):
