@@ -10,7 +10,6 @@ import random
 import time
 from dataclasses import dataclass
 
-import transaction
 from pyramid.config import Configurator
 from pyramid.decorator import reify
 from pyramid.request import Request
@@ -19,6 +18,8 @@ from pyramid_retry import IBeforeRetry, RetryableExecutionPolicy, mark_error_ret
 from pyramid_tm import create_tm
 from pyramid_zodbconn import get_connection
 from transaction.interfaces import TransientError
+
+from portal.startup import in_own_transaction
 
 log = logging.getLogger(__name__)
 
@@ -148,15 +149,12 @@ def ensure_site(registry, site_url=None):
     if registry.portal_settings.zeo_server_sync:
         for each in registry._zodb_databases.values():
             sync_with_zeo_server(each)
-    tm = transaction.TransactionManager()
-    conn = db.open(transaction_manager=tm)
-    try:
-        for attempt in tm.attempts(3):
-            with attempt:
-                appmaker(conn.root(), registry)
-                token = offer_setup(conn.root()) if site_url is not None else None
-    finally:
-        conn.close()
+
+    def make_site(root):
+        appmaker(root, registry)
+        return offer_setup(root) if site_url is not None else None
+
+    token = in_own_transaction(db, make_site)
     if token is not None:
         log.warning('No user yet: make the first administrator at %s', setup_link(site_url, token))
     if registry.portal_settings.evolve_on_start:

@@ -36,6 +36,7 @@ from ZODB.POSException import ConflictError
 
 from portal.events import ObjectAdded, ObjectModified, ObjectRemoved, StateChanged
 from portal.i18n import _
+from portal.startup import in_own_transaction
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +151,12 @@ def ensure_audit_log(event):
     db = getattr(event.app.registry, '_zodb_databases', {}).get(AUDIT_DB)
     if db is None:
         return
-    tm = transaction.TransactionManager()
-    conn = db.open(transaction_manager=tm)
-    try:
-        for attempt in tm.attempts(3):
-            with attempt:
-                if LOG_KEY not in conn.root():
-                    conn.root()[LOG_KEY] = AuditLog()
-    finally:
-        conn.close()
+
+    def make_log(root):
+        if LOG_KEY not in root:
+            root[LOG_KEY] = AuditLog()
+
+    in_own_transaction(db, make_log)
 
 
 def has_audit_db(request):

@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import transaction
 from pyramid.events import ApplicationCreated
 from pyramid.settings import asbool
 
@@ -20,6 +19,7 @@ from kaiku_registry.i18n import _
 from portal import SITE_KEY
 from portal.forms import ItemSchema
 from portal.security import session_secret
+from portal.startup import in_own_transaction
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +69,20 @@ def ensure_registry(event):
     from kaiku_registry.models import Registry
 
     app_registry = event.app.registry
-    db = app_registry._zodb_databases['']
-    tm = transaction.TransactionManager()
-    conn = db.open(transaction_manager=tm)
-    try:
-        for attempt in tm.attempts(3):
-            with attempt:
-                site = conn.root().get(SITE_KEY)
-                if site is not None and REGISTRY_NAME not in site:
-                    registry = Registry()
-                    registry.update({'title': 'Kaikukortti-rekisteri'}, 'fi')
-                    registry.set_texts('sv', {'title': 'Kaikukortsregistret'})
-                    registry.set_texts('en', {'title': 'Kaikukortti registry'})
-                    site.add(REGISTRY_NAME, registry, registry=app_registry)
-                    log.info('card registry created at /%s', REGISTRY_NAME)
-    finally:
-        conn.close()
+
+    def make_registry(root):
+        site = root.get(SITE_KEY)
+        if site is not None and REGISTRY_NAME not in site:
+            registry = Registry()
+            registry.update({'title': 'Kaikukortti-rekisteri'}, 'fi')
+            registry.set_texts('sv', {'title': 'Kaikukortsregistret'})
+            registry.set_texts('en', {'title': 'Kaikukortti registry'})
+            site.add(REGISTRY_NAME, registry, registry=app_registry)
+            return True
+        return False
+
+    if in_own_transaction(app_registry._zodb_databases[''], make_registry):
+        log.info('card registry created at /%s', REGISTRY_NAME)
 
 
 def stored_registry(root):

@@ -21,7 +21,6 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 
-import transaction
 from BTrees import family64
 from BTrees.Length import Length
 from hypatia.catalog import Catalog
@@ -34,6 +33,7 @@ from pyramid.traversal import find_root, resource_path
 
 from portal.catalog.text import STEMMERS, make_lexicon
 from portal.resources.base import walk
+from portal.startup import in_own_transaction, note
 
 log = logging.getLogger(__name__)
 
@@ -266,18 +266,14 @@ def ensure_catalog_indexes(event):
     settings = getattr(registry, 'portal_settings', None)
     if settings is not None and not settings.evolve_on_start:
         return
-    db = registry._zodb_databases['']
-    tm = transaction.TransactionManager()
-    conn = db.open(transaction_manager=tm)
-    try:
-        for attempt in tm.attempts(3):
-            with attempt:
-                site = conn.root().get(SITE_KEY)
-                catalog = getattr(site, 'catalog', None)
-                added = catalog.ensure_indexes(registry) if isinstance(catalog, SiteCatalog) else []
-                if added:
-                    tm.get().note(f'catalog: indexes added and filled: {", ".join(added)}')
+
+    def add_missing(root):
+        catalog = getattr(root.get(SITE_KEY), 'catalog', None)
+        added = catalog.ensure_indexes(registry) if isinstance(catalog, SiteCatalog) else []
         if added:
-            log.info('catalog indexes added and filled: %s', ', '.join(added))
-    finally:
-        conn.close()
+            note(root, f'catalog: indexes added and filled: {", ".join(added)}')
+        return added
+
+    added = in_own_transaction(registry._zodb_databases[''], add_missing)
+    if added:
+        log.info('catalog indexes added and filled: %s', ', '.join(added))
