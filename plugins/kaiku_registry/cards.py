@@ -29,6 +29,7 @@ from kaiku_registry.records import (
     one_year_on,
     site_time_key,
 )
+from portal.clock import today as clock_today
 
 
 class CardLife:
@@ -120,7 +121,7 @@ class CardLife:
         if card.closed_reason:
             raise RuleError('closed', 'The card is closed already.')
         card.closed_reason = reason
-        card.closed_on = today or datetime.date.today()
+        card.closed_on = today or clock_today()
         self._track_expiry(card, -1)
         return card
 

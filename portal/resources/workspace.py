@@ -28,7 +28,6 @@ date and returns ``(label, value)`` pairs, or nothing when it has nothing to say
 import datetime
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import colander
 import deform.widget
@@ -41,8 +40,6 @@ from portal.resources.base import Item
 from portal.resources.folder import Folder, FolderSchema
 from portal.security import CONTENTS, HISTORY, PUBLISH, VIEW
 from portal.workflow import PUBLISHED, state_acl
-
-HELSINKI = ZoneInfo('Europe/Helsinki')
 
 VIEW_WORKSPACE = 'view_workspace'  # the whole workspace: owners, due dates, notes, contacts
 EDIT_WORKSPACE = 'edit_workspace'
@@ -67,11 +64,6 @@ CLOSED = (DONE, NOT_NEEDED)
 MAX_OWNER = 200
 MAX_NOTES = 2000
 MAX_TEXT = 300
-
-
-def today():
-    """Today's date in Finland, which decides whether a step is overdue."""
-    return datetime.datetime.now(HELSINKI).date()
 
 
 # Progress --------------------------------------------------------------------------------------------------

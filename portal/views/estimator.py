@@ -17,6 +17,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from portal import spreadsheet
+from portal.clock import today
 from portal.estimator import estimate, funding_split, scenarios, sensitivity, uses_by_sector
 from portal.i18n import _
 from portal.resources.estimate import (
@@ -31,7 +32,6 @@ from portal.resources.estimate import (
     inputs_schema,
 )
 from portal.resources.guide import ACTORS
-from portal.resources.workspace import today
 from portal.views.estimator_figures import (
     FORMATS,
     OUTCOMES,

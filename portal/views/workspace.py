@@ -16,6 +16,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import get_renderer
 from pyramid.view import view_config
 
+from portal.clock import today
 from portal.events import ObjectModified, notify
 from portal.forms import make_form, validate, vocabulary_title
 from portal.history import NOTE_ATTRIBUTE, baseline
@@ -32,7 +33,6 @@ from portal.resources.workspace import (
     is_overdue,
     progress_of,
     step_form_schema,
-    today,
 )
 from portal.security import VIEW
 from portal.views.manage import FORM_PAGE, edit_round, flash, form_page
