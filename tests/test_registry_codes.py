@@ -125,3 +125,22 @@ def test_public_key_text_is_unpadded_base64url():
     assert '=' not in text and len(text) == 43
     assert base64.urlsafe_b64decode(text + '=') == raw
     assert codes.public_key_text(None) == ''
+
+
+@pytest.mark.parametrize(
+    'spoil',
+    [
+        lambda g: g.replace('-', '\u2013'),  # en dash, as a word processor writes it
+        lambda g: g.replace('-', '\u2011'),  # non-breaking hyphen
+        lambda g: g.replace('-', '\u2212'),  # minus sign
+        lambda g: g.replace('-', ' \u200b'),  # a space and a zero-width space
+        lambda g: g.lower().replace('-', '\u2014'),  # em dash, lower case
+        lambda g: ''.join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in g),  # fullwidth
+    ],
+    ids=['en-dash', 'nb-hyphen', 'minus', 'zwsp', 'em-dash-lower', 'fullwidth'],
+)
+def test_a_code_typed_with_any_dash_or_width_is_read(spoil):
+    from kaiku_registry import codes
+
+    code = codes.new_code()
+    assert codes.parse(spoil(codes.grouped(code))) == code

@@ -22,6 +22,7 @@ import io
 import re
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -33,7 +34,9 @@ BODY_LENGTH = 9
 CODE_LENGTH = BODY_LENGTH + 1
 PAYLOAD_PREFIX = 'KK1'
 _INDEX = {char: i for i, char in enumerate(ALPHABET)}
-_SEPARATORS = re.compile(r'[\s\-_.]+')
+#: What may stand between a code's groups as typed: white space, every dash and hyphen of Unicode (an en
+#: dash from a word processor, a non-breaking hyphen), underscores, dots, and invisible format characters.
+_SEPARATORS = re.compile(r'[\s\-_.\u00ad\u2010-\u2015\u2212\ufe58\ufe63\uff0d\u200b-\u200d\u2060\ufeff]+')
 
 
 def check_character(body):
@@ -57,7 +60,7 @@ def normalize(text):
     """A code as typed or scanned, upper-cased and without separators; None when it cannot be one."""
     if not isinstance(text, str):
         return None
-    code = _SEPARATORS.sub('', text).upper()
+    code = _SEPARATORS.sub('', unicodedata.normalize('NFKC', text)).upper()
     if len(code) != CODE_LENGTH or any(char not in _INDEX for char in code):
         return None
     return code
