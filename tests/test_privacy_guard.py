@@ -445,3 +445,20 @@ def test_the_csv_import_refuses_identifiers_and_bad_emails(ini, tmp_path, capsys
     assert 'line 6: name: This looks like a personal identity code' in err
     assert 'line 7: contact_title: This holds a full date' in err
     assert '5 bad rows: nothing was imported' in err
+
+
+@pytest.mark.parametrize('lang', ['fi', 'sv'])
+def test_the_door_says_why_in_the_readers_language(world, lang):
+    """The refusal was shown in English on Finnish and Swedish door pages (the form's errors lost their
+    translation when colander joined them)."""
+    world.registry.lookup_throttle.clear()
+    door = webtest.TestApp(world, extra_environ={'HTTP_HOST': 'example.com'})
+    log_in(door, 'pool', PASSWORD)
+    form = door.get('/registry/door', params={'lang': lang}).forms[2]
+    form['code'] = world.card
+    record = next(f for f in form.submit(status=200).forms.values() if f.action.endswith('door-record'))
+    record['sector'] = 'culture'
+    record['event'] = 'Konsertti 131052\u2013308T'
+    error = record.submit(status=400).html.select_one('#errors a[href="#field-event"]')
+    assert error is not None and error.text.strip()
+    assert 'never stores' not in error.text and 'This looks like' not in error.text

@@ -83,7 +83,7 @@ def accessibility_feedback(context, request):
         appstruct = FeedbackSchema().deserialize(posted)
     except colander.Invalid as e:
         request.response.status_int = 400
-        values['errors'] = e.asdict()
+        values['errors'] = e.asdict(translate=request.localizer.translate)
         return values
     feedback_box(request, create=True).add(appstruct['name'], appstruct['email'], appstruct['message'])
     throttle.failed(send_limits(request))

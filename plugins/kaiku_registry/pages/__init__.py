@@ -52,8 +52,10 @@ def my_site(context, request, kind):
     return site
 
 
-def errors_of(invalid):
-    return dict(invalid.asdict().items())
+def errors_of(request, invalid):
+    """The form's errors by field, in the reader's language (colander's ``asdict`` joins a field's
+    messages into plain text, so they are translated while they are still translation strings)."""
+    return invalid.asdict(translate=request.localizer.translate)
 
 
 def user_client(request):
@@ -81,7 +83,7 @@ def lookup(context, request, site, why, may_see=None):
     try:
         CodeSchema().deserialize({'code': text})
     except colander.Invalid as e:
-        return None, None, errors_of(e)
+        return None, None, errors_of(request, e)
     try:
         code = codes.read(text, request.registry.registry_public_key)
     except codes.PayloadError:

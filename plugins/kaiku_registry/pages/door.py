@@ -123,7 +123,9 @@ def door_record(context, request):
         visit = context.record_visit(card, site, today(), check=check, **values)
     except colander.Invalid as e:
         request.response.status_int = 400
-        return door_page(context, request, site, result=result, errors=errors_of(e), check_token=token)
+        return door_page(
+            context, request, site, result=result, errors=errors_of(request, e), check_token=token
+        )
     except RuleError as e:
         if e.code in DOOR_CHECK_ERRORS:
             return door_error(context, request, site, e.code)

@@ -75,7 +75,9 @@ def issue(context, request):
         card = context.issue_card(site, today(), community=post(request, 'community') == 'true', **values)
     except colander.Invalid as e:
         return render(
-            request, 'issue.pt', issue_page(context, request, site, errors=errors_of(e), values=cstruct)
+            request,
+            'issue.pt',
+            issue_page(context, request, site, errors=errors_of(request, e), values=cstruct),
         )
     except RuleError as e:
         return render(
@@ -157,7 +159,7 @@ def card_action(context, request):
         else:
             raise HTTPBadRequest(_('Unknown action.'))
     except colander.Invalid as e:
-        page.update(card=card, errors=errors_of(e))
+        page.update(card=card, errors=errors_of(request, e))
         return render(request, 'cards.pt', page)
     except RuleError as e:
         page.update(card=card, errors={'form': e.message})

@@ -9,7 +9,7 @@ from pyramid.traversal import find_root
 
 from kaiku_registry.i18n import _
 from kaiku_registry.models import in_area
-from kaiku_registry.pages import post, query
+from kaiku_registry.pages import errors_of, post, query  # noqa: F401 - errors_of for the partner pages
 from kaiku_registry.schemas import PARTNER_KIND_TITLES, SITE_KIND_TITLES, TRAINING_TITLES
 from portal import places
 from portal.security import MANAGE_USERS
@@ -74,10 +74,6 @@ def site_in_scope(context, scope, site_id):
     if site is None or not scope.covers(site.municipality):
         raise not_found()
     return site
-
-
-def errors_of(request, invalid):
-    return invalid.asdict(translate=request.localizer.translate)
 
 
 def render(request, template, values):
