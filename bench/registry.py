@@ -1,4 +1,4 @@
-"""Registry benchmark: build a large registry in a temporary FileStorage and time what the door and the
+"""CardRegistry benchmark: build a large registry in a temporary FileStorage and time what the door and the
 coordinators do with it.
 
     .venv/bin/python bench/registry.py [--cards 1000000] [--visits 5000000] [--http-requests 10000]
@@ -59,7 +59,7 @@ def make_site(directory):
 
 def build(registry, n_cards, n_visits, rng, today, batch=50_000):
     """Issue ``n_cards`` cards over the past year, then record ``n_visits`` visits of random cards in
-    date order, through the model's own methods inside :meth:`Registry.bulk` (the rules are checked as
+    date order, through the model's own methods inside :meth:`CardRegistry.bulk` (the rules are checked as
     for one record; the statistics tallies change once per batch), committing every ``batch`` records.
 
     Returns the card ids (an array) and a count of records per second for cards and for visits.
@@ -382,7 +382,7 @@ def main(argv=None):
     rng = random.Random(1)
     today = datetime.date(2026, 11, 29)
     from kaiku_registry import REGISTRY_NAME
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
     from portal import SITE_KEY
 
     print(
@@ -405,7 +405,7 @@ def main(argv=None):
         conn = db.open()
         root = conn.root()
         if REGISTRY_NAME not in root.get(SITE_KEY, {}):
-            root[SITE_KEY] = {REGISTRY_NAME: Registry()}  # --no-http: the registry alone
+            root[SITE_KEY] = {REGISTRY_NAME: CardRegistry()}  # --no-http: the registry alone
         registry = root[SITE_KEY][REGISTRY_NAME]
         if existing and len(registry.cards):
             card_ids = array.array('q', registry.cards.keys())
@@ -420,7 +420,7 @@ def main(argv=None):
             built = time.perf_counter() - start
             print(
                 f'build: {args.cards:,} cards, {args.visits:,} visits in {built:.1f} s '
-                f'({cards_rate:,.0f} cards/s, {visits_rate:,.0f} visits/s, Registry.bulk(), '
+                f'({cards_rate:,.0f} cards/s, {visits_rate:,.0f} visits/s, CardRegistry.bulk(), '
                 f'build cache {args.build_cache_size:,} objects); '
                 f'Data.fs {os.path.getsize(f"{directory}/Data.fs") / 2**20:,.0f} MB',
                 flush=True,

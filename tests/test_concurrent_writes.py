@@ -77,12 +77,12 @@ def _registry_of(app):
 def test_two_visits_of_different_cards_at_once_both_count(one_attempt, monkeypatch):
     """The site's first visit of the month makes its tallies (two such at once conflict, once a month
     and site, and are run again); after it, visits of different cards change only what merges."""
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
     token, codes = _registry_world(one_attempt, cards=3)
     assert _post_visit(one_attempt, token, codes[0])().status_int == 201
     requests = [_post_visit(one_attempt, token, code) for code in codes[1:]]
-    answers = at_once(monkeypatch, Registry, 'record_visit', requests)
+    answers = at_once(monkeypatch, CardRegistry, 'record_visit', requests)
     assert [getattr(answer, 'status_int', answer) for answer in answers] == [201, 201]
     conn, registry = _registry_of(one_attempt)
     try:
@@ -94,13 +94,13 @@ def test_two_visits_of_different_cards_at_once_both_count(one_attempt, monkeypat
 
 
 def test_two_visits_of_one_used_card_at_once_both_count(one_attempt, monkeypatch):
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
     token, (code, _other) = _registry_world(one_attempt)
     webtest_answer = _post_visit(one_attempt, token, code)()  # the card's first use, alone
     assert webtest_answer.status_int == 201
     requests = [_post_visit(one_attempt, token, code) for _ in range(2)]
-    answers = at_once(monkeypatch, Registry, 'record_visit', requests)
+    answers = at_once(monkeypatch, CardRegistry, 'record_visit', requests)
     assert [getattr(answer, 'status_int', answer) for answer in answers] == [201, 201]
     conn, registry = _registry_of(one_attempt)
     try:
@@ -112,11 +112,11 @@ def test_two_visits_of_one_used_card_at_once_both_count(one_attempt, monkeypatch
 
 def test_first_uses_of_one_card_at_once_are_not_both_counted(one_attempt, monkeypatch):
     """The first use also counts the card as activated: those two may not both commit as they are."""
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
     token, (code, _other) = _registry_world(one_attempt)
     requests = [_post_visit(one_attempt, token, code) for _ in range(2)]
-    at_once(monkeypatch, Registry, 'record_visit', requests)
+    at_once(monkeypatch, CardRegistry, 'record_visit', requests)
     conn, registry = _registry_of(one_attempt)
     try:
         assert registry.card_by_code(code).uses == 1

@@ -183,7 +183,7 @@ def test_error_pages_render_when_the_root_is_not_the_site(client, path):
 
 
 class FlakyTokens:
-    """``Registry.site_for_token`` raising a conflict while :data:`STATE` says so."""
+    """``CardRegistry.site_for_token`` raising a conflict while :data:`STATE` says so."""
 
     def __init__(self, original):
         self.original = original
@@ -199,9 +199,9 @@ class FlakyTokens:
 
 @pytest.fixture
 def flaky_tokens(monkeypatch):
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
-    monkeypatch.setattr(Registry, 'site_for_token', FlakyTokens(Registry.site_for_token))
+    monkeypatch.setattr(CardRegistry, 'site_for_token', FlakyTokens(CardRegistry.site_for_token))
 
 
 def test_api_conflicts_are_run_again(client, token, flaky_tokens):
@@ -247,12 +247,12 @@ def test_api_conflict_that_survives_every_attempt_is_json_503(
 
 def test_an_api_error_is_json_with_headers_not_a_failing_page(client, token, monkeypatch):
     """The undo's error page crashed on the registry root ('Registry' object has no attribute 'items')."""
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
     def broken(self, token):
         raise RuntimeError('broken')
 
-    monkeypatch.setattr(Registry, 'site_for_token', broken)
+    monkeypatch.setattr(CardRegistry, 'site_for_token', broken)
     res = client.post_json(
         f'{API}/visits/undo', {'visit_id': 1}, headers={'Authorization': f'Bearer {token}'}, status=500
     )

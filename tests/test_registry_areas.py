@@ -317,9 +317,9 @@ def test_every_view_of_partners_py_keeps_a_coordinator_in_the_area(world):
 def test_the_upgrade_settles_free_text_places_and_keeps_every_count(caplog):
     import datetime
 
-    from kaiku_registry.models import SHAPE, Registry
+    from kaiku_registry.models import SHAPE, CardRegistry
 
-    registry = Registry()
+    registry = CardRegistry()
     tre = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere', 'Pirkanmaa')
     ks = registry.add_partner('Jyväskylän kaupunki', 'municipality', 'Jyväskylä', 'Keski-Suomi')
     tre_issuer = registry.add_site(tre, 'Sosiaalitoimi', 'issuer')

@@ -55,11 +55,11 @@ def test_the_old_module_still_names_every_stored_class():
 
 
 def test_old_database_opens_with_its_records(old_app):
-    from kaiku_registry.models import SHAPE, Card, Registry, Tally
+    from kaiku_registry.models import SHAPE, Card, CardRegistry, Tally
 
     with edit_site(old_app) as site:
         registry = site['registry']
-        assert isinstance(registry, Registry) and registry.shape == SHAPE and not registry.needs_upgrade()
+        assert isinstance(registry, CardRegistry) and registry.shape == SHAPE and not registry.needs_upgrade()
         card = registry.card_by_code(FACTS['card'])
         assert isinstance(card, Card) and card.id == FACTS['card_id'] and card.uses == 1
         assert all(isinstance(tally, Tally) for _key, tally in registry.counts(by=('month',)))

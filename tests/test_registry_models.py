@@ -10,9 +10,9 @@ TODAY = datetime.date(2026, 11, 29)
 
 
 def _makeRegistry():
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
-    registry = Registry()
+    registry = CardRegistry()
     city = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere', 'Pirkanmaa')
     issuer = registry.add_site(city, 'Sosiaalitoimi, keskusta', 'issuer')
     other_issuer = registry.add_site(city, 'Sosiaalitoimi, Hervanta', 'issuer')

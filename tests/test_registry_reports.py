@@ -9,10 +9,10 @@ TODAY = datetime.date(2026, 11, 29)
 
 @pytest.fixture
 def demo():
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
     from kaiku_registry.scripts import fill_demo
 
-    return fill_demo(Registry(), TODAY, cards_per_issuer=15)
+    return fill_demo(CardRegistry(), TODAY, cards_per_issuer=15)
 
 
 @pytest.mark.parametrize(('n', 'shown'), [(0, 0), (1, '< 5'), (4, '< 5'), (5, 5), (1234, 1234)])

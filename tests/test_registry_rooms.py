@@ -73,14 +73,14 @@ def test_the_plugins_modules_are_under_400_lines():
 
 
 def test_the_views_of_each_role_live_in_their_room(app):
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
     rooms = {
         view['callable'].__module__
         for view in (
             item['introspectable']
             for item in app.registry.introspector.get_category('views')
-            if item['introspectable']['context'] is Registry
+            if item['introspectable']['context'] is CardRegistry
         )
         if view['name']
         in ('door', 'door-record', 'door-undo', 'issue', 'cards', 'card-action', 'stats', 'stats.csv')
@@ -93,9 +93,9 @@ def test_the_views_of_each_role_live_in_their_room(app):
 
 
 def test_registry_answers_what_the_views_ask():
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
-    registry = Registry()
+    registry = CardRegistry()
     tampere = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere')
     nokia = registry.add_partner('Nokian kaupunki', 'municipality', 'Nokia')
     jkl = registry.add_partner('Jyväskylän kaupunki', 'municipality', 'Jyväskylä')

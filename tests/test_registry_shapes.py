@@ -59,9 +59,9 @@ def _by_name(registry, tree):
 
 
 def _fresh():
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
-    registry = Registry()
+    registry = CardRegistry()
     issuers, venues = _world(registry)
     return registry, issuers, venues
 

@@ -1,7 +1,8 @@
 """The Kaikukortti registry: partners, pseudonymous cards, verification at the door, visits, statistics.
 
 The plugin joins the site only through ``config.include('kaiku_registry')`` (listed in
-``pyramid.includes``); the portal never imports it.  It declares its :class:`~kaiku_registry.models.Registry`
+``pyramid.includes``); the portal never imports it.  It declares its
+:class:`~kaiku_registry.models.CardRegistry`
 as a content type with the portal's own directive and, when the application starts, makes sure the site
 has one at ``/registry``.  Its settings are read here, in one place.
 """
@@ -59,14 +60,14 @@ def ensure_registry(event):
     """Give the site its registry, in a transaction of its own, when the application starts.  A registry
     stored by older code is brought up to the current shape of its data by the plugin's evolve steps
     (:func:`upgrade_to_shape_2`), which run before this."""
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
     app_registry = event.app.registry
 
     def make_registry(root):
         site = root.get(SITE_KEY)
         if site is not None and REGISTRY_NAME not in site:
-            registry = Registry()
+            registry = CardRegistry()
             registry.update({'title': 'Kaikukortti-rekisteri'}, 'fi')
             registry.set_texts('sv', {'title': 'Kaikukortsregistret'})
             registry.set_texts('en', {'title': 'Kaikukortti registry'})
@@ -144,11 +145,11 @@ def warm_templates(event):
 
 
 def includeme(config):
-    from kaiku_registry.models import Registry
+    from kaiku_registry.models import CardRegistry
 
     config.registry.registry_settings = RegistrySettings.from_settings(config.get_settings())
     config.add_content_type(
-        Registry,
+        CardRegistry,
         title=_('Card registry'),
         schema=ItemSchema,
         addable_to=(),

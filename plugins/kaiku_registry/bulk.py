@@ -1,11 +1,11 @@
-"""Loading many records at once: the state of :meth:`~kaiku_registry.registry.Registry.bulk`."""
+"""Loading many records at once: the state of :meth:`~kaiku_registry.registry.CardRegistry.bulk`."""
 
 from kaiku_registry.records import new_id
 from kaiku_registry.statistics import Tally, slice_keys
 
 
 class Bulk:
-    """The state of :meth:`Registry.bulk`: pending count changes and the next id of each tree."""
+    """The state of :meth:`CardRegistry.bulk`: pending count changes and the next id of each tree."""
 
     def __init__(self, registry):
         self.registry = registry

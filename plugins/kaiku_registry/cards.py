@@ -1,5 +1,6 @@
 """The life of a card and its visits: issuing, renewing, closing and replacing a card, verifying it at the
-door, recording and undoing visits (:class:`CardLife`, mixed into :class:`~kaiku_registry.registry.Registry`).
+door, recording and undoing visits (:class:`CardLife`, mixed into
+:class:`~kaiku_registry.registry.CardRegistry`).
 
 Every rule of the card is checked here, and nothing here sees a request.
 """

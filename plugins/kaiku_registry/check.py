@@ -1,6 +1,7 @@
 """The registry's own check: every derived structure recounted from the primary records.
 
-The primary records are the cards (``Registry.cards``) and the visits (``Registry.visits``); everything
+The primary records are the cards (``CardRegistry.cards``) and the visits (``CardRegistry.visits``);
+everything
 else is derived from them and kept up to date by the model's write methods: the code and site indexes
 of cards, the card count, each card's visit list and number of uses, the visits by site and day, the
 visit count, the statistics tallies and the open-card tallies.  :func:`check` recounts each of them from
@@ -9,7 +10,7 @@ the stored structure equal to the recount, through the same tallies and BTrees t
 
 Two limits come from what the registry keeps on purpose:
 
-* Retention (:meth:`Registry.apply_retention`) deletes old visits and cards but keeps their counts, so
+* Retention (:meth:`CardRegistry.apply_retention`) deletes old visits and cards but keeps their counts, so
   the statistics are recounted only from the first month retention keeps (``since``); the months before
   it are checked only against each other (every slice family must hold the same counts).
 * Counts are kept under the place a site had when they were made; the recount uses each site's place

@@ -184,7 +184,7 @@ class DoorChecks:
     and a random nonce.  The site, the user and the session are not in the token: the server puts in the
     requester's own, so a token made for anyone else fails like an altered one.  A token lasts
     ``lifetime`` seconds; that it is used once only is the registry's to enforce (the nonce is kept on the
-    card, see :meth:`kaiku_registry.models.Registry.record_visit`).  ``clock`` gives the time in seconds.
+    card, see :meth:`kaiku_registry.models.CardRegistry.record_visit`).  ``clock`` gives the time in seconds.
     """
 
     def __init__(self, key, lifetime=300, clock=time.time):

@@ -6,7 +6,7 @@ them as long as such records may exist; other code imports from here too.  The c
 :mod:`kaiku_registry.records` (partners, sites, cards, visits, tokens), :mod:`kaiku_registry.cards` (the
 card's rules), :mod:`kaiku_registry.statistics` (tallies and counting), :mod:`kaiku_registry.bulk` (bulk
 loading), :mod:`kaiku_registry.shapes` (upgrades of older shapes) and :mod:`kaiku_registry.registry` (the
-:class:`Registry` container).
+:class:`CardRegistry` container).
 """
 
 from kaiku_registry.bulk import Bulk
@@ -48,7 +48,7 @@ from kaiku_registry.records import (
     place_of,
     site_time_key,
 )
-from kaiku_registry.registry import Registry
+from kaiku_registry.registry import CardRegistry, Registry  # Registry: the old name, kept for stored pickles
 from kaiku_registry.shapes import SHAPE, Shapes
 from kaiku_registry.statistics import (
     DIMENSIONS,
@@ -89,6 +89,7 @@ __all__ = [
     'Bulk',
     'Card',
     'CardLife',
+    'CardRegistry',
     'Partner',
     'PartnerSite',
     'Registry',

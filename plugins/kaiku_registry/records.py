@@ -81,7 +81,7 @@ class VisitTree(LOBTree):
 
 
 class SiteTimeSet(OOTreeSet):
-    """The set behind :attr:`Registry.visits_by_site_time`, with small inner nodes (see
+    """The set behind :attr:`CardRegistry.visits_by_site_time`, with small inner nodes (see
     :class:`VisitTree`)."""
 
     max_internal_size = 16
@@ -108,7 +108,7 @@ def month_of(day):
 
 
 def site_time_key(visit):
-    """The visit's key in :attr:`Registry.visits_by_site_time`."""
+    """The visit's key in :attr:`CardRegistry.visits_by_site_time`."""
     return (visit.site_id, visit.recorded_at.astimezone(datetime.UTC).date(), visit.id)
 
 

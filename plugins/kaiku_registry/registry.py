@@ -1,6 +1,7 @@
-"""The registry: all records of the card, its partners and its statistics under the site (:class:`Registry`).
+"""The registry: all records of the card, its partners and its statistics under the site
+(:class:`CardRegistry`).
 
-Everything lives in one :class:`Registry` object under the site, in BTrees keyed by random 63-bit ids,
+Everything lives in one :class:`CardRegistry` object under the site, in BTrees keyed by random 63-bit ids,
 so that two processes adding records at the same moment do not fight over a counter.  Counts are
 ``BTrees.Length`` objects, whose conflicts ZODB resolves by adding both changes.
 
@@ -44,7 +45,7 @@ from kaiku_registry.statistics import Statistics
 from portal.resources.base import Item
 
 
-class Registry(CardLife, Statistics, Shapes, Item):
+class CardRegistry(CardLife, Statistics, Shapes, Item):
     """All registry records of one site (see the module docstring).
 
     It is a content item of the portal (``site['registry']``), private, left out of the navigation and of
@@ -307,3 +308,8 @@ class Registry(CardLife, Statistics, Shapes, Item):
         if ids is not None and visit.id in ids:
             ids.remove(visit.id)
         self.visit_count.change(-1)
+
+
+#: Databases written before the rename hold ``kaiku_registry.registry.Registry`` (and
+#: ``kaiku_registry.models.Registry``) in their pickles; this name keeps them loading.
+Registry = CardRegistry

@@ -1,5 +1,6 @@
 """Upgrades of a registry stored by older code to the shape this code writes (:class:`Shapes`, mixed into
-:class:`~kaiku_registry.registry.Registry`; run by the plugin's evolve steps when the application starts)."""
+:class:`~kaiku_registry.registry.CardRegistry`; run by the plugin's evolve steps when the application
+starts)."""
 
 import logging
 
@@ -11,7 +12,7 @@ from portal import places
 
 log = logging.getLogger(__name__)
 
-#: The shape of the stored registry this code writes (see :meth:`Registry.upgrade`).
+#: The shape of the stored registry this code writes (see :meth:`CardRegistry.upgrade`).
 SHAPE = 4
 
 

@@ -1,6 +1,6 @@
 """The registry's running statistics: :class:`Tally`, the slices every count goes to, and the methods of
 the registry that count and read counts (:class:`Statistics`, mixed into
-:class:`~kaiku_registry.registry.Registry`).
+:class:`~kaiku_registry.registry.CardRegistry`).
 
 Statistics are kept as running aggregates updated with each card and each visit (and taken back when a
 visit is undone), so a report reads a few small counters instead of scanning millions of visits.  Each
@@ -8,7 +8,7 @@ count is kept at once in the eight *slices* of :data:`SLICES` (the whole registr
 municipality and a site, each in total and per month), every slice a :class:`Tally` of
 ``(measure, sector) → count``; a report reads the one slice family that holds the dimensions it groups by
 (see :meth:`Statistics.counts`).  Open cards are counted the same way by their last day of validity
-(``Registry.open_tallies``), so "valid now" and "expiring soon" read a dozen small objects.
+(``CardRegistry.open_tallies``), so "valid now" and "expiring soon" read a dozen small objects.
 """
 
 from persistent import Persistent
@@ -107,7 +107,7 @@ def slice_family(dimensions):
 
 class Statistics:
     """The registry's counting and reading of counts; the registry's ``tallies`` and ``open_tallies``
-    trees hold them, and :meth:`~kaiku_registry.registry.Registry.bulk` defers them."""
+    trees hold them, and :meth:`~kaiku_registry.registry.CardRegistry.bulk` defers them."""
 
     def _track_expiry(self, card, delta):
         bulk = self._v_bulk

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 
 from kaiku_registry import today
 from kaiku_registry.i18n import _
-from kaiku_registry.models import Registry
+from kaiku_registry.models import CardRegistry
 from kaiku_registry.pages import ROLE_TITLES, TEMPLATES, post, query
 from kaiku_registry.reports import (
     bar_chart_svg,
@@ -21,7 +21,7 @@ __all__ = ['ROLE_TITLES', 'home', 'impact', 'post', 'query']
 
 
 # Dashboard ---------------------------------------------------------------------------------------
-@view_config(context=Registry, renderer=TEMPLATES + 'home.pt', permission='registry.use')
+@view_config(context=CardRegistry, renderer=TEMPLATES + 'home.pt', permission='registry.use')
 def home(context, request):
     login = request.authenticated_userid
     return {
@@ -35,7 +35,7 @@ def home(context, request):
 
 
 # Public --------------------------------------------------------------------------------------------
-@view_config(context=Registry, name='impact', renderer=TEMPLATES + 'impact.pt', permission='view_impact')
+@view_config(context=CardRegistry, name='impact', renderer=TEMPLATES + 'impact.pt', permission='view_impact')
 def impact(context, request):
     """The public impact page of one municipality: aggregates only, counts from 1 to 4 hidden and
     others with them so that none can be worked out (:func:`kaiku_registry.reports.public_figures`)."""

@@ -3,7 +3,7 @@
 The portal defines the place (``config.add_workspace_figures``) and this module fills it: the municipality's
 active issuer and venue sites, the partners that have signed their commitment, the partners whose staff were
 trained within the last year, and the cards issued.  Cards come from the running aggregates
-(:meth:`Registry.totals`), never from the cards themselves; sites and partners are read one record per
+(:meth:`CardRegistry.totals`), never from the cards themselves; sites and partners are read one record per
 organisation, not per card holder.
 """
 

@@ -9,7 +9,7 @@ from pyramid.view import view_config
 from kaiku_registry import HELSINKI, codes, today
 from kaiku_registry.api import STATE_ERRORS
 from kaiku_registry.i18n import _
-from kaiku_registry.models import UNDO_WINDOW, Registry, RuleError
+from kaiku_registry.models import UNDO_WINDOW, CardRegistry, RuleError
 from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_site, post
 from kaiku_registry.schemas import SECTOR_TITLES, VisitSchema
 from portal import audit
@@ -43,7 +43,7 @@ def recent_visits(context, site, limit=10):
 
 
 @view_config(
-    context=Registry,
+    context=CardRegistry,
     name='door',
     request_method='GET',
     renderer=TEMPLATES + 'door.pt',
@@ -54,7 +54,7 @@ def door(context, request):
 
 
 @view_config(
-    context=Registry,
+    context=CardRegistry,
     name='door',
     request_method='POST',
     renderer=TEMPLATES + 'door.pt',
@@ -97,7 +97,7 @@ def door_error(context, request, site, reason, **extra):
 
 
 @view_config(
-    context=Registry,
+    context=CardRegistry,
     name='door-record',
     request_method='POST',
     renderer=TEMPLATES + 'door.pt',
@@ -140,7 +140,7 @@ def door_record(context, request):
 
 
 @view_config(
-    context=Registry,
+    context=CardRegistry,
     name='door-undo',
     request_method='POST',
     renderer=TEMPLATES + 'door.pt',

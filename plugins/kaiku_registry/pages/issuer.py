@@ -10,7 +10,7 @@ from pyramid.view import view_config
 
 from kaiku_registry import codes, today
 from kaiku_registry.i18n import _
-from kaiku_registry.models import Registry, RuleError
+from kaiku_registry.models import CardRegistry, RuleError
 from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_site, post, render
 from kaiku_registry.schemas import (
     CLOSE_REASON_TITLES,
@@ -55,7 +55,7 @@ def issue_page(context, request, site, **extra):
 
 
 @view_config(
-    context=Registry,
+    context=CardRegistry,
     name='issue',
     request_method='GET',
     renderer=TEMPLATES + 'issue.pt',
@@ -65,7 +65,7 @@ def issue_form(context, request):
     return issue_page(context, request, my_site(context, request, 'issuer'))
 
 
-@view_config(context=Registry, name='issue', request_method='POST', permission='registry.issue')
+@view_config(context=CardRegistry, name='issue', request_method='POST', permission='registry.issue')
 def issue(context, request):
     site = my_site(context, request, 'issuer')
     fields = ('birth_year', 'postcode', 'children', 'gender', 'life_situation')
@@ -91,7 +91,7 @@ def issue(context, request):
 
 # Cards of the site --------------------------------------------------------------------------------
 @view_config(
-    context=Registry,
+    context=CardRegistry,
     name='cards',
     request_method='GET',
     renderer=TEMPLATES + 'cards.pt',
@@ -111,7 +111,7 @@ def cards(context, request):
 
 
 @view_config(
-    context=Registry,
+    context=CardRegistry,
     name='cards',
     request_method='POST',
     renderer=TEMPLATES + 'cards.pt',
@@ -127,7 +127,7 @@ def card_search(context, request):
     return page
 
 
-@view_config(context=Registry, name='card-action', request_method='POST', permission='registry.issue')
+@view_config(context=CardRegistry, name='card-action', request_method='POST', permission='registry.issue')
 def card_action(context, request):
     site = my_site(context, request, 'issuer')
     card = card_by_id(context, request, site)

@@ -10,7 +10,7 @@ from pyramid.view import view_config
 
 from kaiku_registry import today
 from kaiku_registry.i18n import _
-from kaiku_registry.models import Registry
+from kaiku_registry.models import CardRegistry
 from kaiku_registry.pages import TEMPLATES, query
 from kaiku_registry.reports import (
     bar_chart_svg,
@@ -43,7 +43,9 @@ def report_area(context, request):
     return municipality, region
 
 
-@view_config(context=Registry, name='stats', renderer=TEMPLATES + 'stats.pt', permission='registry.report')
+@view_config(
+    context=CardRegistry, name='stats', renderer=TEMPLATES + 'stats.pt', permission='registry.report'
+)
 def stats(context, request):
     municipality, region = report_area(context, request)
     match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}
@@ -68,7 +70,7 @@ def stats(context, request):
     }
 
 
-@view_config(context=Registry, name='stats.csv', permission='registry.report')
+@view_config(context=CardRegistry, name='stats.csv', permission='registry.report')
 def stats_csv(context, request):
     municipality, region = report_area(context, request)
     match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}

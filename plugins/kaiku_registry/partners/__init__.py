@@ -1,6 +1,7 @@
 """The coordinators' pages: partners, their sites, the people who act for them, and the sites' API tokens.
 
-A coordinator answers for one area, a municipality or a region (``Registry.area_of``), and sees and changes
+A coordinator answers for one area, a municipality or a region (``CardRegistry.area_of``), and sees and
+changes
 only the partners and sites in it: a record of another area is answered as not found, the same answer as
 for an id that does not exist, so nothing of it leaks.  A national administrator sees every area and alone
 may make another national administrator.

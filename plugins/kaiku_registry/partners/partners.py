@@ -9,7 +9,7 @@ from pyramid.view import view_config, view_defaults
 
 from kaiku_registry import today
 from kaiku_registry.i18n import _
-from kaiku_registry.models import TRAINING_STATUSES, Registry
+from kaiku_registry.models import TRAINING_STATUSES, CardRegistry
 from kaiku_registry.pages import post, query
 from kaiku_registry.partners.common import (
     MANAGE,
@@ -94,7 +94,7 @@ def partner_page(context, request, scope, partner, **extra):
     return page
 
 
-@view_defaults(context=Registry, permission=MANAGE)
+@view_defaults(context=CardRegistry, permission=MANAGE)
 class PartnerPages:
     """The views of this room: each checks the requester's area before it reads or writes."""
 

@@ -5,7 +5,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from kaiku_registry.i18n import _
-from kaiku_registry.models import AREA_KINDS, Registry, area_place
+from kaiku_registry.models import AREA_KINDS, CardRegistry, area_place
 from kaiku_registry.pages import ROLE_TITLES, post, query
 from kaiku_registry.partners.common import (
     MANAGE,
@@ -150,7 +150,7 @@ def read_person(context, request, scope):
     return site, roles, area, cstruct, translated
 
 
-@view_defaults(context=Registry, permission=MANAGE)
+@view_defaults(context=CardRegistry, permission=MANAGE)
 class PeoplePages:
     """The views of this room: each checks the requester's area before it reads or writes."""
 

@@ -7,7 +7,7 @@ from pyramid.view import view_config, view_defaults
 
 from kaiku_registry import HELSINKI
 from kaiku_registry.i18n import _
-from kaiku_registry.models import Registry
+from kaiku_registry.models import CardRegistry
 from kaiku_registry.pages import post, query
 from kaiku_registry.partners.common import (
     MANAGE,
@@ -79,7 +79,7 @@ def site_page(context, request, scope, site, partner, **extra):
     return page
 
 
-@view_defaults(context=Registry, permission=MANAGE)
+@view_defaults(context=CardRegistry, permission=MANAGE)
 class SitePages:
     """The views of this room: each checks the requester's area before it reads or writes."""
 
