@@ -169,7 +169,7 @@ CONTEXT_PATHS = {
     'Step': '/kaikki/guide/step/',
     'Estimate': '/estimator/',
     'DecisionBrief': '/guides/brief/',
-    'Registry': '/registry/',
+    'CardRegistry': '/registry/',
     'Workspace': '/tyotilat/jkl/',
 }
 

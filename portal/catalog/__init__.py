@@ -12,6 +12,7 @@ its own:
 * :mod:`~portal.catalog.subscribers`: reindexing that follows content events.
 * :mod:`~portal.catalog.query` and :mod:`~portal.catalog.facets`: answering a query for a set of
   principals, and counting facets.
+* :mod:`~portal.catalog.listing`: a folder's children that a requester may view, in the folder's order.
 
 hypatia pickles each index's discriminator (:class:`IndexView`) and each lexicon's pipeline elements
 (:class:`FoldingSplitter`, :class:`Stemmer`) into the database by module path, and databases made before

@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 
+from portal.catalog.listing import listing
 from portal.forms import vocabulary_title
 from portal.i18n import LANGUAGE_TITLES, _
 from portal.resources.folder import Folder
@@ -14,6 +15,7 @@ from portal.resources.material import AUDIENCES, KINDS, Material
 from portal.resources.page import Page
 from portal.resources.site import Site
 from portal.resources.venue import ACCESSIBILITY, CATEGORIES, Venue
+from portal.views.search import principals_of
 from portal.views.seo import venue_jsonld
 
 BATCH_SIZE = 20
@@ -35,7 +37,9 @@ def page_number(request):
 
 
 def visible_children(request, container):
-    return [child for child in container.values() if request.has_permission('view', child)]
+    """The children of ``container`` the requester may view, in its order, from the catalog: only the
+    items of the page shown are loaded."""
+    return listing(container, principals_of(request), lambda child: request.has_permission('view', child))
 
 
 def labels(vocabulary, values):
@@ -61,7 +65,7 @@ def folder(context, request):
         )
     start = (page - 1) * BATCH_SIZE
     return {
-        'items': children[start : start + BATCH_SIZE],
+        'items': children.page(start, BATCH_SIZE),
         'total': len(children),
         'page': page,
         'pages': pages,
