@@ -1,6 +1,10 @@
 # Kaiku Portal: every target builds its own virtualenv from nothing, so a fresh clone needs only Python 3.11+.
 PYTHON ?= python3
 PORT ?= 6543
+# `make test` runs the tests in this many processes (pytest-xdist; auto: one per core).  Every test
+# builds its own application and database in its own temporary folder, and every server it starts listens on
+# a free port, so the processes share nothing but the compiled-template cache.
+TEST_WORKERS ?= auto
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -60,7 +64,7 @@ node_modules: node_modules/.installed
 # rest.  It has failed about one run in ten with a few 503s from RelStorage's row locks soon after an app
 # process restarts (see the README's Operations notes), so a failed run is run once more and said so.
 test: $(STAMP) catalogs check-lint node_modules
-	$(BIN)/python -m pytest -m 'not faults' $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m 'not faults' $(PYTEST_ARGS)
 	@status=0; $(BIN)/python -m pytest -m faults $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 1 ]; then \
 	  echo '*** the fault test failed; running it once more (a failure of both runs fails make test) ***'; \
