@@ -31,6 +31,7 @@ from kaiku_registry.models import (
     SITE_KINDS,
 )
 from kaiku_registry.privacy import REFUSALS, find_identifier
+from kaiku_registry.records import CORRECTION_REASONS
 from portal import places
 from portal.forms import AsciiInteger, schema_classes
 
@@ -84,6 +85,21 @@ assert [v for v, _t in SITE_KIND_TITLES] == list(SITE_KINDS)
 assert [v for v, _t in GENDER_TITLES] == list(GENDERS)
 assert [v for v, _t in LIFE_SITUATION_TITLES] == list(LIFE_SITUATIONS)
 assert [v for v, _t in CLOSE_REASON_TITLES] == list(CLOSE_REASONS)
+#: Why a card's data was corrected; the issuer chooses from the first three (``renewal`` is the renewal's).
+CORRECTION_REASON_TITLES = (
+    ('typing_error', _('A typing error when the card was issued')),
+    ('family_changed', _("The holder's number of children changed")),
+    ('moved', _('The holder moved')),
+    ('renewal', _('Checked at renewal')),
+)
+assert [v for v, _t in CORRECTION_REASON_TITLES] == list(CORRECTION_REASONS)
+#: What an entry of a card's history (:class:`~kaiku_registry.records.CardEvent`) tells.
+CARD_EVENT_TITLES = (
+    ('children', _('Number of minor children')),
+    ('postcode', _('Postcode')),
+    ('renewal', _('Renewed')),
+    ('reprint', _('Printed again')),
+)
 
 
 def identifier_guard(node, value):
@@ -248,6 +264,33 @@ class CloseCardSchema(colander.MappingSchema):
         title=_('Why is the card closed?'),
         validator=colander.OneOf([v for v in CLOSE_REASONS if v != 'replaced']),
         widget=deform.widget.RadioChoiceWidget(values=CLOSE_REASON_TITLES[:2]),
+    )
+
+
+class RenewCardSchema(colander.MappingSchema):
+    """The holder's data confirmed or corrected at renewal (empty postcode: unchanged; a community card
+    has none)."""
+
+    children = colander.SchemaNode(
+        AsciiInteger(),
+        title=_('Number of minor children'),
+        validator=colander.Range(0, MAX_CHILDREN),
+    )
+    postcode = colander.SchemaNode(
+        colander.String(),
+        title=_('Postcode'),
+        missing=None,
+        validator=colander.Regex(r'^[0-9]{5}\Z', msg=_('A postcode has five digits.')),
+    )
+
+
+class CorrectCardSchema(RenewCardSchema):
+    """A correction of the children count or postcode, and why."""
+
+    reason = colander.SchemaNode(
+        colander.String(),
+        title=_('Reason for the correction'),
+        validator=colander.OneOf([v for v, _t in CORRECTION_REASON_TITLES[:-1]]),
     )
 
 
