@@ -294,6 +294,24 @@ class CorrectCardSchema(RenewCardSchema):
     )
 
 
+def any_birth_year(node, value):
+    """A year someone alive may have been born in (the holder's own view checks the pair, not the age)."""
+    if not today().year - MAXIMUM_AGE <= value <= today().year:
+        raise colander.Invalid(node, _('Give the year of birth as four digits, e.g. 1980.'))
+
+
+class HolderLookupSchema(colander.MappingSchema):
+    """A holder's card code (or scanned QR payload) and year of birth, for their own view of the card."""
+
+    code = colander.SchemaNode(
+        colander.String(),
+        title=_('Card code'),
+        validator=colander.Length(min=1, max=200),
+        identifier_guard=False,  # a card code or a signed QR payload, checked as such
+    )
+    birth_year = colander.SchemaNode(AsciiInteger(), title=_('Year of birth'), validator=any_birth_year)
+
+
 # Partners, sites and people (the coordinators' pages) -----------------------------------------------
 def required_text(title, max_len=200, **kw):
     return colander.SchemaNode(
