@@ -209,6 +209,11 @@ def test_typing_stays_available_while_the_camera_scans_nothing(live_app, live_se
         driver.find_element(By.CSS_SELECTOR, '.scan-start').click()
         time.sleep(1.5)
         assert driver.find_element(By.CSS_SELECTOR, '.scan-video').is_displayed()
+        assert driver.execute_script('return document.documentElement.scrollWidth') <= PHONE_WIDTH
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        driver.save_screenshot(os.path.join(SCREENSHOTS, 'door-camera-open-375-fi.png'))
+        set_viewport(driver, 1280)
+        driver.save_screenshot(os.path.join(SCREENSHOTS, 'door-camera-open-1280-fi.png'))
         driver.find_element(By.CSS_SELECTOR, '.scan-stop').click()
         assert not driver.find_element(By.CSS_SELECTOR, '.scan-video').is_displayed()
         field = driver.find_element(By.ID, 'code')

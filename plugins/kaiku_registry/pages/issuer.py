@@ -106,6 +106,7 @@ def cards(context, request):
         'card': None,
         'errors': {},
         'reasons': CLOSE_REASON_TITLES[:2],
+        'closed_titles': CLOSE_REASON_TITLES,
         'corrections': CORRECTION_REASON_TITLES,
         'events': dict(CARD_EVENT_TITLES),
         'care': {},
