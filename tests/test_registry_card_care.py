@@ -217,7 +217,7 @@ def test_a_changed_postcode_is_saved_on_the_card_page(world):
     [
         ('children', 'x'),
         ('children', '21'),
-        ('children', ''),
+        ('children', '-1'),
         ('postcode', '3310a'),
         ('reason', ''),
         ('reason', 'whim'),

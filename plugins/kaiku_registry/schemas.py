@@ -268,12 +268,13 @@ class CloseCardSchema(colander.MappingSchema):
 
 
 class RenewCardSchema(colander.MappingSchema):
-    """The holder's data confirmed or corrected at renewal (empty postcode: unchanged; a community card
-    has none)."""
+    """The holder's data confirmed or corrected at renewal (a value left empty stays as it is; a community
+    card has no postcode)."""
 
     children = colander.SchemaNode(
         AsciiInteger(),
         title=_('Number of minor children'),
+        missing=None,
         validator=colander.Range(0, MAX_CHILDREN),
     )
     postcode = colander.SchemaNode(

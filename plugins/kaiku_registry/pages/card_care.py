@@ -30,8 +30,8 @@ def typed_values(request):
 
 
 def checked(schema, typed):
-    """``typed`` checked by ``schema``; an empty postcode leaves the postcode as it is."""
-    return schema.deserialize({**typed, 'postcode': typed['postcode'] or colander.null})
+    """``typed`` checked by ``schema``; a value left empty stays as it is."""
+    return schema.deserialize({name: value or colander.null for name, value in typed.items()})
 
 
 def card_page(context, request, card, **extra):
