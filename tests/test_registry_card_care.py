@@ -176,6 +176,7 @@ def test_a_reprint_prints_the_same_code_and_qr_and_is_recorded(world):
     assert res.html.select_one('.card-code').text.split()[-1] == code
     assert str(res.html.select_one('.card-qr svg')) == str(first.html.select_one('.card-qr svg'))
     assert res.html.select_one('[role=status]') is not None
+    assert 'http://example.com/registry/my-card' in res.html.select_one('.card-rules').text
     assert [e.what for e in stored(world, code)[2]] == ['reprint']
     assert audit_entries(world, 'registry.card.reprint')[-1]['actor'] == 'issuer_a'
 

@@ -192,6 +192,8 @@ def test_a_code39_barcode_held_before_the_camera_checks_the_card(live_app, live_
         assert verdict == 'GILTIGT'
         os.makedirs(SCREENSHOTS, exist_ok=True)
         driver.save_screenshot(os.path.join(SCREENSHOTS, 'door-scanned-375-sv.png'))
+        set_viewport(driver, 1280)
+        driver.save_screenshot(os.path.join(SCREENSHOTS, 'door-scanned-1280-sv.png'))
     finally:
         close(driver)
 

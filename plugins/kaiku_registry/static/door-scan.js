@@ -89,6 +89,7 @@
     var block = document.querySelector('.door-scan');
     var form = block && block.closest('form');
     if (!form || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { return; }
+    if (!('BarcodeDetector' in window) && !block.getAttribute('data-decoder')) { return; }
     var input = form.querySelector('input[name="code"]');
     var startButton = block.querySelector('.scan-start');
     var stopButton = block.querySelector('.scan-stop');
