@@ -14,7 +14,7 @@ PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po) \
 	$(foreach l,$(LOCALES),plugins/kaiku_registry/locale/$(l)/LC_MESSAGES/kaiku_registry.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: constraints faults node_modules serve dev test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
+.PHONY: constraints faults node_modules scanner serve dev test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
 
 # constraints.txt pins every package `make` installs (the lock file); `make constraints` renews it from a
 # fresh install of setup.cfg's ranges.
@@ -40,13 +40,13 @@ constraints:
 catalogs: $(MO)
 
 # The site as its users get it: no debugger, no template reloading.
-serve: $(STAMP) catalogs
+serve: $(STAMP) catalogs scanner
 	mkdir -p var
 	$(BIN)/kaiku-registry development.ini keygen
 	$(BIN)/pserve development.ini http_port=$(PORT)
 
 # For developers on their own machine: dev.ini adds pyramid_debugtoolbar (see README: what it exposes).
-dev: $(STAMP) catalogs
+dev: $(STAMP) catalogs scanner
 	mkdir -p var
 	$(BIN)/kaiku-registry dev.ini keygen
 	$(BIN)/pserve dev.ini http_port=$(PORT)
@@ -60,10 +60,26 @@ node_modules/.installed: package.json package-lock.json
 
 node_modules: node_modules/.installed
 
+# The door page's fallback barcode decoder (zxing-wasm, pinned in package-lock.json): its script, its
+# WebAssembly and its licence copied into the plugin's static files, which the app serves from its own
+# origin (the Content-Security-Policy allows no other).  Copied, not kept in git, so package-lock.json
+# stays the one pin of its version.  Without npm the door scans only where the browser has its own
+# BarcodeDetector, and typing the code works everywhere.
+SCANNER := plugins/kaiku_registry/static/vendor/zxing-wasm
+$(SCANNER)/.copied: node_modules/.installed
+	@if [ -f node_modules/zxing-wasm/dist/iife/reader/index.js ]; then \
+	  mkdir -p $(SCANNER) && \
+	  cp node_modules/zxing-wasm/dist/iife/reader/index.js $(SCANNER)/zxing-reader.js && \
+	  cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm $(SCANNER)/zxing_reader.wasm && \
+	  cp node_modules/zxing-wasm/LICENSE $(SCANNER)/LICENSE && touch $@; \
+	else echo '*** zxing-wasm is not installed: the door scans only with the browser'"'"'s own BarcodeDetector ***'; fi
+
+scanner: $(SCANNER)/.copied
+
 # The fault test (tests/test_faults.py: app processes and the ZEO server killed under load) runs after the
 # rest.  It has failed about one run in ten with a few 503s from RelStorage's row locks soon after an app
 # process restarts (see the README's Operations notes), so a failed run is run once more and said so.
-test: $(STAMP) catalogs check-lint node_modules
+test: $(STAMP) catalogs check-lint node_modules scanner
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m 'not faults' $(PYTEST_ARGS)
 	@status=0; $(BIN)/python -m pytest -m faults $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 1 ]; then \
@@ -123,4 +139,4 @@ bench: $(STAMP) catalogs
 	$(BIN)/python bench/scale.py
 
 clean:
-	rm -rf $(VENV) node_modules var/screenshots *.egg-info
+	rm -rf $(VENV) node_modules var/screenshots *.egg-info $(SCANNER)

@@ -105,5 +105,9 @@ def test_old_statistics_read_on_the_coordinators_page(old_app):
 def test_old_issuer_renews_an_old_card(old_app):
     issuer = client(old_app, 'myynti')
     token = issuer.get('/registry/cards').forms[2]['csrf_token'].value
-    fields = {'csrf_token': token, 'card_id': str(FACTS['card_id']), 'action': 'renew'}
-    issuer.post('/registry/card-action', fields, status=200)
+    fields = {'csrf_token': token, 'card_id': str(FACTS['card_id'])}
+    res = issuer.post('/registry/card-renew', fields, status=200)
+    assert res.html.select_one('.kaiku-card') is not None  # renewed, and printed again
+    with edit_site(old_app) as site:
+        card = site['registry'].card(FACTS['card_id'])
+        assert card.renewed_on is not None and [event.what for event in card.history] == ['renewal']

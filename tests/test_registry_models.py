@@ -45,7 +45,7 @@ class TestIssuing:
         assert set(exported) == {
             'id', 'code', 'issuing_site', 'municipality', 'valid_from', 'valid_until', 'status',
             'closed_reason', 'birth_year', 'postcode', 'children', 'gender', 'life_situation',
-            'community', 'uses',
+            'community', 'uses', 'renewed_on', 'history',
         }  # fmt: skip
         assert not {'name', 'hetu', 'birth_date', 'address'} & set(vars(card))
 

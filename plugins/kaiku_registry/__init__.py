@@ -33,6 +33,8 @@ class RegistrySettings:
     regional_only: bool
     #: How long a door check may be used to record the visit, in seconds.
     door_check_lifetime: int = 300
+    #: Whether holders may look up their own card by its code and birth year (``kaiku_registry.holder_view``).
+    holder_view: bool = True
 
     @classmethod
     def from_settings(cls, settings):
@@ -41,6 +43,7 @@ class RegistrySettings:
             retention_years=int(settings.get('kaiku_registry.retention_years', 2)),
             regional_only=asbool(settings.get('kaiku_registry.regional_only', False)),
             door_check_lifetime=int(settings.get('kaiku_registry.door_check_lifetime', 300)),
+            holder_view=asbool(settings.get('kaiku_registry.holder_view', True)),
         )
 
 
@@ -118,6 +121,10 @@ EVOLVE_STEPS = (
 AUDIT_ACTIONS = (
     ('registry.card.issue', _('Card issued')),
     ('registry.card.replace', _('Card replaced')),
+    ('registry.card.renew', _('Card renewed')),
+    ('registry.card.correct', _('Card data corrected')),
+    ('registry.card.reprint', _('Card printed again')),
+    ('registry.card.holder_view', _('Card looked up by its holder')),
     ('registry.card.read', _('Card data read')),
     ('registry.card.export', _('Card data exported')),
     ('registry.visit.record', _('Visit recorded')),

@@ -1,5 +1,5 @@
-"""The life of a card and its visits: issuing, renewing, closing and replacing a card, verifying it at the
-door, recording and undoing visits (:class:`CardLife`, mixed into
+"""The life of a card and its visits: issuing, renewing, correcting, reprinting, closing and replacing a card,
+verifying it at the door, recording and undoing visits (:class:`CardLife`, mixed into
 :class:`~kaiku_registry.registry.CardRegistry`).
 
 Every rule of the card is checked here, and nothing here sees a request.
@@ -13,6 +13,7 @@ from kaiku_registry import codes
 from kaiku_registry.records import (
     ASCII_DIGITS,
     CLOSE_REASONS,
+    CORRECTION_REASONS,
     GENDERS,
     LIFE_SITUATIONS,
     MAX_CHILDREN,
@@ -23,6 +24,7 @@ from kaiku_registry.records import (
     UNKNOWN,
     VALID,
     Card,
+    CardEvent,
     RuleError,
     Verification,
     Visit,
@@ -103,18 +105,73 @@ class CardLife:
         self.card_count.change(1)
         self._track_expiry(card, 1)
 
-    def renew_card(self, card, site, today):
+    def renew_card(self, card, site, today, children=None, postcode=None):
+        """Renew the card for a year from ``today``, with the children count and postcode the holder
+        confirmed (a changed value is a correction for the reason ``renewal``)."""
         if card.site_id != site.id:
             raise RuleError('other_site', 'A card is renewed at the site that issued it.')
         if card.closed_reason:
             raise RuleError('closed', 'A closed card cannot be renewed.')
+        events = self._corrections(card, today, 'renewal', children, postcode)
         self._track_expiry(card, -1)
         card.valid_until = one_year_on(today)
         pilot_end = self.pilot_ends.get(card.municipality)
         if pilot_end is not None:
             card.valid_until = min(card.valid_until, pilot_end)
+        card.renewed_on = today
         self._track_expiry(card, 1)
+        self._apply(card, [*events, CardEvent(today, 'renewal', new=card.valid_until)])
         return card
+
+    def correct_card(self, card, site, today, reason, children=None, postcode=None):
+        """Correct the holder's children count or postcode, for one of :data:`CORRECTION_REASONS`; each
+        change goes into the card's history.  Returns the names of the values that changed: a changed
+        children count changes what the card's QR code says, so the card is to be printed again."""
+        self._own_open_card(card, site, 'corrected')
+        if reason not in CORRECTION_REASONS:
+            raise RuleError('bad_reason', 'Unknown reason for the correction.')
+        return self._apply(card, self._corrections(card, today, reason, children, postcode))
+
+    def reprint_card(self, card, site, today):
+        """Note in the card's history that it was printed again (same code; its QR code changes only with
+        the data it carries: the validity and the children count)."""
+        self._own_open_card(card, site, 'reprinted')
+        self._apply(card, [CardEvent(today, 'reprint')])
+        return card
+
+    def _own_open_card(self, card, site, done):
+        if card.site_id != site.id:
+            raise RuleError('other_site', f'A card is {done} at the site that issued it.')
+        if card.closed_reason:
+            raise RuleError('closed', f'A closed card cannot be {done}.')
+
+    def _corrections(self, card, today, reason, children, postcode):
+        """The history entries that setting ``children`` and ``postcode`` (None: unchanged) would make;
+        every value is checked before anything changes."""
+        events = []
+        if children is not None and children != card.children:
+            if not isinstance(children, int) or not 0 <= children <= MAX_CHILDREN:
+                raise RuleError('bad_children', f'The number of children must be from 0 to {MAX_CHILDREN}.')
+            events.append(CardEvent(today, 'children', card.children, children, reason))
+        if postcode is not None and postcode != card.postcode:
+            if card.community:
+                raise RuleError('community', 'A community card has no postcode.')
+            if not (isinstance(postcode, str) and len(postcode) == 5 and set(postcode) <= ASCII_DIGITS):
+                raise RuleError('bad_postcode', 'A postcode has five digits.')
+            events.append(CardEvent(today, 'postcode', card.postcode, postcode, reason))
+        return events
+
+    def _apply(self, card, events):
+        for event in events:
+            if event.what in ('children', 'postcode'):
+                setattr(card, event.what, event.new)
+        card.history = (*card.history, *events)
+        return [event.what for event in events if event.what in ('children', 'postcode')]
+
+    def uses_in_year(self, card, year):
+        """How many uses of the card (visits not undone) fall in ``year``."""
+        found = (self.visits.get(visit_id) for visit_id in self.visit_ids_by_card.get(card.id, ()))
+        return sum(1 for visit in found if visit is not None and not visit.undone and visit.date.year == year)
 
     def close_card(self, card, reason, today=None):
         if reason not in CLOSE_REASONS:

@@ -41,6 +41,8 @@ LIFE_SITUATIONS = (
     'not_told',
 )
 CLOSE_REASONS = ('lost', 'returned', 'replaced')
+#: Why the issuing site corrected a card's children count or postcode (``renewal``: checked at renewal).
+CORRECTION_REASONS = ('typing_error', 'family_changed', 'moved', 'renewal')
 MINIMUM_AGE = 16
 MAXIMUM_AGE = 120
 MAX_CHILDREN = 20
@@ -211,6 +213,11 @@ class Card(Persistent):
     #: ``(nonce, expires)`` of the door checks already used to record a visit and not yet run out, so
     #: that a check records one visit only; kept on the card, which every visit writes anyway.
     door_checks = ()
+    #: The day of the last renewal: the current period of validity runs from it (``valid_from`` stays the
+    #: day of issue, which the statistics count by).
+    renewed_on = None
+    #: What the issuing site did to the card after issuing it, oldest first: :class:`CardEvent`\ s.
+    history = ()
 
     def __init__(self, id, code, site_id, municipality, valid_from, valid_until, birth_year, postcode,
                  children, community=False):  # fmt: skip
@@ -241,6 +248,11 @@ class Card(Persistent):
         resolved['uses'] = committed.get('uses', 0) + new.get('uses', 0) - old.get('uses', 0)
         return resolved
 
+    @property
+    def valid_since(self):
+        """The first day of the current period of validity: the last renewal's, or the issue day."""
+        return self.renewed_on or self.valid_from
+
     def status(self, today):
         if self.closed_reason:
             return CLOSED
@@ -268,6 +280,17 @@ class Card(Persistent):
             'life_situation': self.life_situation,
             'community': self.community,
             'uses': self.uses,
+            'renewed_on': self.renewed_on.isoformat() if self.renewed_on else None,
+            'history': [
+                {
+                    'day': event.day.isoformat(),
+                    'what': event.what,
+                    'old': event.old,
+                    'new': event.new,
+                    'reason': event.reason,
+                }
+                for event in self.history
+            ],
         }
 
 
@@ -308,6 +331,18 @@ class Visit:
         self.event = event
         self.course = course
         self.recorded_at = recorded_at
+
+
+@dataclass(frozen=True)
+class CardEvent:
+    """One entry of a card's history: a correction (``what`` is ``children`` or ``postcode``, with the
+    old and new value and the reason), a renewal or a reprint, on ``day``."""
+
+    day: datetime.date
+    what: str
+    old: object = None
+    new: object = None
+    reason: str = ''
 
 
 @dataclass(frozen=True)

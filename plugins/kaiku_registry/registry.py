@@ -58,8 +58,9 @@ class CardRegistry(CardLife, Statistics, Shapes, Item):
     #: read of a day or two.  The visit's random id, not the time, orders a day's keys: visits recorded
     #: at once by one site land in different buckets instead of all in the last one.
     visits_by_site_time = None
-    #: Anyone may read the public impact figures (aggregates with small counts hidden).
-    local_acl = ((Allow, Everyone, 'view_impact'),)
+    #: Anyone may read the public impact figures (aggregates with small counts hidden), and a holder their
+    #: own card (:mod:`kaiku_registry.pages.holder`).
+    local_acl = ((Allow, Everyone, 'view_impact'), (Allow, Everyone, 'registry.holder_view'))
     #: The shape of the stored data: registries made before :data:`SHAPE` 2 (Length counters under
     #: ``aggregates`` and ``open_by_*`` trees) are brought up to date by :meth:`upgrade` on start.
     shape = 1

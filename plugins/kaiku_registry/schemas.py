@@ -31,6 +31,7 @@ from kaiku_registry.models import (
     SITE_KINDS,
 )
 from kaiku_registry.privacy import REFUSALS, find_identifier
+from kaiku_registry.records import CORRECTION_REASONS
 from portal import places
 from portal.forms import AsciiInteger, schema_classes
 
@@ -84,6 +85,21 @@ assert [v for v, _t in SITE_KIND_TITLES] == list(SITE_KINDS)
 assert [v for v, _t in GENDER_TITLES] == list(GENDERS)
 assert [v for v, _t in LIFE_SITUATION_TITLES] == list(LIFE_SITUATIONS)
 assert [v for v, _t in CLOSE_REASON_TITLES] == list(CLOSE_REASONS)
+#: Why a card's data was corrected; the issuer chooses from the first three (``renewal`` is the renewal's).
+CORRECTION_REASON_TITLES = (
+    ('typing_error', _('A typing error when the card was issued')),
+    ('family_changed', _("The holder's number of children changed")),
+    ('moved', _('The holder moved')),
+    ('renewal', _('Checked at renewal')),
+)
+assert [v for v, _t in CORRECTION_REASON_TITLES] == list(CORRECTION_REASONS)
+#: What an entry of a card's history (:class:`~kaiku_registry.records.CardEvent`) tells.
+CARD_EVENT_TITLES = (
+    ('children', _('Number of minor children')),
+    ('postcode', _('Postcode')),
+    ('renewal', _('Renewed')),
+    ('reprint', _('Printed again')),
+)
 
 
 def identifier_guard(node, value):
@@ -249,6 +265,52 @@ class CloseCardSchema(colander.MappingSchema):
         validator=colander.OneOf([v for v in CLOSE_REASONS if v != 'replaced']),
         widget=deform.widget.RadioChoiceWidget(values=CLOSE_REASON_TITLES[:2]),
     )
+
+
+class RenewCardSchema(colander.MappingSchema):
+    """The holder's data confirmed or corrected at renewal (a value left empty stays as it is; a community
+    card has no postcode)."""
+
+    children = colander.SchemaNode(
+        AsciiInteger(),
+        title=_('Number of minor children'),
+        missing=None,
+        validator=colander.Range(0, MAX_CHILDREN),
+    )
+    postcode = colander.SchemaNode(
+        colander.String(),
+        title=_('Postcode'),
+        missing=None,
+        validator=colander.Regex(r'^[0-9]{5}\Z', msg=_('A postcode has five digits.')),
+    )
+
+
+class CorrectCardSchema(RenewCardSchema):
+    """A correction of the children count or postcode, and why."""
+
+    reason = colander.SchemaNode(
+        colander.String(),
+        title=_('Reason for the correction'),
+        validator=colander.OneOf([v for v, _t in CORRECTION_REASON_TITLES[:-1]]),
+    )
+
+
+def any_birth_year(node, value):
+    """A year someone alive may have been born in (the holder's own view checks the pair, not the age)."""
+    if not today().year - MAXIMUM_AGE <= value <= today().year:
+        raise colander.Invalid(node, _('Give the year of birth as four digits, e.g. 1980.'))
+
+
+class HolderLookupSchema(colander.MappingSchema):
+    """A holder's card code (or scanned QR payload) and year of birth, for their own view of the card."""
+
+    code = colander.SchemaNode(
+        colander.String(),
+        title=_('Card code'),
+        validator=colander.Length(min=1, max=200),
+        identifier_guard=False,  # a card code or a signed QR payload, checked as such
+    )
+    birth_year = colander.SchemaNode(AsciiInteger(), title=_('Year of birth'), validator=any_birth_year)
 
 
 # Partners, sites and people (the coordinators' pages) -----------------------------------------------

@@ -36,6 +36,7 @@ PAGES = [
     ('estimator-errors', '/estimator/?residents_expected=-5'),
     ('decision-brief', '/guides/kaikukortti-jyvaskyla-hyodyt-ja-kustannukset/'),
     ('registry-impact', '/registry/impact'),
+    ('registry-my-card', '/registry/my-card'),
     ('workspace', '/tyotilat/jyvaskyla/'),
     ('workspace-summary', '/tyotilat/jyvaskyla/@@summary'),
     ('workspace-step-form', '/tyotilat/jyvaskyla/@@step/03-tyopari'),

@@ -1,6 +1,9 @@
-"""The door: venue staff check a card, record the visit of the check that found it valid, undo a visit."""
+"""The door: venue staff check a card (typed, or scanned with the phone's camera: static/door-scan.js), record
+the visit of the check that found it valid, undo a visit."""
 
 import datetime
+import functools
+import importlib.resources
 
 import colander
 from pyramid.httpexceptions import HTTPBadRequest
@@ -14,9 +17,32 @@ from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_si
 from kaiku_registry.schemas import SECTOR_TITLES, VisitSchema
 from portal import audit
 from portal.security.policy import SESSION_KEY
+from portal.security.tweens import CSP
+
+#: The fallback barcode decoder, copied from node_modules by ``make scanner`` (see the Makefile).
+SCANNER_FILES = ('vendor/zxing-wasm/zxing-reader.js', 'vendor/zxing-wasm/zxing_reader.wasm')
+#: The door page's Content-Security-Policy: the site's own, with WebAssembly allowed to compile for the
+#: decoder (``'wasm-unsafe-eval'`` lets WebAssembly compile, not JavaScript's eval).
+DOOR_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+
+
+@functools.cache
+def scanner_present():
+    static = importlib.resources.files('kaiku_registry') / 'static'
+    return all((static / name).is_file() for name in SCANNER_FILES)
+
+
+def scanner(request):
+    """The decoder's script and WebAssembly URLs for the door page's camera scanning, or None when they
+    were not copied (the browser's own BarcodeDetector is then the only reader)."""
+    if not scanner_present():
+        return None
+    decoder, wasm = (request.static_url(f'kaiku_registry:static/{name}') for name in SCANNER_FILES)
+    return {'decoder': decoder, 'wasm': wasm}
 
 
 def door_page(context, request, site, **extra):
+    request.response.headers['Content-Security-Policy'] = DOOR_CSP
     recent = [
         (visit, card.children if (card := context.card(visit.card_id)) is not None else 0)
         for visit in recent_visits(context, site)
@@ -32,6 +58,7 @@ def door_page(context, request, site, **extra):
         'code_text': '',
         'check_token': None,
         'public_key': codes.public_key_text(request.registry.registry_public_key),
+        'scanner': scanner(request),
         **extra,
     }
 

@@ -13,7 +13,9 @@ from kaiku_registry.i18n import _
 from kaiku_registry.models import CardRegistry, RuleError
 from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_site, post, render
 from kaiku_registry.schemas import (
+    CARD_EVENT_TITLES,
     CLOSE_REASON_TITLES,
+    CORRECTION_REASON_TITLES,
     GENDER_TITLES,
     LIFE_SITUATION_TITLES,
     CloseCardSchema,
@@ -104,6 +106,10 @@ def cards(context, request):
         'card': None,
         'errors': {},
         'reasons': CLOSE_REASON_TITLES[:2],
+        'closed_titles': CLOSE_REASON_TITLES,
+        'corrections': CORRECTION_REASON_TITLES,
+        'events': dict(CARD_EVENT_TITLES),
+        'care': {},
         'today': today(),
         'not_found': False,
         'message': None,
@@ -134,10 +140,7 @@ def card_action(context, request):
     action = post(request, 'action')
     page = cards(context, request)
     try:
-        if action == 'renew':
-            context.renew_card(card, site, today())
-            page['message'] = _('The card was renewed.')
-        elif action == 'close':
+        if action == 'close':
             reason = CloseCardSchema().deserialize({'reason': post(request, 'reason')})['reason']
             context.close_card(card, reason, today())
             page['message'] = _('The card was closed.')
