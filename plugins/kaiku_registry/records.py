@@ -51,6 +51,8 @@ TRAINING_WARNING = datetime.timedelta(days=60)
 TRAINING_STATUSES = ('never', 'overdue', 'due_soon', 'ok')
 
 VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
+#: The card id of a visit whose card has been erased: no card has it (ids run from 1).
+ERASED_CARD = 0
 #: str.isdigit() is true of '٤' and '４' too.
 ASCII_DIGITS = frozenset('0123456789')
 #: The kinds of area a coordinator may answer for.
