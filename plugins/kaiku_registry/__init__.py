@@ -120,6 +120,7 @@ AUDIT_ACTIONS = (
     ('registry.card.replace', _('Card replaced')),
     ('registry.card.read', _('Card data read')),
     ('registry.card.export', _('Card data exported')),
+    ('registry.card.erase', _('Card erased')),
     ('registry.visit.record', _('Visit recorded')),
     ('registry.visit.undo', _('Visit undone')),
     ('registry.partner.add', _('Partner added')),
