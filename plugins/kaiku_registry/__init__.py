@@ -106,12 +106,27 @@ def upgrade_to_shape_4(root, app_registry):
         registry.upgrade()
 
 
-#: The plugin's evolve steps, one a shape of the stored registry: a registry at shape N has had the steps
-#: up to N (a database that ran none of them runs each, and each does nothing below its registry's shape).
+def give_venue_sites_sectors(root, app_registry):
+    """Give each venue site without one a default sector, suggested by its venue page's categories."""
+    from kaiku_registry.schemas import venue_finder, venue_sector
+
+    registry = stored_registry(root)
+    if registry is None:
+        return
+    find_venue = venue_finder(registry)
+    for site in registry.all_sites():
+        if site.kind == 'venue' and site.sector is None:
+            site.sector = venue_sector(find_venue, site.venue_path)
+
+
+#: The plugin's evolve steps.  The first are one a shape of the stored registry: a registry at shape N has
+#: had the steps up to N (a database that ran none of them runs each, and each does nothing below its
+#: registry's shape); later ones change records and do nothing to records that have the change.
 EVOLVE_STEPS = (
     ('kaiku_registry.shape0002', upgrade_to_shape_2),
     ('kaiku_registry.shape0003', upgrade_to_shape_3),
     ('kaiku_registry.shape0004', upgrade_to_shape_4),
+    ('kaiku_registry.site_sectors', give_venue_sites_sectors),
 )
 
 #: The actions the plugin records in the audit log, and their titles.

@@ -29,6 +29,17 @@ from portal import places
 PARTNER_KINDS = ('municipality', 'wellbeing_county', 'issuer_ngo', 'venue_operator', 'kaikukeskus')
 SITE_KINDS = ('issuer', 'venue')
 SECTORS = ('culture', 'education', 'science', 'sport')
+#: The sector suggested for a venue site by its venue page's categories (the first that matches), and for
+#: any other venue.
+SECTOR_BY_CATEGORY = (
+    ('swimming', 'sport'),
+    ('sport', 'sport'),
+    ('course', 'education'),
+    ('science', 'science'),
+)
+OTHER_SECTOR = 'culture'
+#: The most events a site's list keeps.
+MAX_SITE_EVENTS = 200
 GENDERS = ('female', 'male', 'other', 'not_told')
 LIFE_SITUATIONS = (
     'unemployed',
@@ -114,6 +125,11 @@ def site_time_key(visit):
     return (visit.site_id, visit.recorded_at.astimezone(datetime.UTC).date(), visit.id)
 
 
+def suggested_sector(categories):
+    """The sector of :data:`SECTORS` that a venue of these catalogue categories most likely gives."""
+    return next((sector for category, sector in SECTOR_BY_CATEGORY if category in categories), OTHER_SECTOR)
+
+
 def place_of(municipality, region=None):
     """The table's municipality for a code or a Finnish or Swedish name; ``region``, when given, must be
     its region (by code or name).  Raises :class:`RuleError` otherwise."""
@@ -187,7 +203,14 @@ class Partner(_Placed, Persistent):
 
 
 class PartnerSite(_Placed, Persistent):
-    """A toimipiste: the unit of a partner that issues cards or receives visitors.  Access is per site."""
+    """A toimipiste: the unit of a partner that issues cards or receives visitors.  Access is per site.
+
+    A venue site has a default sector, which the door preselects, and a list of its events, which the
+    door offers to choose from.
+    """
+
+    sector = None
+    events = ()
 
     def __init__(self, id, partner_id, name, kind, municipality, region, venue_path=''):
         self.id = id

@@ -121,9 +121,10 @@ def _import_row(registry, kind, row, partners_by_name):
         partner = partners_by_name.get(_text(row, 'partner', names_allowed=True))
         if partner is None:
             raise ValueError('partner names no known partner')
-        schema = SiteSchema().bind(find_venue=venue_finder(registry))
+        find_venue = venue_finder(registry)
+        schema = SiteSchema().bind(find_venue=find_venue)
         defaults = {'municipality': partner.municipality, 'active': 'true'}
-        values = settled_site(_validated(schema, row, defaults))
+        values = settled_site(_validated(schema, row, defaults), find_venue)
         site = registry.add_site(
             partner, values['name'], values['kind'], values['municipality'], _text(row, 'region')
         )
