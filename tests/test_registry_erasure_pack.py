@@ -224,3 +224,19 @@ def test_the_national_administrator_finds_and_erases_any_card(shared):
     assert done.html.select_one('.status-ok') is not None
     assert find_card(national, grouped, page='all-cards').html.select_one('#card-heading') is None
     client(shared, 'issuer').get('/registry/all-cards', status=403)
+
+
+@pytest.mark.parametrize(
+    ('lang', 'words'),
+    [
+        ('fi', ('jokaisen käynnin', 'Tietojen poistaminen', 'tiivistää tietokannan', 'sisäinen numero')),
+        ('sv', ('varje besök', 'Radering.', 'packar administrationen databasen', 'interna nummer')),
+        ('en', ('every visit', 'Erasure.', 'packs the database', 'internal number')),
+    ],
+)
+def test_the_privacy_notice_describes_the_export_and_the_erasure(shared, lang, words):
+    page = webtest.TestApp(shared, extra_environ={'HTTP_HOST': 'example.com'})
+    res = page.get('/tietosuojaseloste/', params={'lang': lang}, status=200)
+    for word in words:
+        assert word in res.text, word
+    assert 'Tähän lisätään' not in res.text and 'will be added here' not in res.text
