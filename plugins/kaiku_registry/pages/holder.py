@@ -14,7 +14,7 @@ from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from kaiku_registry import today
+from kaiku_registry import codes, today
 from kaiku_registry.i18n import _
 from kaiku_registry.models import CardRegistry
 from kaiku_registry.pages import TEMPLATES, by_form_id, lookup, my_site, post, render
@@ -113,6 +113,7 @@ def card_export(context, request):
         'sectors': dict(SECTOR_TITLES),
         'reasons': dict(CLOSE_REASON_TITLES),
         'day': finnish_day,
+        'grouped': codes.grouped,
     }
     return render(request, 'export.pt', values)
 
