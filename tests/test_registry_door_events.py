@@ -199,3 +199,21 @@ def test_venue_staff_and_coordinators_keep_the_sites_list_of_events(world):
     )
     remove.submit(status=200)
     assert 'Perhepäivä' not in site_record(world, world.ids['venue'])[1]
+
+
+def test_sites_imported_from_csv_get_the_sector_the_form_would_give(world):
+    import io
+
+    from kaiku_registry.scripts import import_csv
+
+    rows = (
+        'partner,name,kind,municipality,region,venue_path,sector\n'
+        f'Kajaanin kaupunki,Uimala,venue,,,{VENUES["swimming"]},\n'
+        f'Kajaanin kaupunki,Opisto,venue,,,{VENUES["course"]},science\n'
+        'Kajaanin kaupunki,Jakaja,issuer,,,,sport\n'
+    )
+    with edit_site(world) as site:
+        registry = site['registry']
+        assert import_csv(registry, 'sites', io.StringIO(rows)) == 3
+        made = {s.name: s.sector for s in registry.all_sites() if s.name in ('Uimala', 'Opisto', 'Jakaja')}
+    assert made == {'Uimala': 'sport', 'Opisto': 'science', 'Jakaja': None}
