@@ -14,11 +14,11 @@ from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from kaiku_registry import codes, today
+from kaiku_registry import codes
 from kaiku_registry.i18n import _
 from kaiku_registry.models import CardRegistry
 from kaiku_registry.pages import TEMPLATES, by_form_id, lookup, my_site, post, render
-from kaiku_registry.pages.issuer import cards as site_cards_page
+from kaiku_registry.pages.issuer import cards_values
 from kaiku_registry.schemas import CLOSE_REASON_TITLES, SECTOR_TITLES
 from portal import audit
 
@@ -47,25 +47,6 @@ def card_in_reach(context, request):
     return site, card
 
 
-def cards_page(context, request, site, **extra):
-    """The page a card was found on: the site's cards page, or the national administrator's."""
-    page = site_cards_page(context, request) if site is not None else national_page(context, request)
-    page.update(extra)
-    return page
-
-
-def national_page(context, request):
-    return {
-        'site': None,
-        'card': None,
-        'errors': {},
-        'reasons': CLOSE_REASON_TITLES[:2],
-        'today': today(),
-        'not_found': False,
-        'message': None,
-    }
-
-
 @view_config(
     context=CardRegistry,
     name='all-cards',
@@ -75,7 +56,7 @@ def national_page(context, request):
 )
 def national_cards(context, request):
     """The national administrator's page for finding any card by its code."""
-    return national_page(context, request)
+    return cards_values(None)
 
 
 @view_config(
@@ -87,7 +68,7 @@ def national_cards(context, request):
 )
 def national_card_search(context, request):
     _code, card, errors = lookup(context, request, NATIONAL_DESK, 'national search')
-    page = national_page(context, request)
+    page = cards_values(None)
     page.update(card=card, errors=errors, not_found=not errors and card is None)
     return page
 
@@ -139,4 +120,4 @@ def card_erase(context, request):
         detail={'card': card.id, 'cards': erased, 'site': card.site_id},
     )
     message = _('The card was erased. Its visits remain only as anonymous counts in the statistics.')
-    return render(request, 'cards.pt', cards_page(context, request, site, message=message))
+    return render(request, 'cards.pt', {**cards_values(site), 'message': message})

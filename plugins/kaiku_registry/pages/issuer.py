@@ -95,7 +95,12 @@ def issue(context, request):
     permission='registry.issue',
 )
 def cards(context, request):
-    site = my_site(context, request, 'issuer')
+    return cards_values(my_site(context, request, 'issuer'))
+
+
+def cards_values(site):
+    """What the card page shows before a card is found, for a site's staff or (``site`` None) the national
+    administrator."""
     return {
         'site': site,
         'card': None,
