@@ -94,3 +94,16 @@ def test_the_export_holds_every_card_of_the_holder_and_every_visit(reg):
     assert {v['municipality'] for v in visits} == {venue.municipality}
     assert exported['cards'][0]['replaced_by'] == new.id
     assert exported['cards'][1]['visits'] == []
+
+
+def test_cards_replaced_before_the_back_link_existed_get_it_from_the_evolve_step(reg):
+    from kaiku_registry import REGISTRY_NAME, link_replacements_back
+    from portal import SITE_KEY
+
+    registry, issuer, _venue, card, _other = reg
+    new = registry.replace_card(card, issuer, TODAY)
+    del new.replaces  # as stored by older code
+    assert [each.id for each in registry.holder_cards(new)] == [new.id]
+    link_replacements_back({SITE_KEY: {REGISTRY_NAME: registry}}, None)
+    assert new.replaces == card.id
+    assert [each.id for each in registry.holder_cards(new)] == [card.id, new.id]

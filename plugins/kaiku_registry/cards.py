@@ -156,6 +156,7 @@ class CardLife:
         card.closed_on = today
         self._track_expiry(card, -1)
         card.replaced_by = new.id
+        new.replaces = card.id
         return new
 
     # verification and visits ------------------------------------------------------------------------
@@ -259,14 +260,12 @@ class CardLife:
     # erasure and the data subject's export --------------------------------------------------------
     def holder_cards(self, card):
         """The card and the cards linked to it by replacement (one holder's), oldest first."""
-        own = {each.id: each for each in self.cards_of_site(card.site_id)}
-        before = {each.replaced_by: each for each in own.values() if each.replaced_by}
         first = card
-        while first.id in before:
-            first = before[first.id]
+        while first.replaces is not None and first.replaces in self.cards:
+            first = self.cards[first.replaces]
         chain = [first]
-        while chain[-1].replaced_by in own:
-            chain.append(own[chain[-1].replaced_by])
+        while chain[-1].replaced_by is not None and chain[-1].replaced_by in self.cards:
+            chain.append(self.cards[chain[-1].replaced_by])
         return chain
 
     def erase_card(self, card):

@@ -229,6 +229,8 @@ class Card(Persistent):
     closed_reason = None
     closed_on = None
     replaced_by = None
+    #: The internal id of the lost card this one replaced (the other end of its ``replaced_by``).
+    replaces = None
     gender = None
     life_situation = None
     first_use = None
