@@ -365,7 +365,8 @@ def test_the_door_form_refuses_smuggled_events_and_records_nothing(world, text):
     res = form.submit(status=200)
     record = next(f for f in res.forms.values() if f.action.endswith('door-record'))
     record['sector'] = 'culture'
-    record['event'] = f'Konsertti {text}'
+    record['event_choice'] = '_new'
+    record['event_new'] = f'Konsertti {text}'
     res = record.submit(status=400)
     error = res.html.select_one('#errors a[href="#field-event"]')
     assert error is not None and 'never stores' in error.text
@@ -458,7 +459,7 @@ def test_the_door_says_why_in_the_readers_language(world, lang):
     form['code'] = world.card
     record = next(f for f in form.submit(status=200).forms.values() if f.action.endswith('door-record'))
     record['sector'] = 'culture'
-    record['event'] = 'Konsertti 131052\u2013308T'
+    record['event_new'] = 'Konsertti 131052\u2013308T'
     error = record.submit(status=400).html.select_one('#errors a[href="#field-event"]')
     assert error is not None and error.text.strip()
     assert 'never stores' not in error.text and 'This looks like' not in error.text

@@ -109,12 +109,39 @@ def upgrade_to_shape_4(root, app_registry):
         registry.upgrade()
 
 
-#: The plugin's evolve steps, one a shape of the stored registry: a registry at shape N has had the steps
-#: up to N (a database that ran none of them runs each, and each does nothing below its registry's shape).
+def give_venue_sites_sectors(root, app_registry):
+    """Give each venue site without one a default sector, suggested by its venue page's categories."""
+    from kaiku_registry.schemas import venue_finder, venue_sector
+
+    registry = stored_registry(root)
+    if registry is None:
+        return
+    find_venue = venue_finder(registry)
+    for site in registry.all_sites():
+        if site.kind == 'venue' and site.sector is None:
+            site.sector = venue_sector(find_venue, site.venue_path)
+
+
+def link_replacements_back(root, app_registry):
+    """Give each card that replaced a lost one the lost card's id (``Card.replaces``)."""
+    registry = stored_registry(root)
+    if registry is None:
+        return
+    for card in registry.cards.values():
+        new = registry.cards.get(card.replaced_by) if card.replaced_by is not None else None
+        if new is not None and new.replaces is None:
+            new.replaces = card.id
+
+
+#: The plugin's evolve steps.  The first are one a shape of the stored registry: a registry at shape N has
+#: had the steps up to N (a database that ran none of them runs each, and each does nothing below its
+#: registry's shape); later ones change records and do nothing to records that have the change.
 EVOLVE_STEPS = (
     ('kaiku_registry.shape0002', upgrade_to_shape_2),
     ('kaiku_registry.shape0003', upgrade_to_shape_3),
     ('kaiku_registry.shape0004', upgrade_to_shape_4),
+    ('kaiku_registry.site_sectors', give_venue_sites_sectors),
+    ('kaiku_registry.card_replaces', link_replacements_back),
 )
 
 #: The actions the plugin records in the audit log, and their titles.
@@ -127,6 +154,7 @@ AUDIT_ACTIONS = (
     ('registry.card.holder_view', _('Card looked up by its holder')),
     ('registry.card.read', _('Card data read')),
     ('registry.card.export', _('Card data exported')),
+    ('registry.card.erase', _('Card erased')),
     ('registry.visit.record', _('Visit recorded')),
     ('registry.visit.undo', _('Visit undone')),
     ('registry.partner.add', _('Partner added')),

@@ -13,6 +13,8 @@ Two limits come from what the registry keeps on purpose:
 * Retention (:meth:`CardRegistry.apply_retention`) deletes old visits and cards but keeps their counts, so
   the statistics are recounted only from the first month retention keeps (``since``); the months before
   it are checked only against each other (every slice family must hold the same counts).
+* An erasure (:meth:`CardRegistry.erase_card`) deletes cards but keeps their counts: those are added
+  to the recount, and an erased card's visits stay, linked to no card.
 * Counts are kept under the place a site had when they were made; the recount uses each site's place
   now, so a site that moved shows its earlier counts as differences (and repair moves them).
 
@@ -25,6 +27,7 @@ from collections import Counter, defaultdict
 from BTrees.LLBTree import LLTreeSet
 
 from kaiku_registry.models import SLICES, Tally, month_of, site_time_key, slice_keys
+from kaiku_registry.records import ERASED_CARD
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +117,8 @@ def _visits(registry, _since_month, repair):
     by_card = defaultdict(set)
     keys = set()
     for visit in registry.visits.values():
-        by_card[visit.card_id].add(visit.id)
+        if visit.card_id != ERASED_CARD:
+            by_card[visit.card_id].add(visit.id)
         keys.add(site_time_key(visit))
     stored = {card_id: set(ids) for card_id, ids in registry.visit_ids_by_card.items()}
     found += _fix_sets('visit_ids_by_card', registry.visit_ids_by_card, stored, by_card, repair)
@@ -171,6 +175,9 @@ def _recount(registry, since_month):
         counts[('adult_uses', month, *place, visit.site_id, visit.sector)] += visit.adults
         if visit.children:
             counts[('child_uses', month, *place, visit.site_id, visit.sector)] += visit.children
+    for key, count in registry.erased_counts():
+        if key[1] >= since_month:
+            counts[key] += count
     return counts
 
 

@@ -29,6 +29,17 @@ from portal import places
 PARTNER_KINDS = ('municipality', 'wellbeing_county', 'issuer_ngo', 'venue_operator', 'kaikukeskus')
 SITE_KINDS = ('issuer', 'venue')
 SECTORS = ('culture', 'education', 'science', 'sport')
+#: The sector suggested for a venue site by its venue page's categories (the first that matches), and for
+#: any other venue.
+SECTOR_BY_CATEGORY = (
+    ('swimming', 'sport'),
+    ('sport', 'sport'),
+    ('course', 'education'),
+    ('science', 'science'),
+)
+OTHER_SECTOR = 'culture'
+#: The most events a site's list keeps.
+MAX_SITE_EVENTS = 200
 GENDERS = ('female', 'male', 'other', 'not_told')
 LIFE_SITUATIONS = (
     'unemployed',
@@ -53,6 +64,8 @@ TRAINING_WARNING = datetime.timedelta(days=60)
 TRAINING_STATUSES = ('never', 'overdue', 'due_soon', 'ok')
 
 VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
+#: The card id of a visit whose card has been erased: no card has it (ids run from 1).
+ERASED_CARD = 0
 #: str.isdigit() is true of '٤' and '４' too.
 ASCII_DIGITS = frozenset('0123456789')
 #: The kinds of area a coordinator may answer for.
@@ -112,6 +125,11 @@ def month_of(day):
 def site_time_key(visit):
     """The visit's key in :attr:`CardRegistry.visits_by_site_time`."""
     return (visit.site_id, visit.recorded_at.astimezone(datetime.UTC).date(), visit.id)
+
+
+def suggested_sector(categories):
+    """The sector of :data:`SECTORS` that a venue of these catalogue categories most likely gives."""
+    return next((sector for category, sector in SECTOR_BY_CATEGORY if category in categories), OTHER_SECTOR)
 
 
 def place_of(municipality, region=None):
@@ -187,7 +205,14 @@ class Partner(_Placed, Persistent):
 
 
 class PartnerSite(_Placed, Persistent):
-    """A toimipiste: the unit of a partner that issues cards or receives visitors.  Access is per site."""
+    """A toimipiste: the unit of a partner that issues cards or receives visitors.  Access is per site.
+
+    A venue site has a default sector, which the door preselects, and a list of its events, which the
+    door offers to choose from.
+    """
+
+    sector = None
+    events = ()
 
     def __init__(self, id, partner_id, name, kind, municipality, region, venue_path=''):
         self.id = id
@@ -206,6 +231,8 @@ class Card(Persistent):
     closed_reason = None
     closed_on = None
     replaced_by = None
+    #: The internal id of the lost card this one replaced (the other end of its ``replaced_by``).
+    replaces = None
     gender = None
     life_situation = None
     first_use = None

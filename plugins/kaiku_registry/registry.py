@@ -25,6 +25,7 @@ from pyramid.authorization import Allow, Everyone
 from kaiku_registry.bulk import Bulk
 from kaiku_registry.cards import CardLife
 from kaiku_registry.records import (
+    MAX_SITE_EVENTS,
     PARTNER_KINDS,
     SITE_KINDS,
     ApiToken,
@@ -205,6 +206,18 @@ class CardRegistry(CardLife, Statistics, Shapes, Item):
     def update_site(self, site, **values):
         """Change a site's name, kind, place, venue link or activity (values validated by the caller)."""
         return update_record(site, SITE_KINDS, values)
+
+    def add_site_event(self, site, name):
+        """Add ``name`` (validated by the caller) to the venue site's list of events, kept in alphabetical
+        order; False when the list is full (:data:`MAX_SITE_EVENTS`) or holds it already."""
+        if name in site.events or len(site.events) >= MAX_SITE_EVENTS:
+            return False
+        site.events = tuple(sorted((*site.events, name), key=str.casefold))
+        return True
+
+    def remove_site_event(self, site, name):
+        """Take ``name`` off the site's list of events (visits recorded with it keep it)."""
+        site.events = tuple(event for event in site.events if event != name)
 
     def sites_of_partner(self, partner):
         return [site for site in self.sites.values() if site.partner_id == partner.id]

@@ -31,7 +31,7 @@ from kaiku_registry.models import (
     SITE_KINDS,
 )
 from kaiku_registry.privacy import REFUSALS, find_identifier
-from kaiku_registry.records import CORRECTION_REASONS
+from kaiku_registry.records import CORRECTION_REASONS, suggested_sector
 from portal import places
 from portal.forms import AsciiInteger, schema_classes
 
@@ -431,10 +431,22 @@ def venue_finder(context):
     return find_venue
 
 
-def settled_site(values):
-    """A site's validated values as they are stored: a venue link ends with a slash."""
+def venue_sector(find_venue, path):
+    """The sector that the categories of the venue page at ``path`` suggest (see
+    :func:`kaiku_registry.records.suggested_sector`); without a page, the sector of any other venue."""
+    venue = find_venue(path) if path else None
+    return suggested_sector(getattr(venue, 'categories', ()))
+
+
+def settled_site(values, find_venue):
+    """A site's validated values as they are stored: a venue link ends with a slash, and a venue site
+    without a default sector gets the one its venue page suggests (other sites have none)."""
     if values['venue_path'] and not values['venue_path'].endswith('/'):
         values['venue_path'] += '/'
+    if values.get('kind') != 'venue':
+        values['sector'] = None
+    elif not values.get('sector'):
+        values['sector'] = venue_sector(find_venue, values['venue_path'])
     return values
 
 
@@ -468,6 +480,23 @@ class SiteSchema(colander.MappingSchema):
         validator=venue_validator,
     )
     active = colander.SchemaNode(colander.Boolean(), title=_('Active'), missing=False)
+    sector = colander.SchemaNode(
+        colander.String(),
+        title=_('Default sector at the door'),
+        description=_(
+            'Preselected when a visit is recorded at this venue. Left empty, it is suggested from the '
+            'categories of the venue page (swimming and sport: sport; courses: education; science '
+            'centres and planetariums: science; others: culture).'
+        ),
+        missing=None,
+        validator=one_of(SECTORS),
+    )
+
+
+class SiteEventSchema(colander.MappingSchema):
+    """An event or course of a venue site's list (a name, never a person's)."""
+
+    name = required_text(_('Event or course'), max_len=200)
 
 
 guard_schemas()

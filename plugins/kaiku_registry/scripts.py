@@ -10,6 +10,9 @@
 - ``retention``: delete visits and closed cards older than the retention period.
 - ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing, and say
   where it and the session secret are kept.
+- ``erase-pack``: the steps after erasing a card (see :mod:`kaiku_registry.erasure`): pack the content
+  and audit databases with no history, delete the files a pack leaves, make a new full backup and delete
+  the older backup points.  A FileStorage is locked by the running site: stop it first.
 - ``check [--repair]``: recount every index, list, counter and tally from the cards and visits, print
   each difference, and with ``--repair`` fix them (see :mod:`kaiku_registry.check`); the exit status is
   1 when a difference was found and not repaired.
@@ -37,7 +40,7 @@ from kaiku_registry.schemas import (
     venue_finder,
 )
 from portal.forms import prepare_single_line, single_line_text
-from portal.scripts import ini_settings, site_from_ini
+from portal.scripts import ini_settings, site_from_ini, storage_lock_explained
 
 PROGRESS_EVERY = 1000
 COLUMNS = {
@@ -118,9 +121,10 @@ def _import_row(registry, kind, row, partners_by_name):
         partner = partners_by_name.get(_text(row, 'partner', names_allowed=True))
         if partner is None:
             raise ValueError('partner names no known partner')
-        schema = SiteSchema().bind(find_venue=venue_finder(registry))
+        find_venue = venue_finder(registry)
+        schema = SiteSchema().bind(find_venue=find_venue)
         defaults = {'municipality': partner.municipality, 'active': 'true'}
-        values = settled_site(_validated(schema, row, defaults))
+        values = settled_site(_validated(schema, row, defaults), find_venue)
         site = registry.add_site(
             partner, values['name'], values['kind'], values['municipality'], _text(row, 'region')
         )
@@ -255,12 +259,19 @@ def main(argv=None):
     commands.add_parser('demo')
     commands.add_parser('retention')
     commands.add_parser('keygen')
+    commands.add_parser('erase-pack')
     checker = commands.add_parser('check')
     checker.add_argument('--repair', action='store_true')
     args = parser.parse_args(argv)
 
     if args.command == 'keygen':
         return keygen(args.config_uri)
+    if args.command == 'erase-pack':
+        from kaiku_registry.erasure import after_erasure
+
+        with storage_lock_explained():
+            after_erasure(args.config_uri, ini_settings(args.config_uri))
+        return 0
     try:
         with site_from_ini(args.config_uri) as (site, app_registry):
             registry = _registry(site)

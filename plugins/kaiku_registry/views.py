@@ -29,7 +29,7 @@ def home(context, request):
         'area': context.area_of(login),
         'can': {
             name: bool(request.has_permission(f'registry.{name}', context))
-            for name in ('door', 'issue', 'report', 'manage')
+            for name in ('door', 'issue', 'report', 'manage', 'all_areas')
         },
     }
 

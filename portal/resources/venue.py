@@ -27,6 +27,7 @@ CATEGORIES = (
     ('swimming', _('Swimming hall')),
     ('sport', _('Sport')),
     ('course', _('Adult-education course')),
+    ('science', _('Science centre or planetarium')),
     ('other', _('Other')),
 )
 

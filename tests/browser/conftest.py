@@ -59,6 +59,7 @@ def seed_registry(app):
         registry = site['registry']
         partner = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere', 'Pirkanmaa')
         venue = registry.add_site(partner, 'Uimahalli Tampere', 'venue')
+        registry.add_site_event(venue, 'Vesijumppa')
         registry.set_member('door', venue)
         registry.set_member('issuer', registry.add_site(partner, 'Sosiaalitoimi Tampere', 'issuer'))
         registry.set_area('coordinator', 'municipality', 'Tampere')
@@ -66,6 +67,7 @@ def seed_registry(app):
     add_user(app, 'door', TEST_PASSWORD, roles=['VenueStaff'])
     add_user(app, 'issuer', TEST_PASSWORD, roles=['IssuerStaff'])
     add_user(app, 'coordinator', TEST_PASSWORD, roles=['Coordinator'])
+    add_user(app, 'national', TEST_PASSWORD, roles=['NationalAdmin'])
     return known
 
 

@@ -54,6 +54,8 @@ LOGGED_IN_PAGES = [
     ('registry-door', '/registry/door', 'door'),
     ('registry-issue', '/registry/issue', 'issuer'),
     ('registry-cards', '/registry/cards', 'issuer'),
+    ('registry-door-events', '/registry/door-events', 'door'),
+    ('registry-all-cards', '/registry/all-cards', 'national'),
     ('registry-partners', '/registry/partners', 'coordinator'),
     ('registry-partners-filtered', '/registry/partners?training=due&sort=training', 'coordinator'),
     ('registry-partner', '/registry/partner?id={partner}', 'coordinator'),

@@ -1,5 +1,6 @@
 """The door: venue staff check a card (typed, or scanned with the phone's camera: static/door-scan.js), record
-the visit of the check that found it valid, undo a visit."""
+the visit of the check that found it valid (its event picked from the site's list or typed as a new one,
+which joins the list), undo a visit, and keep the site's list of events."""
 
 import datetime
 import functools
@@ -14,6 +15,8 @@ from kaiku_registry.api import STATE_ERRORS
 from kaiku_registry.i18n import _
 from kaiku_registry.models import UNDO_WINDOW, CardRegistry, RuleError
 from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_site, post
+from kaiku_registry.partners.sites import change_site_events
+from kaiku_registry.records import OTHER_SECTOR, SECTORS
 from kaiku_registry.schemas import SECTOR_TITLES, VisitSchema
 from portal import audit
 from portal.security.policy import SESSION_KEY
@@ -51,6 +54,7 @@ def door_page(context, request, site, **extra):
         'site': site,
         'recent': recent,
         'sectors': SECTOR_TITLES,
+        'new_event': NEW_EVENT,
         'helsinki': HELSINKI,
         'result': None,
         'errors': {},
@@ -60,7 +64,17 @@ def door_page(context, request, site, **extra):
         'public_key': codes.public_key_text(request.registry.registry_public_key),
         'scanner': scanner(request),
         **extra,
+        'values': kept_choices(site, extra.get('values')),
     }
+
+
+def kept_choices(site, chosen):
+    """What the visit form shows chosen: what the staff chose (after a refusal), a sector that is not
+    one of the list replaced by the site's default sector."""
+    values = dict(chosen or {})
+    if values.get('sector') not in SECTORS:
+        values['sector'] = site.sector or OTHER_SECTOR
+    return values
 
 
 def recent_visits(context, site, limit=10):
@@ -117,6 +131,23 @@ DOOR_CHECK_ERRORS = {
 }
 
 
+#: The field of the door's form that a rule's refusal concerns (others are shown above the form).
+RULE_FIELDS = {'too_many_children': 'children', 'no_children_on_courses': 'children', 'bad_sector': 'sector'}
+#: The choice of the event list that means "type a new one".
+NEW_EVENT = '_new'
+
+
+def chosen_event(site, chosen):
+    """``(event, new)``: the event picked from the site's list or typed as a new one ('' for none), and
+    whether it is new; None when the pick is not on the list."""
+    choice, typed = chosen['event_choice'], chosen['event_new'].strip()
+    if choice == NEW_EVENT or (not choice and typed):
+        return typed, bool(typed) and typed not in site.events
+    if not choice:
+        return '', False
+    return (choice, False) if choice in site.events else (None, False)
+
+
 def door_error(context, request, site, reason, **extra):
     status, message = DOOR_CHECK_ERRORS[reason]
     request.response.status_int = status
@@ -143,23 +174,30 @@ def door_record(context, request):
     if card is None:
         return door_error(context, request, site, 'gone')
     result = context.verify(card.code, today())
+    chosen = {name: post(request, name) for name in ('sector', 'children', 'event_choice', 'event_new')}
+    chosen.update({name: post(request, name, 'false') for name in ('course', 'assistant')})
+    again = {'result': result, 'check_token': token, 'values': chosen}
+    event, is_new = chosen_event(site, chosen)
+    if event is None:
+        request.response.status_int = 400
+        return door_page(
+            context, request, site, errors={'event': _('Choose an event from the list.')}, **again
+        )
     try:
-        cstruct = {name: post(request, name) for name in ('sector', 'children', 'event')}
-        cstruct.update({name: post(request, name, 'false') for name in ('course', 'assistant')})
-        values = VisitSchema().deserialize(cstruct)
+        cstruct = {name: chosen[name] for name in ('sector', 'children', 'course', 'assistant')}
+        values = VisitSchema().deserialize({**cstruct, 'event': event})
         visit = context.record_visit(card, site, today(), check=check, **values)
     except colander.Invalid as e:
         request.response.status_int = 400
-        return door_page(
-            context, request, site, result=result, errors=errors_of(request, e), check_token=token
-        )
+        return door_page(context, request, site, errors=errors_of(request, e), **again)
     except RuleError as e:
         if e.code in DOOR_CHECK_ERRORS:
             return door_error(context, request, site, e.code)
         request.response.status_int = 409 if e.code in STATE_ERRORS else 400
-        return door_page(
-            context, request, site, result=result, errors={'visit': e.message}, check_token=token
-        )
+        field = RULE_FIELDS.get(e.code, 'visit')
+        return door_page(context, request, site, errors={field: e.message}, **again)
+    if is_new:
+        context.add_site_event(site, event)
     audit.record(
         request, 'registry.visit.record', detail={'visit': visit.id, 'card': card.id, 'site': site.id}
     )
@@ -185,3 +223,39 @@ def door_undo(context, request):
         return door_page(context, request, site, errors={'undo': e.message})
     audit.record(request, 'registry.visit.undo', detail={'visit': visit.id, 'site': site.id})
     return door_page(context, request, site, undone=visit)
+
+
+@view_config(
+    context=CardRegistry,
+    name='door-events',
+    request_method='GET',
+    renderer=TEMPLATES + 'door_events.pt',
+    permission='registry.door',
+)
+def door_events(context, request):
+    """The venue site's list of events, kept by its own staff."""
+    return events_page(my_site(context, request, 'venue'))
+
+
+@view_config(
+    context=CardRegistry,
+    name='door-events',
+    request_method='POST',
+    renderer=TEMPLATES + 'door_events.pt',
+    permission='registry.door',
+)
+def door_events_change(context, request):
+    site = my_site(context, request, 'venue')
+    message, errors, text = change_site_events(context, request, site)
+    if errors:
+        request.response.status_int = 400
+    else:
+        audit.record(request, 'registry.site.edit', detail={'site': site.id, 'fields': ['events']})
+    return events_page(site, errors=errors, message=message, event_text=text)
+
+
+def events_page(site, errors=None, message=None, event_text=''):
+    from pyramid.renderers import get_renderer
+
+    macros = get_renderer(TEMPLATES + 'partners_macros.pt').implementation()
+    return {'site': site, 'errors': errors or {}, 'message': message, 'event_text': event_text, 'pm': macros}

@@ -1,11 +1,8 @@
-"""Issuer staff's pages: issuing a card and printing it, finding a card of the site, renewing, closing,
-replacing it and exporting its data for the holder."""
-
-import json
+"""Issuer staff's pages: issuing a card and printing it, finding a card of the site, renewing, closing and
+replacing it (the holder's export and erasure are in :mod:`.holder`)."""
 
 import colander
 from pyramid.httpexceptions import HTTPBadRequest
-from pyramid.response import Response
 from pyramid.view import view_config
 
 from kaiku_registry import codes, today
@@ -100,7 +97,12 @@ def issue(context, request):
     permission='registry.issue',
 )
 def cards(context, request):
-    site = my_site(context, request, 'issuer')
+    return cards_values(my_site(context, request, 'issuer'))
+
+
+def cards_values(site):
+    """What the card page shows before a card is found, for a site's staff or (``site`` None) the national
+    administrator."""
     return {
         'site': site,
         'card': None,
@@ -148,17 +150,6 @@ def card_action(context, request):
             new = context.replace_card(card, site, today())
             audit.record(request, 'registry.card.replace', detail={'card': card.id, 'new': new.id})
             return render(request, 'print.pt', print_page(context, request, new))
-        elif action == 'export':
-            audit.record(
-                request, 'registry.card.export', detail={'card': card.id, 'why': 'data subject request'}
-            )
-            response = Response(
-                json.dumps(card.export(), indent=2, ensure_ascii=False),
-                charset='utf-8',
-                content_type='application/json',
-            )
-            response.content_disposition = f'attachment; filename="card-{card.id}.json"'
-            return response
         else:
             raise HTTPBadRequest(_('Unknown action.'))
     except colander.Invalid as e:

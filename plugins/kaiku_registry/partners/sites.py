@@ -15,6 +15,7 @@ from kaiku_registry.partners.common import (
     count_by,
     errors_of,
     labels_of,
+    not_found,
     out_of_area,
     page_values,
     paginate,
@@ -25,10 +26,17 @@ from kaiku_registry.partners.common import (
     site_in_scope,
     sort_rows,
 )
-from kaiku_registry.schemas import SITE_KIND_TITLES, SiteSchema, settled_site, venue_finder
+from kaiku_registry.schemas import (
+    SECTOR_TITLES,
+    SITE_KIND_TITLES,
+    SiteEventSchema,
+    SiteSchema,
+    settled_site,
+    venue_finder,
+)
 from portal import audit
 
-SITE_FIELDS = ('name', 'kind', 'municipality', 'venue_path', 'active')
+SITE_FIELDS = ('name', 'kind', 'municipality', 'venue_path', 'active', 'sector')
 SITE_SORTS = {
     'name': lambda row: row['site'].name.lower(),
     'municipality': lambda row: (row['site'].municipality.lower(), row['site'].name.lower()),
@@ -49,15 +57,34 @@ def site_form_values(site=None, partner=None):
 def read_site(context, request, scope):
     cstruct = {name: post(request, name).strip() for name in SITE_FIELDS}
     cstruct['active'] = 'true' if post(request, 'active') else 'false'
+    find_venue = venue_finder(context)
     try:
-        values = SiteSchema().bind(find_venue=venue_finder(context)).deserialize(cstruct)
+        values = SiteSchema().bind(find_venue=find_venue).deserialize(cstruct)
     except colander.Invalid as e:
         return None, cstruct, errors_of(request, e)
     errors = {}
     out_of_area(errors, scope, values['municipality'])
     if errors:
         return None, cstruct, {k: request.localizer.translate(v) for k, v in errors.items()}
-    return settled_site(values), cstruct, {}
+    return settled_site(values, find_venue), cstruct, {}
+
+
+def change_site_events(context, request, site):
+    """Add the event typed in the form to the venue site's list (through the identifier guard), or take
+    off the one named by ``remove``; ``(message, errors, text typed)``, each in the reader's language."""
+    translate = request.localizer.translate
+    removed = post(request, 'remove')
+    if removed:
+        context.remove_site_event(site, removed)
+        return translate(_('The event was taken off the list.')), {}, ''
+    text = post(request, 'name')
+    try:
+        name = SiteEventSchema().deserialize({'name': text})['name']
+    except colander.Invalid as e:
+        return None, {'event': errors_of(request, e)['name']}, text
+    if not context.add_site_event(site, name):
+        return None, {'event': translate(_('The list has this event already, or it is full.'))}, text
+    return translate(_('The event was added to the list.')), {}, ''
 
 
 def site_page(context, request, scope, site, partner, **extra):
@@ -72,6 +99,7 @@ def site_page(context, request, scope, site, partner, **extra):
         labels=labels_of(SiteSchema()),
         people=sorted(people),
         tokens=context.tokens_of(site) if site else [],
+        sectors=SECTOR_TITLES,
         new_token=None,
         helsinki=HELSINKI,
     )
@@ -186,6 +214,23 @@ class SitePages:
         if changed:
             audit.record(request, 'registry.site.edit', detail={'site': site.id, 'fields': changed})
         return HTTPSeeOther(request.resource_url(context, 'site', query={'id': site.id, 'saved': 1}))
+
+    @view_config(name='site-events', request_method='POST')
+    def site_events(self):
+        """Add an event to a venue site's list, or take one off."""
+        context, request = self.context, self.request
+        scope = scope_of(context, request)
+        site = site_in_scope(context, scope, record_id(request))
+        if site.kind != 'venue':
+            raise not_found()
+        message, errors, text = change_site_events(context, request, site)
+        if not errors:
+            audit.record(request, 'registry.site.edit', detail={'site': site.id, 'fields': ['events']})
+        page = site_page(
+            context, request, scope, site, context.partner(site.partner_id), message=message, errors=errors
+        )
+        page['event_text'] = text
+        return render(request, 'site.pt', page)
 
     @view_config(name='site-tokens', request_method='POST')
     def site_tokens(self):

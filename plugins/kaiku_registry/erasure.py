@@ -1,0 +1,69 @@
+"""The steps after an erasure (:meth:`kaiku_registry.cards.CardLife.erase_card`) that remove the old
+copies a database and its backups keep of what was erased.
+
+ZODB keeps every earlier revision of an object until the database is packed, FileStorage keeps the file
+before a pack as ``Data.fs.old``, and backups keep what they copied.  :func:`after_erasure` packs the
+content and the audit databases with no history (days=0), deletes the ``.old`` files, makes a new full
+backup of each FileStorage and deletes the backup points before it (``kaiku-registry <ini> erase-pack``).
+"""
+
+import os
+import shutil
+
+
+def pack_without_history(uri):
+    """Pack the database at the zodburi ``uri`` keeping no earlier revisions; a FileStorage's
+    ``.old`` copy of the file before the pack is deleted.  Returns the paths deleted."""
+    import zodburi
+    from ZODB import DB
+
+    factory, kw = zodburi.resolve_uri(uri)
+    db = DB(factory(), **kw)
+    try:
+        db.pack(days=0)
+        path = getattr(db.storage, '_file_name', None)
+    finally:
+        db.close()
+    deleted = []
+    if path and os.path.exists(path + '.old'):
+        os.remove(path + '.old')
+        deleted.append(path + '.old')
+    return deleted
+
+
+def drop_older_backups(backup, point):
+    """Delete every backup point of ``backup`` (a :class:`portal.scripts.backup.Backup`) before
+    ``point``: repozo's files and the blob snapshots.  Returns the points deleted."""
+    older = [each for each in backup.points() if each < point]
+    for name in os.listdir(backup.repository):
+        if any(name.startswith(each) for each in older):
+            os.remove(os.path.join(backup.repository, name))
+    for each in older:
+        snapshot = os.path.join(backup.snapshots, each)
+        if os.path.isdir(snapshot):
+            shutil.rmtree(snapshot)
+    return older
+
+
+def after_erasure(config_uri, settings, say=print):
+    """The steps after an erasure, for the databases an ini file names (see the module docstring)."""
+    from portal.scripts.backup import BackupError, from_config
+
+    databases = [(None, settings['zodbconn.uri'])]
+    if settings.get('zodbconn.uri.audit'):
+        databases.append(('audit', settings['zodbconn.uri.audit']))
+    for name, uri in databases:
+        label = name or 'main'
+        for path in pack_without_history(uri):
+            say(f'{label}: deleted {path}')
+        say(f'{label}: packed with no history')
+        if not uri.startswith('file://'):
+            say(f'{label}: not a FileStorage: back it up and delete older backups where the storage is kept')
+            continue
+        try:
+            backup = from_config(config_uri, database=name)
+            point = backup.backup(full=True)
+        except BackupError as e:
+            raise SystemExit(f'{label}: {e}') from e
+        dropped = drop_older_backups(backup, point)
+        say(f'{label}: full backup {point}; {len(dropped)} older backup points deleted')
