@@ -106,27 +106,40 @@ def upgrade_to_shape_4(root, app_registry):
         registry.upgrade()
 
 
+def upgrade_to_shape_5(root, app_registry):
+    """Give the card registry its card stock (batches of codes printed ahead)."""
+    registry = stored_registry(root)
+    if registry is not None and registry.shape < 5:
+        registry.upgrade()
+
+
 #: The plugin's evolve steps, one a shape of the stored registry: a registry at shape N has had the steps
 #: up to N (a database that ran none of them runs each, and each does nothing below its registry's shape).
 EVOLVE_STEPS = (
     ('kaiku_registry.shape0002', upgrade_to_shape_2),
     ('kaiku_registry.shape0003', upgrade_to_shape_3),
     ('kaiku_registry.shape0004', upgrade_to_shape_4),
+    ('kaiku_registry.shape0005', upgrade_to_shape_5),
 )
 
 #: The actions the plugin records in the audit log, and their titles.
 AUDIT_ACTIONS = (
     ('registry.card.issue', _('Card issued')),
+    ('registry.card.issue_late', _('Card registered afterwards from the paper form')),
     ('registry.card.replace', _('Card replaced')),
     ('registry.card.read', _('Card data read')),
     ('registry.card.export', _('Card data exported')),
     ('registry.visit.record', _('Visit recorded')),
+    ('registry.visit.record_late', _('Visit entered afterwards from paper')),
     ('registry.visit.undo', _('Visit undone')),
     ('registry.partner.add', _('Partner added')),
     ('registry.partner.edit', _('Partner changed')),
     ('registry.site.add', _('Site added')),
     ('registry.site.edit', _('Site changed')),
     ('registry.person.edit', _('Person changed')),
+    ('registry.stock.batch', _('Card stock batch made')),
+    ('registry.stock.allocate', _('Card stock batch allocated')),
+    ('registry.stock.mark', _('Card stock code marked')),
     ('registry.token.new', _('API token made')),
     ('registry.token.revoke', _('API tokens revoked')),
 )

@@ -9,7 +9,7 @@ from pyramid.view import view_config
 from kaiku_registry import HELSINKI, codes, today
 from kaiku_registry.api import STATE_ERRORS
 from kaiku_registry.i18n import _
-from kaiku_registry.models import UNDO_WINDOW, CardRegistry, RuleError
+from kaiku_registry.models import MAX_GROUP, UNDO_WINDOW, CardRegistry, RuleError
 from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_site, post
 from kaiku_registry.schemas import SECTOR_TITLES, VisitSchema
 from portal import audit
@@ -31,6 +31,7 @@ def door_page(context, request, site, **extra):
         'recorded': None,
         'code_text': '',
         'check_token': None,
+        'max_group': MAX_GROUP,
         'public_key': codes.public_key_text(request.registry.registry_public_key),
         **extra,
     }
@@ -90,6 +91,12 @@ DOOR_CHECK_ERRORS = {
 }
 
 
+#: A community card's visit without its group, or with more clients than a group holds.
+GROUP_ERROR = _(
+    'Count the clients under 16 who came with the staff member: from 1 to ${max}.', mapping={'max': MAX_GROUP}
+)
+
+
 def door_error(context, request, site, reason, **extra):
     status, message = DOOR_CHECK_ERRORS[reason]
     request.response.status_int = status
@@ -117,7 +124,7 @@ def door_record(context, request):
         return door_error(context, request, site, 'gone')
     result = context.verify(card.code, today())
     try:
-        cstruct = {name: post(request, name) for name in ('sector', 'children', 'event')}
+        cstruct = {name: post(request, name) for name in ('sector', 'children', 'event', 'group')}
         cstruct.update({name: post(request, name, 'false') for name in ('course', 'assistant')})
         values = VisitSchema().deserialize(cstruct)
         visit = context.record_visit(card, site, today(), check=check, **values)
@@ -130,9 +137,8 @@ def door_record(context, request):
         if e.code in DOOR_CHECK_ERRORS:
             return door_error(context, request, site, e.code)
         request.response.status_int = 409 if e.code in STATE_ERRORS else 400
-        return door_page(
-            context, request, site, result=result, errors={'visit': e.message}, check_token=token
-        )
+        errors = {'group': GROUP_ERROR} if e.code == 'bad_group' else {'visit': e.message}
+        return door_page(context, request, site, result=result, errors=errors, check_token=token)
     audit.record(
         request, 'registry.visit.record', detail={'visit': visit.id, 'card': card.id, 'site': site.id}
     )
