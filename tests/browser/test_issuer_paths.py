@@ -10,6 +10,7 @@ import pytest
 from portal.testing import edit_site
 
 from .conftest import SCREENSHOTS, log_in_browser, set_viewport
+from .test_print import one_page_of, print_pages
 
 pytestmark = pytest.mark.browser
 
@@ -139,17 +140,18 @@ def test_a_coordinator_makes_allocates_and_prints_a_batch(browser, live_server):
 
     log_in_browser(browser, live_server, 'coordinator')
     browser.get(live_server + '/registry/stock?lang=fi')
-    browser.find_element(By.ID, 'size').send_keys('3')
+    browser.find_element(By.ID, 'size').send_keys('6')
     browser.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, 'site_id'))
     Select(browser.find_element(By.ID, 'site_id')).select_by_visible_text('Sosiaalitoimi Tampere (Tampere)')
     browser.find_element(By.CSS_SELECTOR, 'form[action$="stock-allocate"] button').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.status-ok'))
     states = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, 'table.records tbody td')]
-    assert states == ['Käyttämätön'] * 3
+    assert states == ['Käyttämätön'] * 6
     batch_id = browser.find_element(By.CSS_SELECTOR, 'input[name="id"]').get_attribute('value')
     shoot_languages(browser, live_server, f'/registry/stock-batch?id={batch_id}', 'stock-batch')
     browser.get(f'{live_server}/registry/stock-sheet?id={batch_id}&lang=fi')
     cards = browser.find_elements(By.CSS_SELECTOR, '.stock-sheet .kaiku-card')
-    assert len(cards) == 3
+    assert len(cards) == 6
     shoot(browser, 'stock-sheet-fi')
+    assert one_page_of(print_pages(browser), 210, 297), print_pages(browser)  # six cards to an A4 sheet
