@@ -279,6 +279,45 @@ def test_a_paper_form_card_is_refused_outside_30_days_in_finnish(world, issued_o
         assert registry.stock_state(stock[0]) == 'unused'
 
 
+def test_a_typed_code_with_the_new_code_choice_is_not_ignored(world):
+    stock = allocated_batch(world, size='1')
+    app = client(world, 'issuer_a')
+    with registry_of(world) as registry:
+        before = len(registry.cards)
+    res = issue_form(app, code=stock[0]).submit(status=400)
+    assert res.html.select_one('.error-summary a[href="#source"]').text == (
+        'Kirjoitit valmiiksi painetun kortin koodin: valitse valmiiksi painettu kortti tai tyhjennä koodi.'
+    )
+    with registry_of(world) as registry:
+        assert len(registry.cards) == before
+
+
+def test_every_stock_change_needs_the_csrf_token(world):
+    stock = allocated_batch(world, size='2')
+    with registry_of(world) as registry:
+        batch_id = registry.stock_codes[stock[0]]
+        before = (len(registry.stock_batches), len(registry.cards), dict(registry.stock_marks.items()))
+    for login, name, fields in [
+        ('coord_tampere', 'stock', {'size': '5'}),
+        ('coord_tampere', 'stock-allocate', {'id': batch_id, 'site_id': world.site_ids['issuer_a']}),
+        ('coord_tampere', 'stock-mark', {'id': batch_id, 'code': stock[0], 'mark': 'lost'}),
+        ('issuer_a', 'site-stock', {'code': stock[0], 'mark': 'lost'}),
+        (
+            'issuer_a',
+            'issue',
+            {'source': 'stock', 'code': stock[0], 'birth_year': '1980', 'postcode': '33100'},
+        ),
+        ('issuer_a', 'issue-community', {}),
+        ('venue_a', 'door-late', {'code': stock[0], 'day': finnish(today()), 'sector': 'culture'}),
+    ]:
+        app = client(world, login)
+        app.post(f'/registry/{name}', fields, status=400)
+        app.post(f'/registry/{name}', {**fields, 'csrf_token': 'forged' * 8}, status=400)
+    with registry_of(world) as registry:
+        after = (len(registry.stock_batches), len(registry.cards), dict(registry.stock_marks.items()))
+    assert after == before
+
+
 def test_an_unknown_source_is_a_bad_request(world):
     app = client(world, 'issuer_a')
     form = issue_form(app)

@@ -110,6 +110,10 @@ def issue(context, request):
         values = IssueCardSchema().deserialize({name: cstruct[name] for name in holder})
     except colander.Invalid as e:
         errors.update(errors_of(request, e))
+    if source == 'new' and cstruct['code'].strip():
+        # A pre-printed card's code typed with the new-code choice left on: issuing a random code would
+        # leave the card in the holder's hand unregistered.
+        errors['source'] = _('You typed a pre-printed code: choose the pre-printed card, or empty the code.')
     if source == 'stock':
         try:
             stock = StockCardSchema().deserialize({name: cstruct[name] for name in ('code', 'issued_on')})
