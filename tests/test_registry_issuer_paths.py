@@ -406,6 +406,12 @@ def test_statistics_show_community_visits_apart(world):
     )
     assert int(facts['Ryhmäkäynnit yhteisön Kaikukortilla']) >= 1
     assert int(facts['Alle 16-vuotiaita asiakkaita näissä ryhmissä']) >= 5
+    res = client(world).get('/registry/impact?municipality=Tampere', status=200)
+    facts = [dt.text for dt in res.html.select('dl.facts dt')]
+    assert facts[-2:] == [
+        'Ryhmäkäynnit yhteisön Kaikukortilla',
+        'Alle 16-vuotiaita asiakkaita näissä ryhmissä',
+    ]
 
 
 # Visits entered afterwards --------------------------------------------------------------------------------
