@@ -104,6 +104,15 @@ def test_a_stock_code_is_refused_when_it_cannot_be_issued():
     assert len(registry.cards) == 1
 
 
+def test_a_code_whose_card_was_deleted_is_never_issued_again():
+    registry, batch = _stocked()
+    card = registry.issue_stock_card(registry.issuer, batch.codes[0], DAY, DAY, **HOLDER)
+    registry.apply_retention(DAY.replace(year=DAY.year + 4))
+    assert registry.card(card.id) is None
+    assert registry.stock_state(batch.codes[0]) == 'issued'
+    _rule('code_issued', registry.issue_stock_card, registry.issuer, batch.codes[0], DAY, DAY, **HOLDER)
+
+
 def test_a_card_given_on_paper_counts_its_validity_from_the_day_it_was_given():
     registry, batch = _stocked()
     given = DAY - datetime.timedelta(days=30)

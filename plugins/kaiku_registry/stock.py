@@ -8,7 +8,8 @@ issuing site.  A code of the stock is no card: the door answers "not registered"
 issues a card with it (:meth:`CardStock.issue_stock_card`), on the day the card is given or, for a card
 given on the network's paper form while the registry could not be reached, afterwards with the day it was
 given (at most :data:`~kaiku_registry.records.LATE_ENTRY` back).  A code's state is derived: *issued* when
-a card has it, *spoiled* or *lost* when staff marked it so, *unused* otherwise.
+a card has it (or had it: the mark stays when retention deletes the card), *spoiled* or *lost* when staff
+marked it so, *unused* otherwise.
 
 The stock keeps three trees of its own: the batches by id, the batch of each code, and the marks.  Nothing
 here sees a request.
@@ -56,7 +57,7 @@ class CardStock:
     stock_batches = None
     #: code → batch id
     stock_codes = None
-    #: code → 'spoiled' | 'lost'
+    #: code → 'spoiled' | 'lost' | 'issued'
     stock_marks = None
 
     def _make_stock(self):
@@ -121,7 +122,7 @@ class CardStock:
             return None
         if code in self.card_ids_by_code:
             return 'issued'
-        return self.stock_marks.get(code, 'unused')
+        return self.stock_marks.get(code, 'unused')  # 'issued' stays when retention deleted the card
 
     def stock_rows(self, batch):
         """``(code, state)`` of every code of ``batch``, in print order."""
@@ -165,4 +166,8 @@ class CardStock:
             raise RuleError('code_issued', 'A card has been issued with this code already.')
         if state in STOCK_MARKS:
             raise RuleError(f'code_{state}', f'This code has been marked {state}.')
-        return self.issue_card(site, issued_on, code=code, **holder)
+        card = self.issue_card(site, issued_on, code=code, **holder)
+        # Kept apart from the card, so that a code whose card retention or erasure deletes is never
+        # issued again.
+        self.stock_marks[code] = 'issued'
+        return card
