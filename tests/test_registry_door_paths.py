@@ -31,6 +31,10 @@ def community_card(world):
     res = forms[0].submit(status=200)
     assert res.html.select_one('.card-kind') is not None
     assert len(res.html.select('.card-facts dt')) == 1  # the validity; no child tickets on a community card
+    assert (
+        len(res.html.select('.card-rules')) == 1
+        and 'alle 16-vuotiaiden' in res.html.select_one('.card-rules').text
+    )
     return res.html.select_one('.card-code').text.split()[-1]
 
 
