@@ -214,6 +214,7 @@ def test_a_registry_of_shape_3_is_upgraded_and_checks_clean(ini, capsys):
     """Shape 3 kept visits_by_site_time keyed by time, and registries older than it held only later visits."""
     from BTrees.OOBTree import OOTreeSet
 
+    from kaiku_registry.models import SHAPE
     from portal.evolve import DONE_KEY
 
     def make_shape_3(site):
@@ -228,4 +229,24 @@ def test_a_registry_of_shape_3_is_upgraded_and_checks_clean(ini, capsys):
     _corrupt(ini, make_shape_3)
     assert _registry_main([ini, 'check']) == 0  # the app's start-up upgrades the registry first
     assert 'registry check: 0 differences found' in capsys.readouterr().out
-    assert _corrupt(ini, lambda site: site['registry'].shape) == 4
+    assert _corrupt(ini, lambda site: site['registry'].shape) == SHAPE
+
+
+def test_a_registry_of_shape_4_opens_and_gets_its_card_stock(ini, capsys):
+    """A database stored before the card stock existed upgrades on start (evolve step shape0005)."""
+    from kaiku_registry.models import SHAPE
+    from portal.evolve import DONE_KEY
+
+    def make_shape_4(site):
+        registry = site['registry']
+        for name in ('stock_batches', 'stock_codes', 'stock_marks'):
+            delattr(registry, name)
+        registry.shape = 4
+        site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0005')
+
+    _corrupt(ini, make_shape_4)
+    assert _corrupt(ini, lambda site: site['registry'].stock_codes) is None
+    assert _registry_main([ini, 'check']) == 0  # the app's start-up upgrades the registry first
+    assert 'registry check: 0 differences found' in capsys.readouterr().out
+    stored = _corrupt(ini, lambda site: (site['registry'].shape, len(site['registry'].stock_batches)))
+    assert stored == (SHAPE, 0)

@@ -29,6 +29,7 @@ def world(tmp_path_factory):
         expired = registry.issue_card(issuer, today() - datetime.timedelta(days=400), 1980, '37100', 0)
         closed = registry.issue_card(issuer, today(), 1985, '37100', 0)
         registry.close_card(closed, 'lost')
+        community = registry.issue_card(issuer, today(), None, None, 0, community=True)
         world = {
             'app': app,
             'token': registry.new_token(venue),
@@ -37,6 +38,7 @@ def world(tmp_path_factory):
             'card': card.code,
             'expired': expired.code,
             'closed': closed.code,
+            'community': community.code,
         }
     yield world
     close_app(app)
@@ -231,12 +233,21 @@ def test_record_and_undo_a_visit(client, world, spec):
         ({'code': 'card', 'sector': 'sport', 'event': 'Hetu 131052-308T'}, 400, 'bad_request'),
         ({'code': 'card', 'sector': 'sport', 'children': 'two'}, 400, 'bad_request'),
         ({'code': '23456789AB', 'sector': 'sport'}, 409, 'unknown'),
+        ({'code': 'community', 'sector': 'culture'}, 400, 'bad_group'),
+        ({'code': 'community', 'sector': 'culture', 'group': 41}, 400, 'bad_request'),
+        ({'code': 'card', 'sector': 'culture', 'group': 3}, 400, 'not_community'),
     ],
 )
 def test_visit_rules_answer_with_stable_codes(client, world, spec, body, status, error):
     body = dict(body, code=world.get(body['code'], body['code']))
     res = post(client, world, '/visits', body, status)
     assert check(spec, res, '/visits', 'post')['error'] == error
+
+
+def test_a_community_card_records_its_group(client, world, spec):
+    res = post(client, world, '/visits', {'code': world['community'], 'sector': 'culture', 'group': 9}, 201)
+    visit = check(spec, res, '/visits', 'post')
+    assert (visit['adults'], visit['children'], visit['group']) == (1, 0, 9)
 
 
 def test_issuer_token_cannot_record_visits(client, world, spec):

@@ -156,9 +156,10 @@ class TestVisits:
 
     def test_community_card_takes_a_group_of_under_16s(self, reg):
         registry, issuer, _, venue = reg
-        card = issue(registry, issuer, community=True, birth_year=None, postcode=None, children=8)
+        card = issue(registry, issuer, community=True, birth_year=None, postcode=None, children=0)
         assert (card.birth_year, card.postcode, card.community) == (None, None, True)
-        registry.record_visit(card, venue, TODAY, 'culture', children=8)
+        visit = registry.record_visit(card, venue, TODAY, 'culture', group=8)
+        assert (visit.adults, visit.children, visit.group) == (1, 0, 8)
         assert registry.verify(card.code, TODAY).community
 
     def test_expired_and_closed_cards_record_nothing(self, reg):

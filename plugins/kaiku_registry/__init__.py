@@ -109,6 +109,13 @@ def upgrade_to_shape_4(root, app_registry):
         registry.upgrade()
 
 
+def upgrade_to_shape_5(root, app_registry):
+    """Give the card registry its card stock (batches of codes printed ahead)."""
+    registry = stored_registry(root)
+    if registry is not None and registry.shape < 5:
+        registry.upgrade()
+
+
 def give_venue_sites_sectors(root, app_registry):
     """Give each venue site without one a default sector, suggested by its venue page's categories."""
     from kaiku_registry.schemas import venue_finder, venue_sector
@@ -140,6 +147,7 @@ EVOLVE_STEPS = (
     ('kaiku_registry.shape0002', upgrade_to_shape_2),
     ('kaiku_registry.shape0003', upgrade_to_shape_3),
     ('kaiku_registry.shape0004', upgrade_to_shape_4),
+    ('kaiku_registry.shape0005', upgrade_to_shape_5),
     ('kaiku_registry.site_sectors', give_venue_sites_sectors),
     ('kaiku_registry.card_replaces', link_replacements_back),
 )
@@ -147,6 +155,7 @@ EVOLVE_STEPS = (
 #: The actions the plugin records in the audit log, and their titles.
 AUDIT_ACTIONS = (
     ('registry.card.issue', _('Card issued')),
+    ('registry.card.issue_late', _('Card registered afterwards from the paper form')),
     ('registry.card.replace', _('Card replaced')),
     ('registry.card.renew', _('Card renewed')),
     ('registry.card.correct', _('Card data corrected')),
@@ -156,12 +165,16 @@ AUDIT_ACTIONS = (
     ('registry.card.export', _('Card data exported')),
     ('registry.card.erase', _('Card erased')),
     ('registry.visit.record', _('Visit recorded')),
+    ('registry.visit.record_late', _('Visit entered afterwards from paper')),
     ('registry.visit.undo', _('Visit undone')),
     ('registry.partner.add', _('Partner added')),
     ('registry.partner.edit', _('Partner changed')),
     ('registry.site.add', _('Site added')),
     ('registry.site.edit', _('Site changed')),
     ('registry.person.edit', _('Person changed')),
+    ('registry.stock.batch', _('Card stock batch made')),
+    ('registry.stock.allocate', _('Card stock batch allocated')),
+    ('registry.stock.mark', _('Card stock code marked')),
     ('registry.token.new', _('API token made')),
     ('registry.token.revoke', _('API tokens revoked')),
 )

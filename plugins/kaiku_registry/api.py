@@ -164,6 +164,7 @@ def visit_json(visit):
         'children': visit.children,
         'assistant': visit.assistant,
         'course': visit.course,
+        'group': visit.group,
         'undone': visit.undone,
     }
 

@@ -16,8 +16,10 @@ from kaiku_registry.records import (
     CORRECTION_REASONS,
     ERASED_CARD,
     GENDERS,
+    LATE_ENTRY,
     LIFE_SITUATIONS,
     MAX_CHILDREN,
+    MAX_GROUP,
     MAXIMUM_AGE,
     MINIMUM_AGE,
     SECTORS,
@@ -37,6 +39,15 @@ from kaiku_registry.statistics import Tally
 from portal.clock import today as clock_today
 
 
+def late_day_check(day, today):
+    """Refuse a day that cannot be entered afterwards: after ``today`` or more than :data:`LATE_ENTRY`
+    before it."""
+    if not isinstance(day, datetime.date) or day > today:
+        raise RuleError('future_day', 'The date cannot be in the future.')
+    if day < today - LATE_ENTRY:
+        raise RuleError('too_long_ago', f'The date can be at most {LATE_ENTRY.days} days back.')
+
+
 class CardLife:
     """The registry's methods for cards and visits; they keep the card and visit trees, their indexes and
     the counts (:class:`~kaiku_registry.statistics.Statistics`) in step."""
@@ -54,12 +65,15 @@ class CardLife:
     def _new_code(self):
         while True:
             code = codes.new_code()
-            if code not in self.card_ids_by_code:
+            # A code printed ahead in the card stock is not yet a card's, and never becomes another's.
+            if code not in self.card_ids_by_code and code not in (self.stock_codes or ()):
                 return code
 
     def issue_card(self, site, today, birth_year, postcode, children, municipality=None, gender=None,
-                   life_situation=None, community=False):  # fmt: skip
-        """Register a new card at an issuing site; every rule of eligibility is checked here."""
+                   life_situation=None, community=False, code=None):  # fmt: skip
+        """Register a new card at an issuing site; every rule of eligibility is checked here.  ``code``
+        is a pre-printed code the caller has checked (see :meth:`~kaiku_registry.stock.CardStock.
+        issue_stock_card`), None for a new random one; ``today`` is the day the card was given."""
         if site.kind != 'issuer' or not site.active:
             raise RuleError('not_issuer', 'Cards can be issued only at an active issuing site.')
         if not community:
@@ -84,7 +98,7 @@ class CardLife:
             valid_until = min(valid_until, pilot_end)
         card = Card(
             self._new_id(self.cards),
-            self._new_code(),
+            code or self._new_code(),
             site.id,
             municipality,
             today,
@@ -232,8 +246,10 @@ class CardLife:
         )
 
     def record_visit(self, card, site, day, sector, children=0, assistant=False, event='', course=False,
-                     now=None, check=None):  # fmt: skip
+                     now=None, check=None, group=0):  # fmt: skip
         """Record one use of a valid card at a venue site; the rules of child tickets are checked here.
+        A community card's use admits its staff member and ``group`` clients under 16 (and no child
+        tickets); a holder's card admits no group.
 
         ``check`` is the door check the visit is recorded on (a :class:`~kaiku_registry.codes.DoorCheck`,
         whose token the caller has verified): each check records one visit only.
@@ -257,6 +273,10 @@ class CardLife:
             raise RuleError('no_children_on_courses', 'Child tickets are not given for courses.')
         if children > card.children:
             raise RuleError('too_many_children', f'This card allows at most {card.children} child tickets.')
+        if card.community and (not isinstance(group, int) or not 1 <= group <= MAX_GROUP):
+            raise RuleError('bad_group', f'A community card admits a group of 1 to {MAX_GROUP} clients.')
+        if group and not card.community:
+            raise RuleError('not_community', 'Only a community card admits a group.')
         visit = Visit(
             self._new_id(self.visits),
             card.id,
@@ -269,6 +289,8 @@ class CardLife:
             bool(course),
             now,
         )
+        if group:
+            visit.group = group
         if check is not None:
             kept = tuple((nonce, expires) for nonce, expires in card.door_checks if expires >= now)
             card.door_checks = (*kept, (check.nonce, check.expires))
@@ -285,6 +307,15 @@ class CardLife:
             self._count(self._activation_key(card, day), 1)
         self._count_visit(visit, site, 1)
         return visit
+
+    def record_late_visit(self, card, site, day, today, sector, children=0, assistant=False, event='',
+                          course=False, group=0, now=None):  # fmt: skip
+        """Enter afterwards a visit noted on paper at the door on ``day`` while the registry could not
+        be reached: the day is at most :data:`LATE_ENTRY` back and not after ``today``, and every rule of
+        :meth:`record_visit` holds on that day (the card was valid then)."""
+        late_day_check(day, today)
+        return self.record_visit(card, site, day, sector, children, assistant, event, course, now=now,
+                                 group=group)  # fmt: skip
 
     def recent_visits(self, site, since):
         """The site's visits recorded at or after ``since`` (an aware datetime), newest first."""

@@ -172,6 +172,10 @@ def _recount(registry, since_month):
             continue
         site = sites.get(visit.site_id)
         place = (site.municipality, site.region) if site else ('', '')
+        if visit.group:
+            counts[('community_uses', month, *place, visit.site_id, visit.sector)] += visit.adults
+            counts[('community_clients', month, *place, visit.site_id, visit.sector)] += visit.group
+            continue
         counts[('adult_uses', month, *place, visit.site_id, visit.sector)] += visit.adults
         if visit.children:
             counts[('child_uses', month, *place, visit.site_id, visit.sector)] += visit.children

@@ -4,6 +4,8 @@ Tests validate every response of the API against the schemas here, so the docume
 what the code does.
 """
 
+from kaiku_registry.records import MAX_GROUP
+
 ERROR_CODES = [
     'unauthorized',
     'bad_request',
@@ -21,6 +23,8 @@ ERROR_CODES = [
     'other_site',
     'too_late',
     'undone',
+    'bad_group',
+    'not_community',
     'busy',
     'server_error',
 ]
@@ -157,6 +161,13 @@ def document(server_url):
                         'course': {'type': 'boolean', 'default': False},
                         'assistant': {'type': 'boolean', 'default': False},
                         'event': {'type': 'string', 'maxLength': 200},
+                        'group': {
+                            'type': 'integer',
+                            'minimum': 0,
+                            'maximum': MAX_GROUP,
+                            'default': 0,
+                            'description': "A community card's group: its clients under 16 (1 or more).",
+                        },
                     },
                 },
                 'UndoRequest': {
@@ -175,6 +186,7 @@ def document(server_url):
                         'children': {'type': 'integer'},
                         'assistant': {'type': 'boolean'},
                         'course': {'type': 'boolean'},
+                        'group': {'type': 'integer'},
                         'undone': {'type': 'boolean'},
                     },
                     'additionalProperties': False,

@@ -57,7 +57,13 @@ CORRECTION_REASONS = ('typing_error', 'family_changed', 'moved', 'renewal')
 MINIMUM_AGE = 16
 MAXIMUM_AGE = 120
 MAX_CHILDREN = 20
+#: A community card's visit admits its staff member and a group of clients under 16 (a school class at
+#: most), counted at the door.
+MAX_GROUP = 40
 UNDO_WINDOW = datetime.timedelta(minutes=30)
+#: A card given on the paper form, or a visit noted on paper while the registry could not be reached, is
+#: entered afterwards with its real date, at most this long ago.
+LATE_ENTRY = datetime.timedelta(days=30)
 #: Partner staff are trained yearly; coordinators are warned this long before the year runs out.
 TRAINING_VALID = datetime.timedelta(days=365)
 TRAINING_WARNING = datetime.timedelta(days=60)
@@ -334,6 +340,9 @@ class Visit:
     """
 
     undone = False
+    #: How many clients under 16 came with a community card's staff member (0 for a holder's visit);
+    #: set on the instance only when it is not 0, so older visits keep their stored form.
+    group = 0
 
     def __eq__(self, other):
         return type(other) is type(self) and other.__dict__ == self.__dict__

@@ -6,10 +6,11 @@ so that two processes adding records at the same moment do not fight over a coun
 ``BTrees.Length`` objects, whose conflicts ZODB resolves by adding both changes.
 
 The class is made of rooms: the records it holds (:mod:`kaiku_registry.records`), the life of cards and
-visits (:mod:`kaiku_registry.cards`), the running statistics (:mod:`kaiku_registry.statistics`), bulk
-loading (:mod:`kaiku_registry.bulk`) and upgrades of older stored shapes (:mod:`kaiku_registry.shapes`).
-Here are the people, partners, sites, API tokens and retention, and the questions views ask of them: a
-view calls these methods and never reads the trees.  Nothing here sees a request.
+visits (:mod:`kaiku_registry.cards`), the card stock (:mod:`kaiku_registry.stock`), the running
+statistics (:mod:`kaiku_registry.statistics`), bulk loading (:mod:`kaiku_registry.bulk`) and upgrades
+of older stored shapes (:mod:`kaiku_registry.shapes`).  Here are the people, partners, sites, API tokens
+and retention, and the questions views ask of them: a view calls these methods and never reads the
+trees.  Nothing here sees a request.
 """
 
 import datetime
@@ -43,10 +44,11 @@ from kaiku_registry.records import (
 )
 from kaiku_registry.shapes import SHAPE, Shapes
 from kaiku_registry.statistics import Statistics
+from kaiku_registry.stock import CardStock
 from portal.resources.base import Item
 
 
-class CardRegistry(CardLife, Statistics, Shapes, Item):
+class CardRegistry(CardLife, CardStock, Statistics, Shapes, Item):
     """All registry records of one site (see the module docstring).
 
     It is a content item of the portal (``site['registry']``), private, left out of the navigation and of
@@ -95,6 +97,7 @@ class CardRegistry(CardLife, Statistics, Shapes, Item):
         #: area (``('area', region, municipality, month)``) and the issuing site (``('site', region,
         #: municipality, site id, month)``), so that "active now" and "expiring soon" read a few tallies.
         self.open_tallies = OOBTree()
+        self._make_stock()
         self.shape = SHAPE
 
     def _new_id(self, tree):

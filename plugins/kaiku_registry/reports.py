@@ -203,6 +203,11 @@ def sites_of(registry, municipality=None, region=None, kind=None):
     ]
 
 
+#: A community card's uses are counted apart from holders' uses: its staff members' tickets and the
+#: clients under 16 who came with them.
+COMMUNITY_MEASURES = ('community_uses', 'community_clients')
+
+
 def summary(registry, today, municipality=None, region=None, site_id=None):
     """The headline figures for an area (or the whole registry, or one site)."""
     match = {
@@ -210,7 +215,7 @@ def summary(registry, today, municipality=None, region=None, site_id=None):
         for name, value in (('municipality', municipality), ('region', region), ('site', site_id))
         if value is not None
     }
-    figures = dict.fromkeys(('cards', 'activated', 'adult_uses', 'child_uses'), 0)
+    figures = dict.fromkeys(('cards', 'activated', 'adult_uses', 'child_uses', *COMMUNITY_MEASURES), 0)
     for _key, tally in registry.counts(**match):
         for (measure, _sector), count in tally.items():
             figures[measure] = figures.get(measure, 0) + count
@@ -220,7 +225,15 @@ def summary(registry, today, municipality=None, region=None, site_id=None):
     figures['expiring_soon'] = registry.open_cards(today, soon, **area)
     return {
         name: figures[name]
-        for name in ('cards', 'activated', 'active_now', 'expiring_soon', 'adult_uses', 'child_uses')
+        for name in (
+            'cards',
+            'activated',
+            'active_now',
+            'expiring_soon',
+            'adult_uses',
+            'child_uses',
+            *COMMUNITY_MEASURES,
+        )
     }
 
 

@@ -22,8 +22,10 @@ from kaiku_registry.i18n import _
 from kaiku_registry.models import (
     CLOSE_REASONS,
     GENDERS,
+    LATE_ENTRY,
     LIFE_SITUATIONS,
     MAX_CHILDREN,
+    MAX_GROUP,
     MAXIMUM_AGE,
     MINIMUM_AGE,
     PARTNER_KINDS,
@@ -32,6 +34,7 @@ from kaiku_registry.models import (
 )
 from kaiku_registry.privacy import REFUSALS, find_identifier
 from kaiku_registry.records import CORRECTION_REASONS, suggested_sector
+from kaiku_registry.stock import MAX_BATCH, STOCK_MARKS
 from portal import places
 from portal.forms import AsciiInteger, schema_classes
 
@@ -256,6 +259,12 @@ class VisitSchema(colander.MappingSchema):
         missing=False,
     )
     event = free_text(_('Event or course (optional)'))
+    group = colander.SchemaNode(
+        AsciiInteger(),
+        title=_('Clients under 16 in the group'),
+        missing=0,
+        validator=colander.Range(0, MAX_GROUP, max_err=_('A group has at most ${max} clients under 16.')),
+    )
 
 
 class CloseCardSchema(colander.MappingSchema):
@@ -500,3 +509,79 @@ class SiteEventSchema(colander.MappingSchema):
 
 
 guard_schemas()
+
+
+# Card stock and entries made afterwards -------------------------------------------------------------
+def late_day(node, value):
+    """A day entered afterwards from paper: not in the future (Finnish time) and at most
+    :data:`~kaiku_registry.records.LATE_ENTRY` back."""
+    if value > today():
+        raise colander.Invalid(node, _('The date cannot be in the future.'))
+    if value < today() - LATE_ENTRY:
+        raise colander.Invalid(
+            node, _('The date can be at most ${days} days back.', mapping={'days': LATE_ENTRY.days})
+        )
+
+
+class PaperDate(colander.Date):
+    """A date as a date picker sends it or as typed the Finnish way (see :func:`finnish_date`)."""
+
+    err_template = _('Give the date as dd.mm.yyyy.')
+
+    def deserialize(self, node, cstruct):
+        return super().deserialize(node, finnish_date(cstruct))
+
+
+def late_day_node(title):
+    return colander.SchemaNode(
+        PaperDate(),
+        title=title,
+        validator=late_day,
+    )
+
+
+def finnish_date(value):
+    """A date typed the Finnish way (``4.12.2026``) as ISO, so both it and a date picker's ISO value
+    are read; anything else is left for the type to refuse."""
+    if isinstance(value, str):
+        parts = value.strip().split('.')
+        if len(parts) == 3 and all(part.isascii() and part.isdigit() for part in parts):
+            day, month, year = parts
+            return f'{year:0>4}-{month:0>2}-{day:0>2}'
+    return value
+
+
+def stock_code_node(title):
+    return colander.SchemaNode(
+        colander.String(),
+        title=title,
+        preparer=lambda value: codes.parse(value) or value if isinstance(value, str) else value,
+        validator=card_code,
+        identifier_guard=False,  # a card code, checked as such
+    )
+
+
+class StockCardSchema(colander.MappingSchema):
+    """A card issued with a pre-printed code of the site's stock, on the day it was given."""
+
+    code = stock_code_node(_('Pre-printed card code'))
+    issued_on = late_day_node(_('Day the card was given'))
+
+
+class LateVisitSchema(VisitSchema):
+    """A visit noted on paper at the door, entered afterwards with its real day."""
+
+    day = late_day_node(_('Day of the visit'))
+
+
+class BatchSchema(colander.MappingSchema):
+    size = colander.SchemaNode(
+        AsciiInteger(),
+        title=_('How many codes'),
+        validator=colander.Range(1, MAX_BATCH, max_err=_('A batch holds at most ${max} codes.')),
+    )
+
+
+class StockMarkSchema(colander.MappingSchema):
+    code = stock_code_node(_('Card code'))
+    mark = colander.SchemaNode(colander.String(), title=_('Mark the code'), validator=one_of(STOCK_MARKS))

@@ -13,7 +13,7 @@ from portal import places
 log = logging.getLogger(__name__)
 
 #: The shape of the stored registry this code writes (see :meth:`CardRegistry.upgrade`).
-SHAPE = 4
+SHAPE = 5
 
 
 class Shapes:
@@ -35,6 +35,8 @@ class Shapes:
         Shape 3 → 4: :attr:`visits_by_site_time` is keyed by the day a visit was recorded instead of its
         time, and holds every visit (registries made before it existed held only later ones); it is
         made again from the visits.
+
+        Shape 4 → 5: the card stock's trees (:mod:`kaiku_registry.stock`) are added, empty.
         """
         if self.shape >= SHAPE:
             return False
@@ -44,6 +46,8 @@ class Shapes:
             self._settle_places()
         if self.shape < 4:
             self.visits_by_site_time = SiteTimeSet(site_time_key(visit) for visit in self.visits.values())
+        if self.shape < 5:
+            self._make_stock()
         self.shape = SHAPE
         return True
 

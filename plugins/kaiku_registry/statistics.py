@@ -189,6 +189,11 @@ class Statistics:
     def _count_visit(self, visit, site, sign):
         month = month_of(visit.date)
         base = (month, site.municipality, site.region, site.id, visit.sector)
+        if visit.group:
+            # A community card's use is counted apart: its staff member's ticket and the group's clients.
+            self._count(('community_uses', *base), sign * visit.adults)
+            self._count(('community_clients', *base), sign * visit.group)
+            return
         self._count(('adult_uses', *base), sign * visit.adults)
         if visit.children:
             self._count(('child_uses', *base), sign * visit.children)

@@ -65,6 +65,9 @@ LOGGED_IN_PAGES = [
     ('registry-site-add', '/registry/site-add?partner={partner}', 'coordinator'),
     ('registry-people', '/registry/people', 'coordinator'),
     ('registry-person', '/registry/person?login=door', 'coordinator'),
+    ('registry-stock', '/registry/stock', 'coordinator'),
+    ('registry-site-stock', '/registry/site-stock', 'issuer'),
+    ('registry-door-late', '/registry/door-late', 'door'),
 ]
 
 #: Pages whose status is not 200 on purpose.

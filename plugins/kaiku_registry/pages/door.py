@@ -13,7 +13,7 @@ from pyramid.view import view_config
 from kaiku_registry import HELSINKI, codes, today
 from kaiku_registry.api import STATE_ERRORS
 from kaiku_registry.i18n import _
-from kaiku_registry.models import UNDO_WINDOW, CardRegistry, RuleError
+from kaiku_registry.models import MAX_GROUP, UNDO_WINDOW, CardRegistry, RuleError
 from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_site, post
 from kaiku_registry.partners.sites import change_site_events
 from kaiku_registry.records import OTHER_SECTOR, SECTORS
@@ -61,6 +61,7 @@ def door_page(context, request, site, **extra):
         'recorded': None,
         'code_text': '',
         'check_token': None,
+        'max_group': MAX_GROUP,
         'public_key': codes.public_key_text(request.registry.registry_public_key),
         'scanner': scanner(request),
         **extra,
@@ -148,6 +149,12 @@ def chosen_event(site, chosen):
     return (choice, False) if choice in site.events else (None, False)
 
 
+#: A community card's visit without its group, or with more clients than a group holds.
+GROUP_ERROR = _(
+    'Count the clients under 16 who came with the staff member: from 1 to ${max}.', mapping={'max': MAX_GROUP}
+)
+
+
 def door_error(context, request, site, reason, **extra):
     status, message = DOOR_CHECK_ERRORS[reason]
     request.response.status_int = status
@@ -174,7 +181,8 @@ def door_record(context, request):
     if card is None:
         return door_error(context, request, site, 'gone')
     result = context.verify(card.code, today())
-    chosen = {name: post(request, name) for name in ('sector', 'children', 'event_choice', 'event_new')}
+    typed = ('sector', 'children', 'event_choice', 'event_new', 'group')
+    chosen = {name: post(request, name) for name in typed}
     chosen.update({name: post(request, name, 'false') for name in ('course', 'assistant')})
     again = {'result': result, 'check_token': token, 'values': chosen}
     event, is_new = chosen_event(site, chosen)
@@ -184,7 +192,7 @@ def door_record(context, request):
             context, request, site, errors={'event': _('Choose an event from the list.')}, **again
         )
     try:
-        cstruct = {name: chosen[name] for name in ('sector', 'children', 'course', 'assistant')}
+        cstruct = {name: chosen[name] for name in ('sector', 'children', 'course', 'assistant', 'group')}
         values = VisitSchema().deserialize({**cstruct, 'event': event})
         visit = context.record_visit(card, site, today(), check=check, **values)
     except colander.Invalid as e:
@@ -194,8 +202,11 @@ def door_record(context, request):
         if e.code in DOOR_CHECK_ERRORS:
             return door_error(context, request, site, e.code)
         request.response.status_int = 409 if e.code in STATE_ERRORS else 400
-        field = RULE_FIELDS.get(e.code, 'visit')
-        return door_page(context, request, site, errors={field: e.message}, **again)
+        if e.code == 'bad_group':
+            errors = {'group': GROUP_ERROR}
+        else:
+            errors = {RULE_FIELDS.get(e.code, 'visit'): e.message}
+        return door_page(context, request, site, errors=errors, **again)
     if is_new:
         context.add_site_event(site, event)
     audit.record(

@@ -7,7 +7,7 @@ from pyramid.view import view_config
 
 from kaiku_registry import codes, today
 from kaiku_registry.i18n import _
-from kaiku_registry.models import CardRegistry, RuleError
+from kaiku_registry.models import LATE_ENTRY, CardRegistry, RuleError
 from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_site, post, render
 from kaiku_registry.schemas import (
     CARD_EVENT_TITLES,
@@ -17,6 +17,7 @@ from kaiku_registry.schemas import (
     LIFE_SITUATION_TITLES,
     CloseCardSchema,
     IssueCardSchema,
+    StockCardSchema,
 )
 from portal import audit
 
@@ -48,9 +49,38 @@ def issue_page(context, request, site, **extra):
         'genders': GENDER_TITLES,
         'situations': LIFE_SITUATION_TITLES,
         'errors': {},
-        'values': {},
+        'values': {'source': 'new', 'issued_on': today().strftime('%d.%m.%Y')},
+        'late_days': LATE_ENTRY.days,
         **extra,
     }
+
+
+#: The card's rules a form can break, by the field they concern, and what the reader is told.
+RULE_ERRORS = {
+    'not_in_stock': ('code', _('This code is not in the card stock of your site.')),
+    'code_issued': ('code', _('A card has been issued with this code already.')),
+    'code_spoiled': ('code', _('This code has been marked spoiled: take another card.')),
+    'code_lost': ('code', _('This code has been marked lost: take another card.')),
+    'bad_code': ('code', _('This is not a card code: check the letters and numbers (e.g. ABCD-EFGH-JK).')),
+    'future_day': ('issued_on', _('The date cannot be in the future.')),
+    'too_long_ago': (
+        'issued_on',
+        _('The date can be at most ${days} days back.', mapping={'days': LATE_ENTRY.days}),
+    ),
+    'pilot_ended': ('form', _('The pilot of this municipality has ended.')),
+    'not_issuer': ('form', _('Cards can be issued only at an active issuing site.')),
+}
+
+
+def rule_errors(error, fields=RULE_ERRORS, default='form'):
+    """A form's errors for a :class:`RuleError`, in the reader's language where the rule is known."""
+    field, message = fields.get(error.code, (default, error.message))
+    return {field: message}
+
+
+def issue_values(request):
+    fields = ('birth_year', 'postcode', 'children', 'gender', 'life_situation', 'source', 'code', 'issued_on')
+    return {name: post(request, name) for name in fields}
 
 
 @view_config(
@@ -66,25 +96,57 @@ def issue_form(context, request):
 
 @view_config(context=CardRegistry, name='issue', request_method='POST', permission='registry.issue')
 def issue(context, request):
+    """Issue a card with a new random code, or with a pre-printed code of the site's stock on the day
+    it was given (today, or up to 30 days back for a card given on the paper form)."""
     site = my_site(context, request, 'issuer')
-    fields = ('birth_year', 'postcode', 'children', 'gender', 'life_situation')
-    cstruct = {name: post(request, name) for name in fields}
+    cstruct = issue_values(request)
+    source = cstruct['source'] or 'new'
+    if source not in ('new', 'stock'):
+        raise HTTPBadRequest(_('Choose a new code or a pre-printed code.'))
+    holder = ('birth_year', 'postcode', 'children', 'gender', 'life_situation')
+    errors, values, stock = {}, {}, None
     try:
-        values = IssueCardSchema().deserialize(cstruct)
-        card = context.issue_card(site, today(), community=post(request, 'community') == 'true', **values)
+        values = IssueCardSchema().deserialize({name: cstruct[name] for name in holder})
     except colander.Invalid as e:
-        return render(
-            request,
-            'issue.pt',
-            issue_page(context, request, site, errors=errors_of(request, e), values=cstruct),
-        )
+        errors.update(errors_of(request, e))
+    if source == 'new' and cstruct['code'].strip():
+        # A pre-printed card's code typed with the new-code choice left on: issuing a random code would
+        # leave the card in the holder's hand unregistered.
+        errors['source'] = _('You typed a pre-printed code: choose the pre-printed card, or empty the code.')
+    if source == 'stock':
+        try:
+            stock = StockCardSchema().deserialize({name: cstruct[name] for name in ('code', 'issued_on')})
+        except colander.Invalid as e:
+            errors.update(errors_of(request, e))
+    if errors:
+        return render(request, 'issue.pt', issue_page(context, request, site, errors=errors, values=cstruct))
+    try:
+        if stock is not None:
+            card = context.issue_stock_card(site, stock['code'], stock['issued_on'], today(), **values)
+        else:
+            card = context.issue_card(site, today(), **values)
     except RuleError as e:
         return render(
-            request,
-            'issue.pt',
-            issue_page(context, request, site, errors={'form': e.message}, values=cstruct),
+            request, 'issue.pt', issue_page(context, request, site, errors=rule_errors(e), values=cstruct)
         )
-    audit.record(request, 'registry.card.issue', detail={'card': card.id, 'site': site.id})
+    late = stock is not None and stock['issued_on'] < today()
+    detail = {'card': card.id, 'site': site.id}
+    if stock is not None:
+        detail['issued_on'] = stock['issued_on'].isoformat()
+    audit.record(request, 'registry.card.issue_late' if late else 'registry.card.issue', detail=detail)
+    return render(request, 'print.pt', print_page(context, request, card))
+
+
+@view_config(context=CardRegistry, name='issue-community', request_method='POST', permission='registry.issue')
+def issue_community(context, request):
+    """Issue the site's community card: no holder data, for its staff member leading a group of clients
+    under 16."""
+    site = my_site(context, request, 'issuer')
+    try:
+        card = context.issue_card(site, today(), None, None, 0, community=True)
+    except RuleError as e:
+        return render(request, 'issue.pt', issue_page(context, request, site, errors=rule_errors(e)))
+    audit.record(request, 'registry.card.issue', detail={'card': card.id, 'site': site.id, 'community': True})
     return render(request, 'print.pt', print_page(context, request, card))
 
 
