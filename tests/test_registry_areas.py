@@ -245,6 +245,11 @@ def attacks(ids):
         ('site-add', 'POST'): [({**site, 'partner': tre}, 404), ({**site, 'partner': ks}, 400)],
         ('site', 'GET'): [({'id': venue}, 404)],
         ('site', 'POST'): [({**site, 'id': venue}, 404), ({**site, 'id': ks_issuer, 'kind': 'issuer'}, 400)],
+        ('site-events', 'POST'): [
+            ({'id': venue, 'name': 'Kesäkonsertti'}, 404),
+            ({'id': venue, 'remove': 'Kesäkonsertti'}, 404),
+            ({'id': issuer, 'name': 'Kesäkonsertti'}, 404),
+        ],
         ('site-tokens', 'POST'): [
             ({'id': venue, 'action': 'new'}, 404),
             ({'id': issuer, 'action': 'revoke'}, 404),

@@ -14,7 +14,6 @@ from kaiku_registry.records import (
     ASCII_DIGITS,
     CLOSE_REASONS,
     CORRECTION_REASONS,
-    ERASED_CARD,
     GENDERS,
     LATE_ENTRY,
     LIFE_SITUATIONS,
@@ -35,7 +34,6 @@ from kaiku_registry.records import (
     one_year_on,
     site_time_key,
 )
-from kaiku_registry.statistics import Tally
 from portal.clock import today as clock_today
 
 
@@ -344,86 +342,3 @@ class CardLife:
             self._count(self._activation_key(card, card.first_use), -1)
             card.first_use = None
         return visit
-
-    # erasure and the data subject's export --------------------------------------------------------
-    def holder_cards(self, card):
-        """The card and the cards linked to it by replacement (one holder's), oldest first."""
-        first = card
-        while first.replaces is not None and first.replaces in self.cards:
-            first = self.cards[first.replaces]
-        chain = [first]
-        while chain[-1].replaced_by is not None and chain[-1].replaced_by in self.cards:
-            chain.append(self.cards[chain[-1].replaced_by])
-        return chain
-
-    def erase_card(self, card):
-        """Erase the card and the cards linked to it by replacement: each record, its code in the code
-        index and its visits' link to it.  The visits stay as anonymous records (their card is
-        :data:`ERASED_CARD`) and the statistics keep every count, the erased cards' issues and
-        activations included (:meth:`erased_counts`), so no published figure changes.  Returns the
-        internal ids erased.  Older revisions stay in the database until it is packed (see
-        ``kaiku-registry <ini> erase-pack``)."""
-        chain = self.holder_cards(card)
-        replacements = {each.replaced_by for each in chain if each.replaced_by}
-        for each in chain:
-            issuer = self.sites.get(each.site_id)
-            place = (each.municipality, issuer.region if issuer else '', each.site_id, '')
-            if each.id not in replacements:
-                self._keep_erased(('cards', month_of(each.valid_from), *place))
-            if each.first_use is not None:
-                self._keep_erased(self._activation_key(each, each.first_use))
-            for visit_id in list(self.visit_ids_by_card.get(each.id, ())):
-                visit = self.visits[visit_id]
-                visit.card_id = ERASED_CARD
-                self.visits[visit_id] = visit
-            self.visit_ids_by_card.pop(each.id, None)
-            if not each.closed_reason:
-                self._track_expiry(each, -1)
-            del self.cards[each.id]
-            del self.card_ids_by_code[each.code]
-            self.card_ids_by_site[each.site_id].remove(each.id)
-            self.card_count.change(-1)
-        return [each.id for each in chain]
-
-    def _keep_erased(self, key):
-        if self.erased_tally is None:
-            self.erased_tally = Tally()
-        self.erased_tally.add(key, 1)
-
-    def erased_counts(self):
-        """``(key, count)`` of the statistics counts whose cards were erased (keys as
-        :meth:`~kaiku_registry.statistics.Statistics._count` takes them), for the registry's check."""
-        return self.erased_tally.items() if self.erased_tally is not None else ()
-
-    def card_export(self, card):
-        """Everything the registry holds about the card's holder, for a data subject's request: the
-        card and the cards linked to it by replacement, each with its visits (date, venue site, its
-        municipality, sector, tickets and event)."""
-        cards = []
-        for each in self.holder_cards(card):
-            record = each.export()
-            issuer = self.sites.get(each.site_id)
-            record['issuing_site_name'] = issuer.name if issuer else ''
-            record['replaced_by'] = each.replaced_by
-            visits = [self.visits.get(visit_id) for visit_id in self.visit_ids_by_card.get(each.id, ())]
-            visits = sorted((v for v in visits if v is not None), key=lambda v: (v.date, v.recorded_at))
-            record['visits'] = [self._visit_export(visit) for visit in visits]
-            cards.append(record)
-        return {'cards': cards}
-
-    def _visit_export(self, visit):
-        site = self.sites.get(visit.site_id)
-        return {
-            'id': visit.id,
-            'date': visit.date.isoformat(),
-            'site': visit.site_id,
-            'site_name': site.name if site else '',
-            'municipality': site.municipality if site else '',
-            'sector': visit.sector,
-            'adult_tickets': visit.adults,
-            'child_tickets': visit.children,
-            'assistant': visit.assistant,
-            'course': visit.course,
-            'event': visit.event,
-            'undone': visit.undone,
-        }

@@ -24,6 +24,7 @@ from BTrees.OOBTree import OOTreeSet
 from persistent import Persistent
 from ZODB.POSException import ConflictError
 
+from kaiku_registry.areas import AREA_KINDS, area_place, in_area  # noqa: F401 (kept where they were)
 from portal import places
 
 PARTNER_KINDS = ('municipality', 'wellbeing_county', 'issuer_ngo', 'venue_operator', 'kaikukeskus')
@@ -74,8 +75,6 @@ VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
 ERASED_CARD = 0
 #: str.isdigit() is true of '٤' and '４' too.
 ASCII_DIGITS = frozenset('0123456789')
-#: The kinds of area a coordinator may answer for.
-AREA_KINDS = ('municipality', 'region')
 
 
 class RuleError(ValueError):
@@ -147,25 +146,6 @@ def place_of(municipality, region=None):
     if region not in (None, '') and places.region_named(region) != place.region:
         raise RuleError('bad_region', f'{place.name_fi} does not lie in {region!r}')
     return place
-
-
-def area_place(kind, name):
-    """The table's municipality or region an area ``(kind, name)`` names, or None."""
-    if kind == 'municipality':
-        return places.find_municipality(name)
-    if kind == 'region':
-        return places.region_named(name)
-    return None
-
-
-def in_area(area, municipality):
-    """True when ``municipality`` (a stored name) lies in ``area`` ``(kind, name)``; an unknown place or
-    area lies in none."""
-    place = places.municipality_named(municipality)
-    found = area_place(*area) if area else None
-    if place is None or found is None:
-        return False
-    return found == (place if area[0] == 'municipality' else place.region)
 
 
 class _Placed:

@@ -42,13 +42,14 @@ from kaiku_registry.records import (
     site_time_key,
     update_record,
 )
+from kaiku_registry.rights import HolderRights
 from kaiku_registry.shapes import SHAPE, Shapes
 from kaiku_registry.statistics import Statistics
 from kaiku_registry.stock import CardStock
 from portal.resources.base import Item
 
 
-class CardRegistry(CardLife, CardStock, Statistics, Shapes, Item):
+class CardRegistry(CardLife, HolderRights, CardStock, Statistics, Shapes, Item):
     """All registry records of one site (see the module docstring).
 
     It is a content item of the portal (``site['registry']``), private, left out of the navigation and of
