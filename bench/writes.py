@@ -5,9 +5,10 @@
 For each storage it prepares a registry (one venue, ``--cards`` valid cards, ``--visits`` visits made
 beforehand: a registry in use has big trees, and a young one splits its few buckets often) and starts
 the test app (``tests/serve_app.py``: the portal with the registry, waitress with ``--threads`` threads,
-``retry.attempts`` as in ``production.ini``): one process on the embedded FileStorage, two processes on a
-ZEO server and two on RelStorage (PostgreSQL from ``--pg-dsn`` or ``KAIKU_TEST_PG_DSN``; left out when
-none answers).  Then, for each number of writers, that many client threads (spread over the processes)
+``retry.attempts`` as in ``production.ini``, or ``--retry``): one process on the embedded FileStorage,
+``--processes`` (two) on a ZEO server and as many on RelStorage (PostgreSQL from ``--pg-dsn`` or
+``KAIKU_TEST_PG_DSN``; left out when none answers).  Run it with ``--processes 1`` too to see what a
+second process adds.  Then, for each number of writers, that many client threads (spread over the processes)
 each record visits of random cards, one after another, for ``--seconds``, and it prints one table:
 
 * visits/s: acknowledged visits (201) a second;
@@ -87,31 +88,31 @@ def run(processes, token, codes, writers, seconds):
 
 
 @contextlib.contextmanager
-def storage(name, directory, dsn):
+def storage(name, directory, dsn, processes=2):
     """Yields ``(uri, number of app processes)`` with the storage's server running."""
     if name == 'file':
         yield servers.file_uri(directory), 1
     elif name == 'zeo':
         zeo, port = servers.start_zeo(os.path.join(directory, 'zeo'))
         try:
-            yield servers.zeo_uri(port, os.path.join(directory, 'blobcache')), 2
+            yield servers.zeo_uri(port, os.path.join(directory, 'blobcache')), processes
         finally:
             servers.stop(zeo)
     else:
         with servers.postgres_database(dsn) as database:
-            yield servers.relstorage_uri(database, directory), 2
+            yield servers.relstorage_uri(database, directory), processes
 
 
 def bench_storage(name, args):
     rows = []
     with (
         tempfile.TemporaryDirectory(prefix=f'bench-writes-{name}-') as directory,
-        storage(name, directory, args.pg_dsn) as (uri, count),
+        storage(name, directory, args.pg_dsn, args.processes) as (uri, count),
     ):
         token, codes = servers.prepare_registry(uri, directory, cards=args.cards, visits=args.visits)
         processes = [
             servers.start_test_app(
-                uri, os.path.join(directory, f'app{i}.log'), threads=args.threads, retry=RETRY_ATTEMPTS
+                uri, os.path.join(directory, f'app{i}.log'), threads=args.threads, retry=args.retry
             )
             for i in range(count)
         ]
@@ -146,6 +147,8 @@ def main(argv=None):
     parser.add_argument('--cards', type=int, default=200)
     parser.add_argument('--visits', type=int, default=0, help='visits recorded before the measurement')
     parser.add_argument('--threads', type=int, default=8, help='waitress threads of each app process')
+    parser.add_argument('--processes', type=int, default=2, help='app processes on ZEO and on RelStorage')
+    parser.add_argument('--retry', type=int, default=RETRY_ATTEMPTS, help='their retry.attempts')
     parser.add_argument('--pg-dsn', default=os.environ.get('KAIKU_TEST_PG_DSN'), help='PostgreSQL DSN')
     args = parser.parse_args(argv)
     args.writers = [int(n) for n in args.writers.split(',')]
