@@ -38,6 +38,7 @@ from pyramid.path import AssetResolver
 from pyramid.threadlocal import get_current_request
 
 from portal import places
+from portal.held_uploads import HeldFileWidget, HeldUploads
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.files import sniff_type
 from portal.spreadsheet import DECIMAL_COMMA_LANGUAGES, format_number
@@ -526,11 +527,10 @@ def uploaded_type(fp, filename):
     return mimetype
 
 
-class _MemoryTmpStore(dict):
-    """deform's upload widget needs a store; a browser never refills a file field, so nothing is kept."""
-
-    def preview_url(self, uid):
-        return None
+@colander.deferred
+def _held_file_widget(node, kw):
+    """An upload field whose file is held for the form's next round (:mod:`portal.held_uploads`)."""
+    return HeldFileWidget(HeldUploads(kw['request']))
 
 
 def file_node(name, title, allowed, description=None):
@@ -555,5 +555,5 @@ def file_node(name, title, allowed, description=None):
         description=description,
         missing=colander.null,
         validator=check_type,
-        widget=deform.widget.FileUploadWidget(_MemoryTmpStore()),
+        widget=_held_file_widget,
     )
