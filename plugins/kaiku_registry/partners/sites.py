@@ -5,7 +5,6 @@ import colander
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from kaiku_registry import HELSINKI
 from kaiku_registry.i18n import _
 from kaiku_registry.models import CardRegistry
 from kaiku_registry.pages import post, query
@@ -73,7 +72,6 @@ def site_page(context, request, scope, site, partner, **extra):
         people=sorted(people),
         tokens=context.tokens_of(site) if site else [],
         new_token=None,
-        helsinki=HELSINKI,
     )
     page.update(extra)
     return page
