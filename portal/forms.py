@@ -38,7 +38,7 @@ from pyramid.path import AssetResolver
 from pyramid.threadlocal import get_current_request
 
 from portal import places
-from portal.held_uploads import HeldFileWidget, HeldUploads
+from portal.held_uploads import HeldUploads
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.files import sniff_type
 from portal.spreadsheet import DECIMAL_COMMA_LANGUAGES, format_number
@@ -529,8 +529,9 @@ def uploaded_type(fp, filename):
 
 @colander.deferred
 def _held_file_widget(node, kw):
-    """An upload field whose file is held for the form's next round (:mod:`portal.held_uploads`)."""
-    return HeldFileWidget(HeldUploads(kw['request']))
+    """An upload field whose file is held for the form's next round (:mod:`portal.held_uploads`); the
+    theme's ``file_upload.pt`` says so beside the field."""
+    return deform.widget.FileUploadWidget(HeldUploads(kw['request']))
 
 
 def file_node(name, title, allowed, description=None):

@@ -21,8 +21,6 @@ import secrets
 import tempfile
 import time
 
-import deform.widget
-
 #: How long a held file waits for the next round of its form.
 HOLD_SECONDS = 3600
 #: The session's list of held files: ``{token: [filename, mimetype, held until]}``.
@@ -82,9 +80,11 @@ class HeldUploads:
         return self.get(uid) is not None
 
     def __setitem__(self, uid, data):
+        """Hold a newly sent file under a token of our own: ``uid`` comes from the form, so it names no
+        file, and a file chosen anew replaces the one held before."""
         self.fresh[uid] = data
         fp = data.get('fp') if isinstance(data, dict) else None
-        if fp is None or uid in self._listed():
+        if fp is None:
             return
         fp.seek(0)
         content = fp.read(self.limit + 1)
@@ -93,14 +93,20 @@ class HeldUploads:
             return
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         self._sweep()
-        with open(self._path(uid), 'wb') as f:
+        token = secrets.token_urlsafe(18)
+        with open(self._path(token), 'wb') as f:
             f.write(content)
         listed = self._listed()
-        listed[uid] = [data.get('filename') or '', data.get('mimetype') or '', time.time() + HOLD_SECONDS]
+        if uid in listed:
+            self._remove(uid)
+            del listed[uid]
+        listed[token] = [data.get('filename') or '', data.get('mimetype') or '', time.time() + HOLD_SECONDS]
         for old in sorted(listed, key=lambda key: listed[key][2])[:-MAX_HELD]:
             self._remove(old)
             del listed[old]
         self.request.session[SESSION_KEY] = listed
+        data['uid'] = token
+        self.fresh[token] = data
 
     def preview_url(self, uid):
         return None
@@ -126,11 +132,3 @@ class HeldUploads:
                         os.remove(entry.path)
                 except OSError:
                     pass
-
-
-class HeldFileWidget(deform.widget.FileUploadWidget):
-    """deform's upload widget with tokens that cannot be guessed (deform's own have 51 random bits from
-    :mod:`random`), and the theme's template that says the file is held."""
-
-    def random_id(self):
-        return secrets.token_urlsafe(18)

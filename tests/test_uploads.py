@@ -192,6 +192,37 @@ def test_a_held_file_is_of_no_use_in_another_session(holding_editor):
     other.get('/materiaalit/vieras/download', status=404)
 
 
+def test_a_file_chosen_again_after_a_failed_round_replaces_the_held_one(holding_editor):
+    _app, editor, held = holding_editor
+    form = failed_material_round(editor, 'vanha.pdf').forms['edit-form']
+    form['upload'] = Upload('uusi.png', PNG)
+    res = form.submit('save', status=400)  # still no audience
+    assert 'uusi.png' in res.html.select_one('.held-file').get_text()
+    assert len(list(held.iterdir())) == 1, 'the file chosen first is no longer held'
+    form = res.forms['edit-form']
+    check(form, 'public')
+    form.submit('save', status=303)
+    assert editor.get('/materiaalit/esite/download').body == PNG
+
+
+def test_a_token_sent_with_a_file_names_no_file_on_the_server(holding_editor, tmp_path):
+    _app, editor, held = holding_editor
+    form = editor.get('/materiaalit/@@add', params={'type': 'Material'}).forms['edit-form']
+    form['title'] = 'Esite'
+    fields = []
+    for name, value in form.submit_fields('save'):
+        if name == 'upload':
+            fields += [('upload', Upload('esite.pdf', PDF)), ('uid', '../outside')]
+        else:
+            fields.append((name, value))
+    res = editor.post(
+        '/materiaalit/@@add?type=Material', fields, content_type='multipart/form-data', status=400
+    )
+    assert not (tmp_path / 'outside').exists(), 'the token named a file beside the held ones'
+    token = res.html.select_one('input[name=uid]')['value']
+    assert [path.name for path in held.iterdir()] == [token]
+
+
 # Zip bombs ------------------------------------------------------------------------------------------------
 ODT = 'application/vnd.oasis.opendocument.text'
 BOMB_BYTES = 400 * 1024 * 1024
