@@ -246,25 +246,6 @@ def uses_by(registry, by, **match):
     return [(value, adults, children) for value, (adults, children) in sorted(rows.items())]
 
 
-def uses_by_month_and_site(registry, **match):
-    """Rows of ``(month, site id, {sector: adult uses}, {sector: child uses})``, by month then site,
-    read from the per-site monthly slices in one pass (for the CSV download)."""
-    match = {name: value for name, value in match.items() if value is not None}
-    rows = {}
-    for key, tally in registry.counts(by=('site', 'month'), **match):
-        _family, _region, _municipality, site_id, month = key
-        adults, children = rows.setdefault((month, site_id), ({}, {}))
-        for (measure, sector), count in tally.items():
-            if measure in ('adult_uses', 'child_uses'):
-                sectors = children if measure == 'child_uses' else adults
-                sectors[sector] = sectors.get(sector, 0) + count
-    return [
-        (month, site_id, adults, children)
-        for (month, site_id), (adults, children) in sorted(rows.items())
-        if adults or children
-    ]
-
-
 def month_bounds(month):
     """The first and the last day of ``month`` (``'2026-02'``)."""
     year, number = (int(part) for part in month.split('-'))
