@@ -44,3 +44,12 @@ def show_day(value, lang):
     if isinstance(value, datetime.datetime):
         value = value.astimezone(HELSINKI).date() if value.tzinfo else value.date()
     return format_date(value, 'short', locale=LOCALES.get(lang, 'fi_FI'))
+
+
+def show_month(value, lang):
+    """A month (``'2026-01'``, as the statistics keep them, or a date) as a reader of ``lang`` names it:
+    ``tammikuu 2026``, ``januari 2026``."""
+    if isinstance(value, str):
+        year, month = (int(part) for part in value.split('-'))
+        value = datetime.date(year, month, 1)
+    return format_date(value, 'LLLL yyyy', locale=LOCALES.get(lang, 'fi_FI'))

@@ -165,3 +165,26 @@ def test_demo_partners_are_named_with_the_genitive_of_their_municipality(world):
         'Jyväskylän kaupunki (demo)', 'Jämsän kaupunki (demo)', 'Nokian kaupunki (demo)',
         'Tampereen kaupunki (demo)', 'Äänekosken kaupunki (demo)',
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(('lang', 'december'), [('fi', 'joulukuu'), ('sv', 'december')])
+def test_months_are_named_in_the_readers_language_on_the_statistics_and_impact_pages(world, lang, december):
+    from kaiku_registry.models import month_of
+
+    this_month = month_of(today())
+    named = {this_month: None}
+    anonymous = webtest.TestApp(world, extra_environ={'HTTP_HOST': 'example.com'})
+    for app, path, params in (
+        (client(world, 'coord_ks'), '/registry/stats', {}),
+        (anonymous, '/registry/impact', {'municipality': 'Jämsä'}),
+    ):
+        res = app.get(path, params={**params, 'lang': lang}, status=200)
+        rows = {time['datetime']: time.get_text(strip=True) for time in res.html.select('table th time')}
+        assert rows[this_month].endswith(str(today().year)) and not rows[this_month][0].isdigit()
+        named[this_month] = named[this_month] or rows[this_month]
+        assert rows[this_month] == named[this_month]
+        labels = [text.get_text() for text in res.html.select('figure svg text')][0::2]
+        assert labels == list(rows.values()), 'the chart names the months as the table does'
+    from portal.clock import show_month
+
+    assert show_month('2026-12', lang) == f'{december} 2026'

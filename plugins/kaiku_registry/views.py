@@ -15,6 +15,7 @@ from kaiku_registry.reports import (
     public_figures,
 )
 from kaiku_registry.schemas import SECTOR_TITLES
+from portal.clock import show_month
 from portal.pagecache import uncacheable
 
 __all__ = ['ROLE_TITLES', 'home', 'impact', 'post', 'query']
@@ -47,10 +48,14 @@ def impact(context, request):
     if chosen is None:
         return page
     shown = public_figures(context, today(), chosen)
+    months = [(month, show_month(month, request.locale_name), count) for month, count in shown['months']]
     page.update(
         figures=shown['figures'],
         sectors=[(title, *shown['sectors'][sector]) for sector, title in SECTOR_TITLES],
-        months=shown['months'],
-        chart=bar_chart_svg(request.localizer.translate(_('Uses by adults per month')), shown['months']),
+        months=months,
+        chart=bar_chart_svg(
+            request.localizer.translate(_('Uses by adults per month')),
+            [(label, count) for _month, label, count in months],
+        ),
     )
     return page

@@ -24,6 +24,7 @@ from kaiku_registry.reports import (
 )
 from kaiku_registry.schemas import SECTOR_TITLES
 from portal import spreadsheet
+from portal.clock import show_month
 
 
 # Statistics ----------------------------------------------------------------------------------------
@@ -74,7 +75,10 @@ def stats(context, request):
     if refusal is not None:
         request.response.status_int = 400
     match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}
-    months = breakdown(context, 'adult_uses', 'month', **match)
+    months = [
+        (month, show_month(month, request.locale_name), count)
+        for month, count in breakdown(context, 'adult_uses', 'month', **match).items()
+    ]
     return {
         'municipality': municipality,
         'region': region,
@@ -87,7 +91,8 @@ def stats(context, request):
         ],
         'months': months,
         'chart': bar_chart_svg(
-            request.localizer.translate(_('Uses by adults per month')), list(months.items())
+            request.localizer.translate(_('Uses by adults per month')),
+            [(label, count) for _month, label, count in months],
         ),
         'expiring': expiring_by_site(context, today(), municipality, region),
         'sectors': SECTOR_TITLES,
