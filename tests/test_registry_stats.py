@@ -188,3 +188,25 @@ def test_months_are_named_in_the_readers_language_on_the_statistics_and_impact_p
     from portal.clock import show_month
 
     assert show_month('2026-12', lang) == f'{december} 2026'
+
+
+def test_places_are_named_in_swedish_for_swedish_readers(world):
+    res = client(world, 'national').get('/registry/stats', params={'lang': 'sv'}, status=200)
+    titles = {
+        o['value']: o.get_text(strip=True)
+        for o in res.html.select('select#municipality option')
+        if o['value']
+    }
+    assert titles['Tampere'] == 'Tammerfors'
+    assert list(titles.values()) == ['Jyväskylä', 'Jämsä', 'Nokia', 'Tammerfors', 'Äänekoski']
+    assert res.html.select_one('select#region option[value="Pirkanmaa"]').get_text(strip=True) == 'Birkaland'
+    rows = [th.get_text(strip=True) for th in res.html.select('table th[scope=row]')]
+    assert 'Tammerfors' in rows and 'Tampere' not in rows
+    impact = webtest.TestApp(world, extra_environ={'HTTP_HOST': 'example.com'}).get(
+        '/registry/impact', params={'municipality': 'Tampere', 'lang': 'sv'}, status=200
+    )
+    assert impact.html.select_one('main h2').get_text(strip=True) == 'Tammerfors'
+    spreadsheet = client(world, 'national').get('/registry/stats.csv', params={'lang': 'sv'})
+    assert ';Birkaland;Tammerfors;' in spreadsheet.body.decode('utf-8-sig')
+    plain = client(world, 'national').get('/registry/stats.csv', params={'lang': 'sv', 'dialect': 'plain'})
+    assert ',Pirkanmaa,Tampere,' in plain.text

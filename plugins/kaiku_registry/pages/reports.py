@@ -25,6 +25,7 @@ from kaiku_registry.reports import (
 from kaiku_registry.schemas import SECTOR_TITLES
 from portal import spreadsheet
 from portal.clock import show_month
+from portal.places import named_choices, title_named
 
 
 # Statistics ----------------------------------------------------------------------------------------
@@ -72,6 +73,7 @@ def report_area(context, request):
 def stats(context, request):
     regions, municipalities, _own = visible_areas(context, request)
     municipality, region, refusal = report_area(context, request)
+    lang = request.locale_name
     if refusal is not None:
         request.response.status_int = 400
     match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}
@@ -84,7 +86,10 @@ def stats(context, request):
         'region': region,
         'refusal': refusal,
         'figures': summary(context, today(), municipality=municipality, region=region),
-        'by_municipality': uses_by(context, 'municipality', **match),
+        'by_municipality': [
+            (title_named(name, lang), adults, children)
+            for name, adults, children in uses_by(context, 'municipality', **match)
+        ],
         'by_site': [
             (context.site(site_id), adults, children)
             for site_id, adults, children in uses_by(context, 'site', **match)
@@ -96,8 +101,8 @@ def stats(context, request):
         ),
         'expiring': expiring_by_site(context, today(), municipality, region),
         'sectors': SECTOR_TITLES,
-        'municipalities': municipalities,
-        'regions': regions,
+        'municipalities': named_choices(municipalities, lang),
+        'regions': named_choices(regions, lang),
         'csv_query': match,
     }
 
@@ -132,7 +137,13 @@ def stats_csv(context, request):
         *(t(_('Uses by adults: ${sector}', mapping={'sector': t(title)})) for _s, title in SECTOR_TITLES),
         *(t(_('Uses by children: ${sector}', mapping={'sector': t(title)})) for _s, title in SECTOR_TITLES),
     ])  # fmt: skip
+    for_people = dialect.name == spreadsheet.SPREADSHEET.name
     for row in area_months(context, today(), municipality=municipality, region=region):
+        if for_people:
+            row = {
+                **row,
+                **{name: title_named(row[name], request.locale_name) for name in ('region', 'municipality')},
+            }
         writer.writerow([
             *(row[name] for name, _title in CSV_COLUMNS),
             *(row['adult_uses'].get(sector, 0) for sector, _title in SECTOR_TITLES),
