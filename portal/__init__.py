@@ -40,6 +40,8 @@ class PortalSettings:
     retry_backoff: float
     zeo_server_sync: bool
     max_upload_bytes: int
+    #: Where the file of a form that failed validation waits for the form's next round.
+    held_upload_dir: str | None
     #: Roles whose holders (site-wide or on any folder) must log in with a second factor.
     second_factor_roles: tuple
 
@@ -58,6 +60,7 @@ class PortalSettings:
             retry_backoff=float(settings.get('portal.retry_backoff', 0.004)),
             zeo_server_sync=asbool(settings.get('portal.zeo_server_sync', True)),
             max_upload_bytes=int(settings.get('portal.max_upload_bytes', 20 * 1024 * 1024)),
+            held_upload_dir=settings.get('portal.held_upload_dir') or None,
             second_factor_roles=tuple(
                 aslist(settings.get('portal.second_factor_roles', ' '.join(DEFAULT_REQUIRED_ROLES)))
             ),

@@ -38,9 +38,21 @@ def show_time(value, lang, seconds=False):
 
 
 def show_day(value, lang):
-    """A date as a reader of ``lang`` writes it (``5.12.2026`` in Finnish)."""
+    """A date as a reader of ``lang`` writes it (``5.12.2026`` in Finnish); a time is shown by its
+    Finnish day, a naive one taken to be UTC as in :func:`show_time`."""
     if value is None:
         return ''
     if isinstance(value, datetime.datetime):
-        value = value.astimezone(HELSINKI).date() if value.tzinfo else value.date()
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)  # stored UTC, as show_time takes it
+        value = value.astimezone(HELSINKI).date()
     return format_date(value, 'short', locale=LOCALES.get(lang, 'fi_FI'))
+
+
+def show_month(value, lang):
+    """A month (``'2026-01'``, as the statistics keep them, or a date) as a reader of ``lang`` names it:
+    ``tammikuu 2026``, ``januari 2026``."""
+    if isinstance(value, str):
+        year, month = (int(part) for part in value.split('-'))
+        value = datetime.date(year, month, 1)
+    return format_date(value, 'LLLL yyyy', locale=LOCALES.get(lang, 'fi_FI'))

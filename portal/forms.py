@@ -16,12 +16,14 @@ zero-width space; a multi-line field (a ``TextAreaWidget``, or a node marked ``m
 line breaks and tabs, the soft hyphen and the zero-width joiners, and refuses the rest.  The rules are not a
 list kept by hand: every schema class of the application is walked when it starts, and every form
 :func:`make_form` builds is walked again, so a new schema gets them without asking.  Password fields are
-left as typed.  Numbers are read with the ASCII digits 0–9 only (:class:`AsciiInteger`), and a pattern
-over user input says ``[0-9]``: ``\\d`` and ``str.isdigit`` also take ``٤`` and ``４``.
+left as typed.  Numbers are read with the ASCII digits 0–9 only (:class:`AsciiInteger`, :class:`Number`),
+and a pattern over user input says ``[0-9]``: ``\\d`` and ``str.isdigit`` also take ``٤`` and ``４``.  A
+number with decimals is a :class:`Number` wherever it is typed, so ``62,23`` is read as a Finn writes it.
 """
 
 import functools
 import importlib.resources
+import re
 import struct
 import sys
 import unicodedata
@@ -36,8 +38,10 @@ from pyramid.path import AssetResolver
 from pyramid.threadlocal import get_current_request
 
 from portal import places
+from portal.held_uploads import HeldUploads
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.files import sniff_type
+from portal.spreadsheet import DECIMAL_COMMA_LANGUAGES, format_number
 
 CSRF_FIELD = 'csrf_token'
 
@@ -202,10 +206,59 @@ class AsciiInteger(colander.Integer):
     num = _ascii_number(int)
 
 
-class AsciiFloat(colander.Float):
-    """``colander.Float`` with the ASCII digits only."""
+#: A number as a person types it, once the spaces of ``150 000`` are gone and a decimal comma is a point.
+NUMBER_RE = re.compile(r'^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z')
+MAX_NUMBER_CHARS = 30
+NUMBER_SPACES = re.compile(r'[\s\u00a0\u202f]')
 
-    num = _ascii_number(float)
+
+def reader_language(node):
+    """The interface language of the request ``node`` is bound to (``make_form`` binds every form), or
+    None for a schema used without a request (content files, scripts)."""
+    request = (getattr(node, 'bindings', None) or {}).get('request')
+    return getattr(request, 'locale_name', None) if request is not None else None
+
+
+class Number(colander.SchemaType):
+    """A number written the way people write it: ``62,23``, ``62.23`` or ``150 000``, with the digits
+    0–9 only; the one number type of every form, content file and import.
+
+    Whole numbers come out as ``int`` and others as ``float`` (so a content file keeps ``150000`` as it
+    was written), or always as ``float`` with ``always_float=True``.  Infinity, NaN and exponents are
+    refused.  A form shows the number back with the decimal separator of its reader: ``62,23`` in
+    Finnish and Swedish.
+    """
+
+    def __init__(self, always_float=False):
+        self.always_float = always_float
+
+    def serialize(self, node, appstruct):
+        if appstruct is colander.null or appstruct is None:
+            return colander.null
+        decimal = ',' if reader_language(node) in DECIMAL_COMMA_LANGUAGES else '.'
+        return format_number(appstruct, decimal, places=12)
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null or cstruct is None:
+            return colander.null
+        if isinstance(cstruct, bool):
+            raise colander.Invalid(node, _('Enter a number, such as 12 or 9.5.'))
+        if isinstance(cstruct, (int, float)):
+            value = float(cstruct)
+            if value != value or value in (float('inf'), float('-inf')):
+                raise colander.Invalid(node, _('Enter a number, such as 12 or 9.5.'))
+        elif isinstance(cstruct, str):
+            text = NUMBER_SPACES.sub('', cstruct).replace(',', '.').replace('\u2212', '-')
+            if not text:
+                return colander.null
+            if len(text) > MAX_NUMBER_CHARS or not NUMBER_RE.match(text):
+                raise colander.Invalid(node, _('Enter a number, such as 12 or 9.5.'))
+            value = float(text)
+        else:
+            raise colander.Invalid(node, _('Enter a number, such as 12 or 9.5.'))
+        if self.always_float:
+            return value
+        return int(value) if value.is_integer() else value
 
 
 def vocabulary_values(vocabulary):
@@ -474,11 +527,11 @@ def uploaded_type(fp, filename):
     return mimetype
 
 
-class _MemoryTmpStore(dict):
-    """deform's upload widget needs a store; a browser never refills a file field, so nothing is kept."""
-
-    def preview_url(self, uid):
-        return None
+@colander.deferred
+def _held_file_widget(node, kw):
+    """An upload field whose file is held for the form's next round (:mod:`portal.held_uploads`); the
+    theme's ``file_upload.pt`` says so beside the field."""
+    return deform.widget.FileUploadWidget(HeldUploads(kw['request']))
 
 
 def file_node(name, title, allowed, description=None):
@@ -503,5 +556,5 @@ def file_node(name, title, allowed, description=None):
         description=description,
         missing=colander.null,
         validator=check_type,
-        widget=deform.widget.FileUploadWidget(_MemoryTmpStore()),
+        widget=_held_file_widget,
     )

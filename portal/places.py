@@ -189,3 +189,17 @@ def region_title(code, language='fi'):
 def county_title(code, language='fi'):
     found = county(code)
     return found.title(language) if found else (code or '')
+
+
+def title_named(name, language='fi'):
+    """The name of the municipality or region stored as ``name`` (its Finnish name, as records keep
+    them) in ``language``; an unknown name is shown as it is."""
+    found = municipality_named(name) or region_named(name)
+    return found.title(language) if found else (name or '')
+
+
+def named_choices(names, language='fi'):
+    """``(stored name, title)`` pairs of municipalities or regions kept by their Finnish names, in
+    alphabetical order of ``language``'s names (Tammerfors under T, Åbo after Ö in Swedish)."""
+    pairs = [(name, title_named(name, language)) for name in names]
+    return sorted(pairs, key=lambda pair: sort_key(pair[1]))

@@ -108,10 +108,9 @@ def as_json(testapp, query):
 
 
 def as_csv(testapp, query):
-    res = testapp.get('/venues/search.csv', params=query)
-    text = res.body.decode('utf-8')
-    assert text.startswith('\ufeff')
-    return list(csv.DictReader(io.StringIO(text[1:])))
+    """The venues of a search as a program reads them: plain CSV, field names as headers."""
+    res = testapp.get('/venues/search.csv', params={**query, 'dialect': 'plain'})
+    return list(csv.DictReader(io.StringIO(res.body.decode('utf-8'))))
 
 
 def error_text(res):
@@ -234,6 +233,37 @@ class TestOpenData:
         assert item['latitude'] == 62.24
         assert item['url'] == 'http://example.com/venues/tervavaylan-museo/'
         assert set(data['facets']) == {'region', 'municipality', 'categories', 'accessibility'}
+
+    @pytest.mark.parametrize(
+        ('lang', 'headers', 'museum', 'step_free', 'yes'),
+        [
+            ('fi', ('Otsikko', 'Leveysaste', 'Lasten liput'), 'Museo', 'Esteetön kulku', 'Kyllä'),
+            ('sv', ('Rubrik', 'Latitud', 'Barnbiljetter'), 'Museum', None, 'Ja'),
+        ],
+    )
+    def test_csv_for_people_is_in_their_spreadsheet_dialect_and_words(
+        self, testapp, lang, headers, museum, step_free, yes
+    ):
+        res = testapp.get('/venues/search.csv', params={'q': 'tervaväylän', 'lang': lang})
+        text = res.body.decode('utf-8')
+        assert text.startswith('\ufeff')
+        header, row = list(csv.reader(io.StringIO(text[1:]), delimiter=';'))
+        cells = dict(zip(header, row, strict=True))
+        title, latitude, child_tickets = headers
+        assert cells[title] == 'Tervaväylän museo'
+        assert cells[latitude] == '62,24'
+        assert museum in row
+        assert cells[child_tickets] == yes
+        if step_free:
+            assert step_free in ' '.join(row)
+        assert 'museum' not in row and 'true' not in row
+
+    def test_csv_for_programs_keeps_field_names_and_stored_values(self, testapp):
+        res = testapp.get('/venues/search.csv', params={'q': 'tervaväylän', 'dialect': 'plain'})
+        assert not res.body.startswith('\ufeff'.encode())
+        row = next(csv.DictReader(io.StringIO(res.body.decode('utf-8'))))
+        assert (row['latitude'], row['categories'], row['child_tickets']) == ('62.24', 'museum', 'true')
+        testapp.get('/venues/search.csv', params={'dialect': 'excel'}, status=400)
 
     def test_csv_is_utf8_with_header_and_neutralised_formulas(self, testapp):
         res = testapp.get('/venues/search.csv', params={'q': 'hyperlink'})

@@ -182,8 +182,8 @@ def _log_in_from(app, came_from):
         ('/"><script>', '/%22%3E%3Cscript%3E'),
         ('/\U0001f3ad', '/%F0%9F%8E%AD'),
         ('/\uff0f\uff0fevil.example', '/%EF%BC%8F%EF%BC%8Fevil.example'),  # fullwidth solidi stay a path
-        ('/\u202eevil', '/'),  # a right-to-left override is no address
-        ('\u3002//evil.example', '/'),
+        ('/\u202eevil', '/@@contents'),  # no address: the administrator's landing page
+        ('\u3002//evil.example', '/@@contents'),
     ],
 )
 def test_came_from_outside_latin1_is_quoted_and_keeps_the_session(admin_app, came_from, location):

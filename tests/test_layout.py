@@ -9,6 +9,25 @@ import pytest
 
 from portal.testing import TEST_PASSWORD, add_user, browser, edit_site, form_with
 
+#: Users who land on a page of their own after logging in, and that page.
+LANDINGS_BY_ROLE = [
+    ('venue-staff', ['VenueStaff']),
+    ('issuer-staff', ['IssuerStaff']),
+    ('coordinator', ['Coordinator']),
+    ('national', ['NationalAdmin']),
+    ('administrator', ['Administrator']),
+    ('issuer-and-coordinator', ['IssuerStaff', 'Coordinator']),
+    ('editor', ['Editor']),
+]
+LANDINGS = {
+    'venue-staff': '/registry/door',
+    'issuer-staff': '/registry/issue',
+    'coordinator': '/registry/stats',
+    'national': '/registry/partners',
+    'administrator': '/@@contents',
+    'issuer-and-coordinator': '/registry/stats',
+    'editor': '/',
+}
 STAFF_PAGES = [('door', '/registry/door'), ('issuer', '/registry/issue'), ('issuer', '/registry/cards')]
 
 
@@ -22,10 +41,20 @@ def staff_app(tmp_path_factory):
     with edit_site(app) as site:
         registry = site['registry']
         partner = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere', 'Pirkanmaa')
-        registry.set_member('door', registry.add_site(partner, 'Uimahalli', 'venue'))
-        registry.set_member('issuer', registry.add_site(partner, 'Sosiaalitoimi', 'issuer'))
+        venue, issuer = (
+            registry.add_site(partner, 'Uimahalli', 'venue'),
+            registry.add_site(partner, 'Sosiaalitoimi', 'issuer'),
+        )
+        for login in ('door', 'venue-staff'):
+            registry.set_member(login, venue)
+        for login in ('issuer', 'issuer-staff', 'issuer-and-coordinator'):
+            registry.set_member(login, issuer)
+        for login in ('coordinator', 'issuer-and-coordinator'):
+            registry.set_area(login, 'municipality', 'Tampere')
     add_user(app, 'door', TEST_PASSWORD, roles=['VenueStaff'])
     add_user(app, 'issuer', TEST_PASSWORD, roles=['IssuerStaff'])
+    for login, roles in LANDINGS_BY_ROLE:
+        add_user(app, login, TEST_PASSWORD, roles=roles)
     yield app
     close_app(app)
 
@@ -145,3 +174,35 @@ def test_posted_form_from_another_site_is_not_come_back_to(staff_app):
         '/registry/door', {'code': 'X'}, headers={'Referer': 'https://evil.example/registry/door'}, status=403
     )
     assert came_from(login_link(refused)) is None
+
+
+# Landing after a login ------------------------------------------------------------------------------
+def log_in_as(client, login, came_from=None):
+    page = client.get('/login', params={'came_from': came_from} if came_from else {})
+    form = form_with(page, 'password')
+    form['login'] = login
+    form['password'] = TEST_PASSWORD
+    return form.submit(status=303)
+
+
+@pytest.mark.parametrize(('login', 'roles'), LANDINGS_BY_ROLE)
+def test_staff_land_on_their_own_page_after_logging_in(staff_app, login, roles):
+    answer = log_in_as(browser(staff_app), login)
+    assert answer.location == f'http://example.com{LANDINGS[login]}'
+    answer.follow(status=200)
+
+
+@pytest.mark.parametrize(
+    ('came_from', 'location'),
+    [
+        ('/venues/', 'http://example.com/venues/'),
+        ('/registry/issue', 'http://example.com/registry/issue'),
+        ('https://evil.example/registry/door', 'http://example.com/registry/door'),
+        ('//evil.example/', 'http://example.com/registry/door'),
+        ('/', 'http://example.com/registry/door'),
+    ],
+)
+def test_a_page_to_come_back_to_wins_over_the_landing_page_if_it_is_on_this_site(
+    staff_app, came_from, location
+):
+    assert log_in_as(browser(staff_app), 'venue-staff', came_from).location == location

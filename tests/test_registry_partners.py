@@ -576,3 +576,27 @@ def test_long_lists_are_paged_and_pages_keep_the_filters(fuzz_world):
     for page in ('abc', '-3', '999', '١'):
         res = app.get('/registry/partners', params={'municipality': 'Orivesi', 'page': page}, status=200)
         assert res.html.select('table.records tbody tr')
+
+
+@pytest.mark.parametrize(
+    ('lang', 'created', 'revoked'),
+    [('fi', '5.12.2026 0.30', '1.1.2027 1.05'), ('sv', '5.12.2026 0.30', '1.1.2027 1.05')],
+)
+def test_api_key_times_are_shown_in_finnish_time_and_format(world, lang, created, revoked):
+    """An API key made at 22.30 UTC on 4 December was made at 0.30 on the 5th in Finland; its row says
+    so, in the format of the reader's language, not in UTC."""
+    import datetime
+
+    _partner_id, site_id = world.ids['A']
+    with edit_site(world) as site:
+        registry = site['registry']
+        registry.new_token(
+            registry.sites[site_id], now=datetime.datetime(2026, 12, 4, 22, 30, tzinfo=datetime.UTC)
+        )
+        registry.revoke_tokens(
+            registry.sites[site_id], now=datetime.datetime(2026, 12, 31, 23, 5, tzinfo=datetime.UTC)
+        )
+    page = client(world, 'coord_tampere').get(f'/registry/site?id={site_id}&lang={lang}')
+    rows = [row.get_text(' ', strip=True) for row in page.html.select('#tokens tbody tr')]
+    assert any(created in row and revoked in row for row in rows), rows
+    assert page.html.select_one('#tokens time')['datetime'].endswith('+00:00')

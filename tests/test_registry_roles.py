@@ -186,8 +186,9 @@ def test_card_reads_are_audited_without_the_code(world):
 
 def test_coordinator_sees_only_their_area(world):
     app = client(world, 'coord_tampere')
-    res = app.get('/registry/stats?municipality=Nokia', status=200)
+    res = app.get('/registry/stats?municipality=Nokia', status=400)
     assert res.html.select_one('#municipality option[selected]')['value'] == 'Tampere'
+    assert 'Nokia' in res.html.select_one('.notice').text
     csv = app.get('/registry/stats.csv', status=200)
     assert csv.content_type == 'text/csv'
     assert 'Nokia' not in csv.text

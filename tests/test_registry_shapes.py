@@ -212,7 +212,7 @@ class TestReports:
 
     def test_report_figures_equal_a_recount(self):
         from kaiku_registry.models import month_of
-        from kaiku_registry.reports import breakdown, summary, uses_by, uses_by_month_and_site
+        from kaiku_registry.reports import area_months, breakdown, summary, uses_by
 
         registry, issuers, venues = _fresh()
         _load(registry, issuers, venues, 6)
@@ -234,11 +234,24 @@ class TestReports:
         assert by_site == {
             s.id: sum(1 for v in live if v.site_id == s.id) for s in venues if by_site.get(s.id)
         }
-        rows = uses_by_month_and_site(registry, region='Pirkanmaa')
-        assert sum(sum(adults.values()) for _m, _s, adults, _c in rows) == sum(
+        rows = area_months(registry, TODAY, region='Pirkanmaa')
+        assert sum(sum(row['adult_uses'].values()) for row in rows) == sum(
             1 for v in live if registry.sites[v.site_id].region == 'Pirkanmaa'
         )
-        assert [(m, s) for m, s, _a, _c in rows] == sorted((m, s) for m, s, _a, _c in rows)
+        assert [(r['month'], r['municipality']) for r in rows] == sorted(
+            (r['month'], r['municipality']) for r in rows
+        )
+        assert {row['region'] for row in rows} == {'Pirkanmaa'}
+        for row in rows:
+            ending = [
+                c
+                for c in registry.cards.values()
+                if not c.closed_reason
+                and month_of(c.valid_until) == row['month']
+                and registry.sites[c.site_id].municipality == row['municipality']
+            ]
+            assert row['expiring'] == len(ending)
+            assert (row['active'] is None) == (row['month'] != month_of(TODAY))
 
     def test_counts_of_one_site(self):
         from kaiku_registry.models import month_of

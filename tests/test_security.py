@@ -133,7 +133,7 @@ def test_login_renews_session_and_logout_ends_it_on_the_server(site):
     browser.get('/login')
     anonymous_cookie = browser.cookies['kaiku_session']
     res = log_in(browser, 'admin', PASSWORD)
-    assert res.location == 'http://example.com/'
+    assert res.location == 'http://example.com/@@contents'  # the administrator's landing page
     logged_in_cookie = browser.cookies['kaiku_session']
     assert logged_in_cookie != anonymous_cookie
     assert browser.get('/@@contents', status=200)
@@ -180,12 +180,13 @@ def test_idle_session_lifetime(make_app, monkeypatch):
 @pytest.mark.parametrize(
     ('came_from', 'expected'),
     [
-        ('/@@contents', 'http://example.com/@@contents'),
+        ('/@@users', 'http://example.com/@@users'),
         ('http://example.com/kunnille', 'http://example.com/kunnille'),
-        ('https://evil.example/', 'http://example.com/'),
-        ('//evil.example/', 'http://example.com/'),
-        ('/\\evil.example/', 'http://example.com/'),
-        ('javascript:alert(1)', 'http://example.com/'),
+        # elsewhere: the administrator's own landing page instead
+        ('https://evil.example/', 'http://example.com/@@contents'),
+        ('//evil.example/', 'http://example.com/@@contents'),
+        ('/\\evil.example/', 'http://example.com/@@contents'),
+        ('javascript:alert(1)', 'http://example.com/@@contents'),
     ],
 )
 def test_came_from_stays_on_the_site(site, came_from, expected):

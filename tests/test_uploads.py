@@ -118,6 +118,111 @@ def test_picture_accepts_images_only(editor):
     assert editor.get('/materiaalit/museo/picture').content_type == 'image/png'
 
 
+# A file kept over a failed round ---------------------------------------------------------------------------
+@pytest.fixture
+def holding_editor(make_app, tmp_path):
+    held = tmp_path / 'held'
+    app = make_app(**{'portal.load_on_start': 'false', 'portal.held_upload_dir': str(held)})
+    add_user(app, 'editor', PASSWORD, roles=['Editor'])
+    browser = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com'})
+    log_in(browser, 'editor', PASSWORD)
+    form = browser.get('/@@add', params={'type': 'Folder'}).forms['edit-form']
+    form['title'] = 'Materiaalit'
+    form.submit('save', status=303)
+    return app, browser, held
+
+
+def failed_material_round(browser, filename='esite.pdf', data=PDF):
+    """An add form sent with a file and without its required audience: the form comes back (400)."""
+    form = browser.get('/materiaalit/@@add', params={'type': 'Material'}).forms['edit-form']
+    form['title'] = 'Esite'
+    form['upload'] = Upload(filename, data)
+    return form.submit('save', status=400)
+
+
+def test_a_file_sent_with_a_form_that_fails_is_kept_for_the_next_round(holding_editor):
+    _app, editor, held = holding_editor
+    res = failed_material_round(editor)
+    note = res.html.select_one('.held-file')
+    assert note is not None and 'esite.pdf' in note.get_text()
+    assert len(list(held.iterdir())) == 1
+    form = res.forms['edit-form']
+    check(form, 'public')
+    form.submit('save', status=303)  # no file chosen again
+    download = editor.get('/materiaalit/esite/download')
+    assert download.body == PDF
+    assert download.content_type == 'application/pdf'
+    assert list(held.iterdir()) == [], 'a saved form leaves no held file behind'
+
+
+def test_the_held_file_note_is_in_the_readers_language(holding_editor, monkeypatch):
+    _app, editor, _held = holding_editor
+    monkeypatch.undo()  # the Finnish interface
+    note = failed_material_round(editor, 'lomake.pdf').html.select_one('.held-file').get_text(' ', strip=True)
+    assert note == 'Tiedosto lomake.pdf on tallessa; sitä ei tarvitse valita uudelleen.'
+
+
+def test_a_refused_file_is_not_kept(holding_editor):
+    _app, editor, _held = holding_editor
+    form = editor.get('/materiaalit/@@add', params={'type': 'Material'}).forms['edit-form']
+    form['title'] = 'Esite'
+    check(form, 'public')
+    form['upload'] = Upload('esite.pdf', b'<html></html>')
+    res = form.submit('save', status=400)
+    assert res.html.select_one('.held-file') is None
+    assert not res.html.select('input[name=uid]')
+
+
+def test_a_held_file_is_of_no_use_in_another_session(holding_editor):
+    app, editor, _held = holding_editor
+    token = failed_material_round(editor).html.select_one('input[name=uid]')['value']
+    assert len(token) >= 24
+    add_user(app, 'other', PASSWORD, roles=['Editor'])
+    other = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com'})
+    log_in(other, 'other', PASSWORD)
+    form = other.get('/materiaalit/@@add', params={'type': 'Material'}).forms['edit-form']
+    form['title'] = 'Vieras'
+    check(form, 'public')
+    fields = []
+    for name, value in form.submit_fields('save'):
+        fields.append((name, value))
+        if name == 'upload':
+            fields.append(('uid', token))
+    other.post('/materiaalit/@@add?type=Material', fields, status=303)
+    other.get('/materiaalit/vieras/download', status=404)
+
+
+def test_a_file_chosen_again_after_a_failed_round_replaces_the_held_one(holding_editor):
+    _app, editor, held = holding_editor
+    form = failed_material_round(editor, 'vanha.pdf').forms['edit-form']
+    form['upload'] = Upload('uusi.png', PNG)
+    res = form.submit('save', status=400)  # still no audience
+    assert 'uusi.png' in res.html.select_one('.held-file').get_text()
+    assert len(list(held.iterdir())) == 1, 'the file chosen first is no longer held'
+    form = res.forms['edit-form']
+    check(form, 'public')
+    form.submit('save', status=303)
+    assert editor.get('/materiaalit/esite/download').body == PNG
+
+
+def test_a_token_sent_with_a_file_names_no_file_on_the_server(holding_editor, tmp_path):
+    _app, editor, held = holding_editor
+    form = editor.get('/materiaalit/@@add', params={'type': 'Material'}).forms['edit-form']
+    form['title'] = 'Esite'
+    fields = []
+    for name, value in form.submit_fields('save'):
+        if name == 'upload':
+            fields += [('upload', Upload('esite.pdf', PDF)), ('uid', '../outside')]
+        else:
+            fields.append((name, value))
+    res = editor.post(
+        '/materiaalit/@@add?type=Material', fields, content_type='multipart/form-data', status=400
+    )
+    assert not (tmp_path / 'outside').exists(), 'the token named a file beside the held ones'
+    token = res.html.select_one('input[name=uid]')['value']
+    assert [path.name for path in held.iterdir()] == [token]
+
+
 # Zip bombs ------------------------------------------------------------------------------------------------
 ODT = 'application/vnd.oasis.opendocument.text'
 BOMB_BYTES = 400 * 1024 * 1024

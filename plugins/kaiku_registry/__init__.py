@@ -183,6 +183,15 @@ AUDIT_ACTIONS = (
 #: The registry's templates compiled when the application starts, so that the first door check or
 #: statistics page of a process does not wait for Chameleon to compile them.
 WARM_TEMPLATES = ('door.pt', 'stats.pt', 'impact.pt')
+#: Where each role of the registry lands after logging in, the first that a user holds winning: national
+#: admins on the partners they manage, coordinators on their area's statistics, issuer staff on the
+#: issue form, venue staff at the door.
+LANDING_PAGES = (
+    ('NationalAdmin', 'partners'),
+    ('Coordinator', 'stats'),
+    ('IssuerStaff', 'issue'),
+    ('VenueStaff', 'door'),
+)
 
 
 def warm_templates(event):
@@ -226,6 +235,9 @@ def includeme(config):
         _('National administrator'),
         (use, 'registry.report', 'registry.manage', 'registry.all_areas'),
     )
+    # Staff land on their own pages after logging in (unless the login came from another page).
+    for order, (role, path) in enumerate(LANDING_PAGES, start=20):
+        config.add_landing_page(role, f'{REGISTRY_NAME}/{path}', order=order)
     previous = None
     for name, step in EVOLVE_STEPS:
         config.add_evolve_step(name, step, after=previous or ())

@@ -259,23 +259,44 @@ def uses_by(registry, by, **match):
     return [(value, adults, children) for value, (adults, children) in sorted(rows.items())]
 
 
-def uses_by_month_and_site(registry, **match):
-    """Rows of ``(month, site id, {sector: adult uses}, {sector: child uses})``, by month then site,
-    read from the per-site monthly slices in one pass (for the CSV download)."""
-    match = {name: value for name, value in match.items() if value is not None}
+def month_bounds(month):
+    """The first and the last day of ``month`` (``'2026-02'``)."""
+    year, number = (int(part) for part in month.split('-'))
+    first = datetime.date(year, number, 1)
+    following = datetime.date(year + 1, 1, 1) if number == 12 else datetime.date(year, number + 1, 1)
+    return first, following - datetime.timedelta(days=1)
+
+
+def area_months(registry, today, municipality=None, region=None):
+    """The statistics download's rows: one per area (region and municipality) and month, by month, as
+    ``{'month', 'region', 'municipality', 'cards', 'activated', 'active', 'expiring', 'adult_uses',
+    'child_uses'}`` with the uses as ``{sector: count}``.
+
+    ``cards`` are the cards registered in the month and ``activated`` those first used in it;
+    ``expiring`` the open cards whose validity ends in the month (read from the open-card tallies, so a
+    card closed early is not counted); ``active`` the cards valid now, on the row of this month only:
+    the running aggregates know which cards are valid today, not which were valid on a past day.
+    """
+    match = {name: value for name, value in (('municipality', municipality), ('region', region)) if value}
     rows = {}
-    for key, tally in registry.counts(by=('site', 'month'), **match):
-        _family, _region, _municipality, site_id, month = key
-        adults, children = rows.setdefault((month, site_id), ({}, {}))
+    for key, tally in registry.counts(by=('municipality', 'month'), **match):
+        _family, in_region, in_municipality, month = key
+        row = rows.setdefault(
+            (month, in_region, in_municipality),
+            {'month': month, 'region': in_region, 'municipality': in_municipality, 'cards': 0,
+             'activated': 0, 'adult_uses': {}, 'child_uses': {}},
+        )  # fmt: skip
         for (measure, sector), count in tally.items():
             if measure in ('adult_uses', 'child_uses'):
-                sectors = children if measure == 'child_uses' else adults
-                sectors[sector] = sectors.get(sector, 0) + count
-    return [
-        (month, site_id, adults, children)
-        for (month, site_id), (adults, children) in sorted(rows.items())
-        if adults or children
-    ]
+                row[measure][sector] = row[measure].get(sector, 0) + count
+            elif measure in ('cards', 'activated'):
+                row[measure] += count
+    this_month = f'{today.year:04d}-{today.month:02d}'
+    for (month, in_region, in_municipality), row in rows.items():
+        area = {'municipality': in_municipality, 'region': in_region}
+        row['expiring'] = registry.open_cards(*month_bounds(month), **area)
+        row['active'] = registry.open_cards(today, **area) if month == this_month else None
+    return [rows[key] for key in sorted(rows)]
 
 
 def bar_chart_svg(title, rows, width=640, bar_height=22):

@@ -182,6 +182,16 @@ DEMO_REGIONS = (
     ('Keski-Suomi', 'Keski-Suomen hyvinvointialue', ('Jyväskylä', 'Äänekoski', 'Jämsä')),
     ('Pirkanmaa', 'Pirkanmaan hyvinvointialue', ('Tampere', 'Nokia')),
 )
+#: The genitive of each demo municipality's name, for "Äänekosken kaupunki": Finnish place names inflect
+#: with consonant gradation and stem changes (Äänekoski → Äänekosken, Tampere → Tampereen), which no
+#: suffix rule gets right, so each is written out.
+DEMO_GENITIVES = {
+    'Jyväskylä': 'Jyväskylän',
+    'Äänekoski': 'Äänekosken',
+    'Jämsä': 'Jämsän',
+    'Tampere': 'Tampereen',
+    'Nokia': 'Nokian',
+}
 
 
 def fill_demo(registry, day, seed=2026, cards_per_issuer=40):
@@ -191,7 +201,7 @@ def fill_demo(registry, day, seed=2026, cards_per_issuer=40):
         county = registry.add_partner(f'{county_name} (demo)', 'wellbeing_county', municipalities[0], region)
         for municipality in municipalities:
             city = registry.add_partner(
-                f'{municipality}n kaupunki (demo)',
+                f'{DEMO_GENITIVES[municipality]} kaupunki (demo)',
                 'municipality',
                 municipality,
                 region,

@@ -15,7 +15,9 @@ from kaiku_registry.reports import (
     public_figures,
 )
 from kaiku_registry.schemas import SECTOR_TITLES
+from portal.clock import show_month
 from portal.pagecache import uncacheable
+from portal.places import named_choices, title_named
 
 __all__ = ['ROLE_TITLES', 'home', 'impact', 'post', 'query']
 
@@ -40,17 +42,26 @@ def impact(context, request):
     """The public impact page of one municipality: aggregates only, counts from 1 to 4 hidden and
     others with them so that none can be worked out (:func:`kaiku_registry.reports.public_figures`)."""
     uncacheable(request)  # its figures move with the registry's records, not with the catalog
-    choices = sorted({site.municipality for site in context.sites.values()})
+    names = {site.municipality for site in context.sites.values()}
     asked = query(request, 'municipality')
-    chosen = asked if asked in choices else None
-    page = {'choices': choices, 'chosen': chosen, 'unknown': bool(asked) and chosen is None}
+    chosen = asked if asked in names else None
+    page = {
+        'choices': named_choices(names, request.locale_name),
+        'chosen': chosen,
+        'chosen_title': title_named(chosen, request.locale_name),
+        'unknown': bool(asked) and chosen is None,
+    }
     if chosen is None:
         return page
     shown = public_figures(context, today(), chosen)
+    months = [(month, show_month(month, request.locale_name), count) for month, count in shown['months']]
     page.update(
         figures=shown['figures'],
         sectors=[(title, *shown['sectors'][sector]) for sector, title in SECTOR_TITLES],
-        months=shown['months'],
-        chart=bar_chart_svg(request.localizer.translate(_('Uses by adults per month')), shown['months']),
+        months=months,
+        chart=bar_chart_svg(
+            request.localizer.translate(_('Uses by adults per month')),
+            [(label, count) for _month, label, count in months],
+        ),
     )
     return page

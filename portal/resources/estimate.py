@@ -22,7 +22,7 @@ import colander
 import deform.widget
 
 from portal.estimator import DEFAULT_PAYERS, PAYERS, Inputs, Range
-from portal.forms import ItemSchema, body_node, choices_node, text_node
+from portal.forms import ItemSchema, Number, body_node, choices_node, text_node
 from portal.i18n import _
 from portal.resources.base import Item
 
@@ -116,41 +116,6 @@ SOURCE_KEYS = (
     ('payers', _('Who pays')),
     ('pilot', _('Pilot')),
 )
-NUMBER_RE = re.compile(r'^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\Z')
-MAX_NUMBER_CHARS = 30
-
-
-class Number(colander.SchemaType):
-    """A number written the way people write it: ``9,1``, ``9.1`` or ``150 000``.
-
-    Whole numbers come out as ``int`` and others as ``float``, so a content file keeps ``150000`` as it
-    was written.  Infinity, NaN and exponents are refused.
-    """
-
-    def serialize(self, node, appstruct):
-        if appstruct is colander.null or appstruct is None:
-            return colander.null
-        return str(appstruct)
-
-    def deserialize(self, node, cstruct):
-        if cstruct is colander.null or cstruct is None:
-            return colander.null
-        if isinstance(cstruct, bool):
-            raise colander.Invalid(node, _('Enter a number, such as 12 or 9.5.'))
-        if isinstance(cstruct, (int, float)):
-            value = float(cstruct)
-            if value != value or value in (float('inf'), float('-inf')):
-                raise colander.Invalid(node, _('Enter a number, such as 12 or 9.5.'))
-        elif isinstance(cstruct, str):
-            text = re.sub(r'[\s\u00a0\u202f]', '', cstruct).replace(',', '.').replace('\u2212', '-')
-            if not text:
-                return colander.null
-            if len(text) > MAX_NUMBER_CHARS or not NUMBER_RE.match(text):
-                raise colander.Invalid(node, _('Enter a number, such as 12 or 9.5.'))
-            value = float(text)
-        else:
-            raise colander.Invalid(node, _('Enter a number, such as 12 or 9.5.'))
-        return int(value) if value.is_integer() else value
 
 
 def number_node(title, maximum, **kw):

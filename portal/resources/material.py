@@ -41,6 +41,7 @@ class MaterialSchema(ItemSchema):
         colander.String(),
         title=_('Kind'),
         validator=colander.OneOf([value for value, _title in KINDS]),
+        widget=deform.widget.SelectWidget(values=KINDS),
     )
     material_language = colander.SchemaNode(
         colander.String(),

@@ -13,7 +13,7 @@ import colander
 import deform.widget
 
 from portal import places
-from portal.forms import AsciiFloat, ItemSchema, body_node, choices_node, municipality_node, text_node
+from portal.forms import ItemSchema, Number, body_node, choices_node, municipality_node, text_node
 from portal.i18n import LANGUAGE_TITLES, LANGUAGES, _
 from portal.resources.base import Item
 
@@ -85,7 +85,7 @@ class Venue(Item):
 
 def _coordinate(title, low, high):
     return colander.SchemaNode(
-        AsciiFloat(),
+        Number(always_float=True),
         title=title,
         missing=None,
         validator=colander.Range(low, high),
@@ -138,6 +138,7 @@ class VenueSchema(ItemSchema):
         colander.Boolean(),
         title=_('Child tickets'),
         description=_("Free tickets for the holder's children under 18 at the same event."),
+        default=True,
         missing=True,
     )
     course_limits = text_node(_('Course limits'), max_len=2000, textarea=True)

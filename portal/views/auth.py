@@ -1,10 +1,12 @@
 """Logging in and out: ``/login`` and ``/logout``.
 
 A successful login starts a fresh session (:func:`portal.security.log_in`) and goes back to ``came_from``
-when that is a page of this site, never elsewhere.  A wrong login name and a wrong password give the same
-message and take the same time.  Too many failures for a login name at one address, or far more for the
-login name or the address as a whole (:func:`portal.security.login_limits`), within the window are refused
-with 429 before the password is even checked.
+when that is a page of this site, never elsewhere; without one, to the landing page of the user's role
+(:func:`add_landing_page`: a plugin sends its staff to their own pages), else to the front page.  A wrong
+login name and a wrong password give the same message and take the same time.  Too many failures for a
+login name at one address, or far more for the login name or the address as a whole
+(:func:`portal.security.login_limits`), within the window are refused with 429 before the password is
+even checked.
 
 Administrators manage users at ``/@@users``: add, change roles, reset a password, disable (which ends the
 user's open sessions at once).  Every change goes to the audit log with the names of what changed, never
@@ -67,6 +69,33 @@ def safe_came_from(request, value):
     return request.application_url + quote(value, safe=CAME_FROM_SAFE)
 
 
+def add_landing_page(config, role, path, order):
+    """Configurator directive: after a login that names no page to come back to, a holder of ``role``
+    (given site-wide) lands on ``path`` of the site (``registry/door``), not on the front page.  A user
+    with several such roles lands on the page of the lowest ``order``."""
+
+    def register():
+        config.registry.landing_pages[role] = (order, path)
+
+    config.action(('portal.landing_page', role), register)
+
+
+def landing_page(request, user):
+    """The page ``user``'s roles land on after a login (:func:`add_landing_page`), or the front page."""
+    landings = request.registry.landing_pages
+    found = sorted(landings[role] for role in user.roles if role in landings)
+    return request.application_url + '/' + (found[0][1] if found else '')
+
+
+def after_login(request, user, came_from):
+    """Where a login goes: back to ``came_from`` when it names a page of this site other than the front
+    page, else to the landing page of the user's roles."""
+    target = safe_came_from(request, came_from)
+    if target != request.application_url + '/':
+        return target
+    return landing_page(request, user)
+
+
 def _came_from(request):
     try:
         return request.params.get('came_from', '')
@@ -118,7 +147,7 @@ def login(context, request):
         return second_step
     log_in(request, user)
     record(request, 'login', actor=user.login)
-    return HTTPSeeOther(safe_came_from(request, came_from))
+    return HTTPSeeOther(after_login(request, user, came_from))
 
 
 @view_config(context=Site, name='logout', renderer=THEME + 'logout.pt', permission=NO_PERMISSION_REQUIRED)

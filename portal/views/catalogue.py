@@ -307,6 +307,7 @@ def catalogue(context, request):
         'accessibility': translated['accessibility'],
         'json_url': data_url('search.json'),
         'csv_url': data_url('search.csv'),
+        'csv_plain_url': data_url('search.csv') + ('&' if query else '?') + 'dialect=plain',
     }
 
 

@@ -123,13 +123,13 @@ def pending_user(request):
 
 def finish_login(request, user, method):
     """Start the real session (a fresh one) and record the login; return where to go next."""
-    from portal.views.auth import safe_came_from
+    from portal.views.auth import after_login
 
     came_from = request.session.get(PENDING_KEY, {}).get('came_from', '')
     log_in(request, user)
     _mark_factor_given(request)
     record(request, 'login', actor=user.login, detail={'second_factor': method})
-    return safe_came_from(request, came_from)
+    return after_login(request, user, came_from)
 
 
 def _mark_factor_given(request):

@@ -51,6 +51,7 @@ LOGGED_IN = {'workspace', 'workspace-summary', 'workspace-step-form', 'two-facto
 #: registry records that ``conftest.seed_registry`` makes; ``{partner}`` and ``{site}`` are its ids.
 LOGGED_IN_PAGES = [
     ('registry-home', '/registry/', 'coordinator'),
+    ('registry-stats', '/registry/stats', 'coordinator'),
     ('registry-door', '/registry/door', 'door'),
     ('registry-issue', '/registry/issue', 'issuer'),
     ('registry-cards', '/registry/cards', 'issuer'),

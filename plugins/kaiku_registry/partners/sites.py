@@ -5,7 +5,6 @@ import colander
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
-from kaiku_registry import HELSINKI
 from kaiku_registry.i18n import _
 from kaiku_registry.models import CardRegistry
 from kaiku_registry.pages import post, query
@@ -101,7 +100,6 @@ def site_page(context, request, scope, site, partner, **extra):
         tokens=context.tokens_of(site) if site else [],
         sectors=SECTOR_TITLES,
         new_token=None,
-        helsinki=HELSINKI,
     )
     page.update(extra)
     return page

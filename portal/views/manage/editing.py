@@ -17,6 +17,7 @@ from pyramid.view import view_config
 
 from portal.events import ObjectModified, notify
 from portal.forms import CSRF_FIELD, DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
+from portal.held_uploads import HeldUploads
 from portal.history import baseline
 from portal.i18n import _
 from portal.resources.base import Container, Item
@@ -107,6 +108,7 @@ def add(context, request):
         return form_page(request, failure.render(), title, status=400)
     item = content_type.create()
     store_files(item, values, request)
+    HeldUploads(request).release()
     item.update(values)
     item.creator = request.authenticated_userid
     name = free_name(context, values.get('title'), content_type.name.lower())
@@ -225,6 +227,7 @@ def edit(context, request):
 
     def apply(values):
         changed = store_files(context, values, request)
+        HeldUploads(request).release()
         changed += context.update(values)
         if changed:
             notify(ObjectModified(context, changed), request.registry)
