@@ -37,7 +37,7 @@ def contents(context, request):
                 'state': state_title(item.state),
             }
         )
-    addable = registry.content_types.addable_to(context) if request.has_permission(ADD, context) else []
+    addable = registry.content_types.offered_in(context) if request.has_permission(ADD, context) else []
     return {
         'rows': rows,
         'addable': addable,

@@ -90,7 +90,7 @@ def add(context, request):
     """The add form of the type named by ``?type=``, when that type may be added here."""
     type_name = request.params.get('type', '')
     content_type = request.registry.content_types.get(type_name)
-    if content_type is None or not content_type.addable_in(context.type_name):
+    if content_type is None or not content_type.offered_in(context.type_name):
         raise HTTPNotFound(_('That kind of item cannot be added here.'))
     action = request.resource_url(context, '@@add', query={'type': type_name})
     buttons = (deform.Button('save', _('Add')), deform.Button('cancel', _('Cancel')))
