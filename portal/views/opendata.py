@@ -12,29 +12,11 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from portal.resources.folder import Folder
+from portal.venue_files import TEXT_COLUMNS, VALUE_COLUMNS
 from portal.views.catalogue import catalogue_params, facets_of, run_catalogue
 from portal.views.search import PAGE_SIZE, item_url
 
 CSV_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
-#: Public venue fields in the open data, in column order.
-TEXT_COLUMNS = ('title', 'description', 'card_benefit', 'how_to_get_ticket', 'course_limits', 'opening_hours')
-VALUE_COLUMNS = (
-    'categories',
-    'municipality',
-    'region',
-    'wellbeing_county',
-    'street_address',
-    'postcode',
-    'latitude',
-    'longitude',
-    'website',
-    'phone',
-    'email',
-    'accessibility',
-    'child_tickets',
-    'languages',
-    'sample',
-)
 
 
 def venue_record(request, catalog, docid):
