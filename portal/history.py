@@ -12,12 +12,15 @@ editing an item does not load its past.
 
 import datetime
 import difflib
+import html
 
+import nh3
 from persistent import Persistent
 from persistent.list import PersistentList
 from pyramid.threadlocal import get_current_request
 
 from portal.events import ObjectAdded, ObjectModified
+from portal.resources.base import render_markdown
 
 #: A request attribute a view sets to describe the revision its change makes (a revert).
 NOTE_ATTRIBUTE = 'portal_revision_note'
@@ -96,6 +99,10 @@ def item_modified(event):
     history.add(snapshot(event.item, registry), event.fields, request.authenticated_userid, note=note)
 
 
+#: Fields written in Markdown: a diff compares the text a reader sees, not the markup.
+MARKDOWN_FIELDS = ('body',)
+
+
 def _as_text(value):
     """A value as words to compare: lists one entry a line, mappings (a workspace's steps) as
     ``key: value`` pairs, so a diff shows which step and field changed rather than Python's repr."""
@@ -108,15 +115,32 @@ def _as_text(value):
     return str(value)
 
 
+def rendered_text(source):
+    """The text a reader sees of Markdown ``source``: rendered as the page renders it, markup dropped."""
+    return html.unescape(nh3.clean(render_markdown(source), tags=set()))
+
+
+def words(text):
+    """The words of a text, whatever its line endings and however its lines are wrapped."""
+    return text.split()
+
+
 def diff_values(old, new):
     """For each field that differs: ``(field, segments)``, a segment being ``(op, text)`` with op one of
-    ``'same'``, ``'del'``, ``'ins'``; words are compared, so a template can mark them up safely."""
+    ``'same'``, ``'del'``, ``'ins'``.  Words are compared, so a sentence edited in a paragraph marks that
+    sentence only, a change of line endings or line wrapping is no change, and a template can mark the
+    segments up safely; Markdown fields are compared as the reader sees them (:func:`rendered_text`), or
+    by their source when only the markup changed."""
     changes = []
     for field in new:
         before, after = _as_text(old.get(field)), _as_text(new.get(field))
-        if before == after:
+        a, b = words(before), words(after)
+        if field in MARKDOWN_FIELDS:
+            shown_a, shown_b = words(rendered_text(before)), words(rendered_text(after))
+            if shown_a != shown_b:  # else only markup changed (a link's address): compare the source
+                a, b = shown_a, shown_b
+        if a == b:
             continue
-        a, b = before.split(' '), after.split(' ')
         segments = []
         for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
             if op == 'equal':
