@@ -4,7 +4,9 @@ Every :class:`portal.events.ObjectModified` (an edit form, a revert, any other c
 revision to the item's :class:`History`: the time, the acting login, the names of the fields that changed
 and a snapshot of the values of all of the type's fields after the change.  Before the first recorded
 edit of an item, :func:`baseline` keeps the values it had, so the first edit can be compared too.  A
-revert applies an old snapshot through the item's own ``update`` and so is itself a new revision.
+revert applies an old snapshot through the item's own ``update`` and so is itself a new revision.  A
+workflow transition (:class:`portal.events.StateChanged`) is a revision too, naming the transition and
+keeping the comment the person gave with it, so the review of an item reads in its history.
 
 The history is a persistent object of its own hanging from the item (``item.history``), so showing or
 editing an item does not load its past.
@@ -19,7 +21,7 @@ from persistent import Persistent
 from persistent.list import PersistentList
 from pyramid.threadlocal import get_current_request
 
-from portal.events import ObjectAdded, ObjectModified
+from portal.events import ObjectAdded, ObjectModified, StateChanged
 from portal.resources.base import render_markdown
 
 #: A request attribute a view sets to describe the revision its change makes (a revert).
@@ -35,7 +37,9 @@ class History(Persistent):
     def __len__(self):
         return len(self.revisions)
 
-    def add(self, values, fields, actor, note='', when=None):
+    def add(self, values, fields, actor, note='', when=None, transition=None, comment=''):
+        """Add a revision; a state change gives the ``transition``'s name and the person's ``comment``
+        (revisions stored before comments existed have neither key)."""
         revision = {
             'number': len(self.revisions) + 1,
             'time': when or datetime.datetime.now(datetime.UTC),
@@ -44,8 +48,15 @@ class History(Persistent):
             'values': dict(values),
             'note': note,
         }
+        if transition:
+            revision['transition'] = transition
+            revision['comment'] = comment
         self.revisions.append(revision)
         return revision
+
+    def last_transition(self, name):
+        """The newest revision made by the transition called ``name``, or None."""
+        return next((rev for rev in reversed(self.revisions) if rev.get('transition') == name), None)
 
     def get(self, number):
         if isinstance(number, int) and 1 <= number <= len(self.revisions):
@@ -103,6 +114,22 @@ def item_modified(event):
 MARKDOWN_FIELDS = ('body',)
 
 
+def item_state_changed(event):
+    """A state change is a revision of its own, with the transition and the person's comment."""
+    request = get_current_request()
+    registry = request.registry if request is not None else None
+    if registry is None or registry.content_types.get(event.item.type_name) is None:
+        return
+    history = baseline(event.item, registry)
+    history.add(
+        snapshot(event.item, registry),
+        (),
+        request.authenticated_userid,
+        transition=event.transition,
+        comment=event.comment,
+    )
+
+
 def _as_text(value):
     """A value as words to compare: lists one entry a line, mappings (a workspace's steps) as
     ``key: value`` pairs, so a diff shows which step and field changed rather than Python's repr."""
@@ -157,3 +184,4 @@ def diff_values(old, new):
 def includeme(config):
     config.add_subscriber(item_added, ObjectAdded)
     config.add_subscriber(item_modified, ObjectModified)
+    config.add_subscriber(item_state_changed, StateChanged)

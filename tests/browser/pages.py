@@ -43,6 +43,7 @@ PAGES = [
     ('users', '/@@users'),
     ('venue-import', '/venues/@@import'),
     ('venue-import-sv', '/venues/@@import?lang=sv'),
+    ('review-queue', '/@@review'),
 ]
 
 #: Pages visited as a logged-in administrator (the onboarding workspace is private).
@@ -54,6 +55,7 @@ LOGGED_IN = {
     'users',
     'venue-import',
     'venue-import-sv',
+    'review-queue',
 }
 
 #: Pages seen only when logged in: ``(name, path, login)``.  The live server's database holds the users and

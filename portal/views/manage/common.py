@@ -40,6 +40,7 @@ def edit_actions(request, context):
     offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container or getattr(context, 'shareable', False))
     offer('delete', _('Delete'), DELETE, context.__parent__ is not None and not owned)
     if context.__parent__ is None:
+        offer('review', _('Review queue'), CONTENTS)
         offer('users', _('Users'), MANAGE_USERS)
         offer('audit', _('Audit log'), VIEW_AUDIT)
     return actions

@@ -9,7 +9,7 @@ from portal.resources.base import Container, Item
 from portal.security import ADD, CONTENTS, DELETE, EDIT
 from portal.views.manage.common import THEME, flash, refuse, removal_refusal
 from portal.views.manage.moving import reorder
-from portal.workflow import allowed_transitions, state_title, transition
+from portal.workflow import MAX_COMMENT, allowed_transitions, state_title, transition
 
 
 @view_config(context=Container, name='contents', renderer=THEME + 'contents.pt', permission=CONTENTS)
@@ -89,10 +89,11 @@ def bulk_action(context, request):
         flash(request, _('${n} items deleted.', mapping={'n': len(names)}))
         return HTTPSeeOther(request.resource_url(context, '@@contents'))
     done = 0
+    comment = comment_of(request)
     for item in items:
         allowed = {t.name for t in state_changes(item, request)}
         if action in allowed:
-            transition(item, action, request.registry)
+            transition(item, action, request.registry, comment)
             done += 1
     flash(request, _('State changed for ${n} of ${total} items.', mapping={'n': done, 'total': len(items)}))
     return HTTPSeeOther(request.resource_url(context, '@@contents'))
@@ -107,8 +108,16 @@ def state(context, request):
     name = request.POST.get('transition', '')
     if name not in {t.name for t in allowed}:
         raise HTTPForbidden(_('That state change is not allowed.'))
-    transition(context, name, request.registry)
+    transition(context, name, request.registry, comment_of(request))
     return HTTPSeeOther(request.resource_url(context, '@@state'))
+
+
+def comment_of(request):
+    """The optional comment posted with a state change; one longer than the workflow keeps is refused."""
+    comment = request.POST.get('comment', '').strip()
+    if len(comment) > MAX_COMMENT:
+        raise HTTPBadRequest(_('A comment may be at most ${n} characters long.', mapping={'n': MAX_COMMENT}))
+    return comment
 
 
 @view_config(context=Item, name='delete', renderer=THEME + 'confirm.pt', permission=DELETE)

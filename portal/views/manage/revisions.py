@@ -13,6 +13,7 @@ from portal.i18n import _
 from portal.resources.base import Item
 from portal.security import EDIT, HISTORY
 from portal.views.manage.common import THEME, flash
+from portal.workflow import TRANSITIONS
 
 
 @view_config(context=Item, name='history', renderer=THEME + 'history.pt', permission=HISTORY)
@@ -36,6 +37,7 @@ def history(context, request):
         'shown': shown,
         'changes': changes,
         'can_revert': bool(request.has_permission(EDIT, context)),
+        'transition_titles': {t.name: t.title for t in TRANSITIONS},
     }
 
 
