@@ -44,6 +44,8 @@ PAGES = [
     ('venue-import', '/venues/@@import'),
     ('venue-import-sv', '/venues/@@import?lang=sv'),
     ('review-queue', '/@@review'),
+    ('sharing', '/guides/@@sharing?q=o'),
+    ('sharing-sv', '/guides/@@sharing?q=o&lang=sv'),
 ]
 
 #: Pages visited as a logged-in administrator (the onboarding workspace is private).
@@ -56,6 +58,8 @@ LOGGED_IN = {
     'venue-import',
     'venue-import-sv',
     'review-queue',
+    'sharing',
+    'sharing-sv',
 }
 
 #: Pages seen only when logged in: ``(name, path, login)``.  The live server's database holds the users and
