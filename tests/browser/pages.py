@@ -46,6 +46,8 @@ PAGES = [
     ('review-queue', '/@@review'),
     ('sharing', '/guides/@@sharing?q=o'),
     ('sharing-sv', '/guides/@@sharing?q=o&lang=sv'),
+    ('contents', '/guides/@@contents'),
+    ('contents-sv', '/guides/@@contents?lang=sv'),
 ]
 
 #: Pages visited as a logged-in administrator (the onboarding workspace is private).
@@ -60,6 +62,8 @@ LOGGED_IN = {
     'review-queue',
     'sharing',
     'sharing-sv',
+    'contents',
+    'contents-sv',
 }
 
 #: Pages seen only when logged in: ``(name, path, login)``.  The live server's database holds the users and

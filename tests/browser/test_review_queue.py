@@ -7,20 +7,28 @@ from selenium.webdriver.common.by import By
 from portal.testing import edit_site
 
 from .conftest import BROWSER_ADMIN, log_in_browser
+from .test_contents_view import click_and_wait
 from .test_venue_import import screenshot
 
 pytestmark = pytest.mark.browser
 
 
-def test_submit_with_a_comment_and_send_back_from_the_queue(browser, live_server, live_app):
+@pytest.fixture
+def pending_page(live_app):
+    """A private page of its own, taken away afterwards so the other pages' checks see the site as it was."""
     with edit_site(live_app) as site:
-        if 'tarkastettava' not in site:
-            page = live_app.registry.content_types['Page'].create({'title': 'Tarkastettava tiedote'})
-            site.add('tarkastettava', page, registry=live_app.registry)
+        page = live_app.registry.content_types['Page'].create({'title': 'Tarkastettava tiedote'})
+        site.add('tarkastettava', page, registry=live_app.registry)
+    yield
+    with edit_site(live_app) as site:
+        site.remove('tarkastettava', registry=live_app.registry)
+
+
+def test_submit_with_a_comment_and_send_back_from_the_queue(browser, live_server, pending_page):
     log_in_browser(browser, live_server, BROWSER_ADMIN)
     browser.get(live_server + '/tarkastettava/@@state')
     browser.find_element(By.ID, 'state-comment').send_keys('Valmis tarkastettavaksi')
-    browser.find_element(By.CSS_SELECTOR, '#state-form button[value=submit]').click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, '#state-form button[value=submit]'))
     browser.get(live_server + '/@@review?lang=sv')
     screenshot(browser, 'review-queue-sv')
     browser.get(live_server + '/@@review?lang=fi')
@@ -33,7 +41,7 @@ def test_submit_with_a_comment_and_send_back_from_the_queue(browser, live_server
     assert row.find_element(By.CSS_SELECTOR, '.submitter').text == BROWSER_ADMIN
     assert row.find_element(By.TAG_NAME, 'time').text
     row.find_element(By.NAME, 'comment').send_keys('Lisää yhteystiedot.')
-    row.find_element(By.CSS_SELECTOR, 'button[value=reject]').click()
+    click_and_wait(browser, row.find_element(By.CSS_SELECTOR, 'button[value=reject]'))
     assert (
         'Tarkastettava tiedote: Palauta muokattavaksi.'
         in browser.find_element(By.CSS_SELECTOR, '.messages').text
