@@ -159,3 +159,21 @@ def test_copy_and_paste_makes_new_private_items_and_may_paste_again(app):
     history = admin.get('/oulu/arkisto/@@history').html.select('table.history tbody tr')
     assert len(history) == 1
     assert re.search(r'\bcreated\b', history[0].text)
+
+
+def test_a_copied_file_is_a_file_of_its_own(app):
+    from portal.resources.files import StoredFile
+    from portal.testing import edit_site
+
+    with edit_site(app) as site:
+        material = app.registry.content_types['Material'].create({'title': 'Esite'})
+        material.file = StoredFile(b'%PDF-1.4 alkuperainen', 'esite.pdf')
+        site['turku'].add('esite', material, registry=app.registry)
+    admin = browser(app, 'admin')
+    choose(admin.get('/turku/@@contents'), 'esite', action='copy')
+    admin.get('/oulu/@@contents').forms['paste-form'].submit('paste', status=303)
+    assert admin.get('/oulu/esite/download').body == b'%PDF-1.4 alkuperainen'
+    # Deleting the original leaves the copy's file whole.
+    form = admin.get('/turku/esite/@@delete').forms['confirm-form']
+    form.submit('confirm', status=303)
+    assert admin.get('/oulu/esite/download').body == b'%PDF-1.4 alkuperainen'
