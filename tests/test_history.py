@@ -104,7 +104,8 @@ def test_revert_is_itself_a_revision(editor):
     assert 'Ensimmäinen versio tekstistä.' in editor.get('/tiedote/').text
     rows = editor.get('/tiedote/@@history').html.select('table.history tbody tr')
     assert len(rows) == 3
-    assert 'revert to 1' in rows[0].text
+    assert '(palautettu versioon 1)' in rows[0].text  # the note in the reader's language
+    assert '(luotu)' in rows[2].text
 
 
 def test_history_is_closed_to_anonymous(editor):
@@ -117,3 +118,12 @@ def test_diff_values_unit():
 
     changes = diff_values({'title': 'a b c', 'same': 'x'}, {'title': 'a d c', 'same': 'x'})
     assert changes == [('title', [('same', 'a'), ('del', 'b'), ('ins', 'd'), ('same', 'c')])]
+
+
+def test_the_portals_own_notes_are_translation_strings_and_others_stay_as_written():
+    from portal.views.manage.revisions import note_of
+
+    assert note_of('initial') == 'before the first recorded edit'
+    assert note_of('initial').domain == 'kaiku'
+    assert note_of('revert to 12').mapping == {'n': '12'}
+    assert note_of('vaihe 03-tyopari') == 'vaihe 03-tyopari'
