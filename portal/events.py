@@ -36,12 +36,15 @@ class ObjectModified(ContentEvent):
 
 
 class StateChanged(ContentEvent):
-    """``item`` moved from workflow state ``old`` to ``new``."""
+    """``item`` moved from workflow state ``old`` to ``new`` along ``transition`` (its name), with the
+    ``comment`` the person who moved it gave (empty when none)."""
 
-    def __init__(self, item, old, new):
+    def __init__(self, item, old, new, transition=None, comment=''):
         super().__init__(item)
         self.old = old
         self.new = new
+        self.transition = transition
+        self.comment = comment
 
 
 class LocalRolesChanged(ContentEvent):

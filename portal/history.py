@@ -4,7 +4,9 @@ Every :class:`portal.events.ObjectModified` (an edit form, a revert, any other c
 revision to the item's :class:`History`: the time, the acting login, the names of the fields that changed
 and a snapshot of the values of all of the type's fields after the change.  Before the first recorded
 edit of an item, :func:`baseline` keeps the values it had, so the first edit can be compared too.  A
-revert applies an old snapshot through the item's own ``update`` and so is itself a new revision.
+revert applies an old snapshot through the item's own ``update`` and so is itself a new revision.  A
+workflow transition (:class:`portal.events.StateChanged`) is a revision too, naming the transition and
+keeping the comment the person gave with it, so the review of an item reads in its history.
 
 The history is a persistent object of its own hanging from the item (``item.history``), so showing or
 editing an item does not load its past.
@@ -12,12 +14,15 @@ editing an item does not load its past.
 
 import datetime
 import difflib
+import html
 
+import nh3
 from persistent import Persistent
 from persistent.list import PersistentList
 from pyramid.threadlocal import get_current_request
 
-from portal.events import ObjectAdded, ObjectModified
+from portal.events import ObjectAdded, ObjectModified, StateChanged
+from portal.resources.base import render_markdown
 
 #: A request attribute a view sets to describe the revision its change makes (a revert).
 NOTE_ATTRIBUTE = 'portal_revision_note'
@@ -32,7 +37,9 @@ class History(Persistent):
     def __len__(self):
         return len(self.revisions)
 
-    def add(self, values, fields, actor, note='', when=None):
+    def add(self, values, fields, actor, note='', when=None, transition=None, comment=''):
+        """Add a revision; a state change gives the ``transition``'s name and the person's ``comment``
+        (revisions stored before comments existed have neither key)."""
         revision = {
             'number': len(self.revisions) + 1,
             'time': when or datetime.datetime.now(datetime.UTC),
@@ -41,8 +48,15 @@ class History(Persistent):
             'values': dict(values),
             'note': note,
         }
+        if transition:
+            revision['transition'] = transition
+            revision['comment'] = comment
         self.revisions.append(revision)
         return revision
+
+    def last_transition(self, name):
+        """The newest revision made by the transition called ``name``, or None."""
+        return next((rev for rev in reversed(self.revisions) if rev.get('transition') == name), None)
 
     def get(self, number):
         if isinstance(number, int) and 1 <= number <= len(self.revisions):
@@ -96,6 +110,26 @@ def item_modified(event):
     history.add(snapshot(event.item, registry), event.fields, request.authenticated_userid, note=note)
 
 
+#: Fields written in Markdown: a diff compares the text a reader sees, not the markup.
+MARKDOWN_FIELDS = ('body',)
+
+
+def item_state_changed(event):
+    """A state change is a revision of its own, with the transition and the person's comment."""
+    request = get_current_request()
+    registry = request.registry if request is not None else None
+    if registry is None or registry.content_types.get(event.item.type_name) is None:
+        return
+    history = baseline(event.item, registry)
+    history.add(
+        snapshot(event.item, registry),
+        (),
+        request.authenticated_userid,
+        transition=event.transition,
+        comment=event.comment,
+    )
+
+
 def _as_text(value):
     """A value as words to compare: lists one entry a line, mappings (a workspace's steps) as
     ``key: value`` pairs, so a diff shows which step and field changed rather than Python's repr."""
@@ -108,15 +142,32 @@ def _as_text(value):
     return str(value)
 
 
+def rendered_text(source):
+    """The text a reader sees of Markdown ``source``: rendered as the page renders it, markup dropped."""
+    return html.unescape(nh3.clean(render_markdown(source), tags=set()))
+
+
+def words(text):
+    """The words of a text, whatever its line endings and however its lines are wrapped."""
+    return text.split()
+
+
 def diff_values(old, new):
     """For each field that differs: ``(field, segments)``, a segment being ``(op, text)`` with op one of
-    ``'same'``, ``'del'``, ``'ins'``; words are compared, so a template can mark them up safely."""
+    ``'same'``, ``'del'``, ``'ins'``.  Words are compared, so a sentence edited in a paragraph marks that
+    sentence only, a change of line endings or line wrapping is no change, and a template can mark the
+    segments up safely; Markdown fields are compared as the reader sees them (:func:`rendered_text`), or
+    by their source when only the markup changed."""
     changes = []
     for field in new:
         before, after = _as_text(old.get(field)), _as_text(new.get(field))
-        if before == after:
+        a, b = words(before), words(after)
+        if field in MARKDOWN_FIELDS:
+            shown_a, shown_b = words(rendered_text(before)), words(rendered_text(after))
+            if shown_a != shown_b:  # else only markup changed (a link's address): compare the source
+                a, b = shown_a, shown_b
+        if a == b:
             continue
-        a, b = before.split(' '), after.split(' ')
         segments = []
         for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
             if op == 'equal':
@@ -133,3 +184,4 @@ def diff_values(old, new):
 def includeme(config):
     config.add_subscriber(item_added, ObjectAdded)
     config.add_subscriber(item_modified, ObjectModified)
+    config.add_subscriber(item_state_changed, StateChanged)

@@ -104,7 +104,7 @@ def format_file(header, body):
     return text
 
 
-def _as_cstruct(node, value):
+def as_cstruct(node, value):
     """Turn YAML scalars into what colander expects (strings for String nodes)."""
     if value is None:
         return colander.null
@@ -265,7 +265,7 @@ class Loader:
         unknown = set(header) - set(CONTROL_KEYS) - {n.name for n in schema} - set(item.file_fields)
         if unknown:
             raise ContentError(f'unknown fields: {", ".join(sorted(unknown))}')
-        cstruct = {n.name: _as_cstruct(n, header.get(n.name)) for n in schema if n.name != 'body'}
+        cstruct = {n.name: as_cstruct(n, header.get(n.name)) for n in schema if n.name != 'body'}
         if 'body' in schema:
             cstruct['body'] = body or colander.null
         try:
@@ -322,7 +322,7 @@ class Loader:
         sub = colander.SchemaNode(colander.Mapping())
         for node in allowed:
             sub.add(node.clone())
-        cstruct = {n.name: _as_cstruct(n, header.get(n.name)) for n in allowed if n.name != 'body'}
+        cstruct = {n.name: as_cstruct(n, header.get(n.name)) for n in allowed if n.name != 'body'}
         if 'body' in item.translatable:
             cstruct['body'] = body or colander.null
         try:

@@ -109,3 +109,31 @@ class Writer:
 
     def encode(self):
         return self.getvalue().encode('utf-8')
+
+
+def restore(text):
+    """A text cell as it was before :func:`neutralise` (the apostrophe in front of a formula dropped)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
+
+
+def read(text):
+    """The dialect of a CSV file and its rows: ``(dialect, header, [(line, cells), ...])``.
+
+    Reads what :class:`Writer` writes in either dialect, and what a spreadsheet saves: the dialect is the
+    one whose separator the header line holds more of (a decimal comma is taken as a separator only in the
+    semicolon dialect), a leading byte-order mark is dropped, cells are :func:`restore`d and blank lines
+    skipped.  ``line`` is the line of the file the row starts on, counted from 1, for messages.
+    """
+    text = text.removeprefix(BOM)
+    first = text.split('\n', 1)[0]
+    dialect = SPREADSHEET if first.count(';') > first.count(',') else PLAIN
+    reader = csv.reader(io.StringIO(text, newline=''), delimiter=dialect.delimiter)
+    header, rows, line = None, [], 1
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            if header is None:
+                header = [cell.strip() for cell in cells]
+            else:
+                rows.append((line, [restore(cell) for cell in cells]))
+        line = reader.line_num + 1
+    return dialect, header or [], rows

@@ -86,11 +86,16 @@ def allowed_transitions(item, permits):
     return [t for t in transitions_from(item.state) if permits(t.permission, item)]
 
 
-def transition(item, name, registry=None):
-    """Move ``item`` along the transition called ``name``; send :class:`StateChanged`; return it.
+#: The longest comment a transition keeps.
+MAX_COMMENT = 2000
 
-    The caller checks the permission (see :func:`allowed_transitions`); this checks only that the
-    transition exists and starts from the item's state.
+
+def transition(item, name, registry=None, comment=''):
+    """Move ``item`` along the transition called ``name``; send :class:`StateChanged` with the person's
+    ``comment`` (the history keeps it); return the transition.
+
+    The caller checks the permission (see :func:`allowed_transitions`) and the comment's length
+    (:data:`MAX_COMMENT`); this checks only that the transition exists and starts from the item's state.
     """
     found = next((t for t in transitions_from(item.state) if t.name == name), None)
     if found is None:
@@ -98,5 +103,5 @@ def transition(item, name, registry=None):
     old = item.state
     item.state = found.target
     item.modified = utcnow()
-    notify(StateChanged(item, old, found.target), registry)
+    notify(StateChanged(item, old, found.target, name, comment.strip()), registry)
     return found

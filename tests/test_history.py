@@ -28,6 +28,44 @@ def edit(browser, **fields):
     return form.submit('save', status=303)
 
 
+def diff_of(browser, revision):
+    """(op, text) of the marked segments of a revision's diff, ``del`` and ``ins`` only."""
+    diff = browser.get('/tiedote/@@history', params={'rev': str(revision)}).html.select_one('.diff')
+    return [(tag.name, tag.text) for tag in diff.select('del, ins')]
+
+
+def test_a_one_sentence_edit_marks_that_sentence_whatever_the_line_endings(editor):
+    edit(
+        editor,
+        body='## Ohje\r\n\r\nEnsimmäinen lause.\r\nToinen lause on tässä.\r\n\r\n'
+        '- kohta yksi\r\n- kohta kaksi\r\n',
+    )
+    edit(
+        editor,
+        body='## Ohje\n\nEnsimmäinen lause.\nToinen lause on\nmuutettu.\n\n- kohta yksi\n- kohta kaksi\n',
+    )
+    assert diff_of(editor, 3) == [('del', 'tässä.'), ('ins', 'muutettu.')]
+    # The reader's text is compared, not the Markdown: no heading or list marks in the diff.
+    shown = editor.get('/tiedote/@@history', params={'rev': '2'}).html.select_one('.diff').text
+    assert 'Ohje' in shown
+    assert '##' not in shown
+    assert '- kohta' not in shown
+
+
+def test_an_edit_of_line_endings_alone_changes_no_word(editor):
+    edit(editor, body='Ensimmäinen\r\nversio tekstistä.')
+    assert diff_of(editor, 2) == []
+
+
+def test_a_change_of_markup_alone_shows_in_the_source(editor):
+    edit(editor, body='Lue [ohje](https://example.com/a).')
+    edit(editor, body='Lue [ohje](https://example.com/b).')
+    assert diff_of(editor, 3) == [
+        ('del', '[ohje](https://example.com/a).'),
+        ('ins', '[ohje](https://example.com/b).'),
+    ]
+
+
 def test_each_edit_keeps_a_revision(editor):
     edit(editor, body='Toinen versio tekstistä.')
     edit(editor, title='Tiedote 2')
@@ -48,11 +86,10 @@ def test_each_edit_keeps_a_revision(editor):
 
 
 def test_diff_shows_what_changed_escaped(editor):
-    edit(editor, body='Toinen <script>alert(1)</script> versio tekstistä.')
+    edit(editor, title='Tiedote <script>alert(1)</script>')
     res = editor.get('/tiedote/@@history', params={'rev': '2'})
     diff = res.html.select_one('.diff')
-    assert diff.select('del')[0].text == 'Ensimmäinen'
-    assert 'Toinen' in diff.select('ins')[0].text
+    assert diff.select('ins')[0].text == '<script>alert(1)</script>'
     assert '<script>alert(1)</script>' not in res.text
     assert '&lt;script&gt;' in res.text
     editor.get('/tiedote/@@history', params={'rev': '99'}, status=404)
@@ -67,7 +104,8 @@ def test_revert_is_itself_a_revision(editor):
     assert 'Ensimmäinen versio tekstistä.' in editor.get('/tiedote/').text
     rows = editor.get('/tiedote/@@history').html.select('table.history tbody tr')
     assert len(rows) == 3
-    assert 'revert to 1' in rows[0].text
+    assert '(palautettu versioon 1)' in rows[0].text  # the note in the reader's language
+    assert '(luotu)' in rows[2].text
 
 
 def test_history_is_closed_to_anonymous(editor):
@@ -80,3 +118,12 @@ def test_diff_values_unit():
 
     changes = diff_values({'title': 'a b c', 'same': 'x'}, {'title': 'a d c', 'same': 'x'})
     assert changes == [('title', [('same', 'a'), ('del', 'b'), ('ins', 'd'), ('same', 'c')])]
+
+
+def test_the_portals_own_notes_are_translation_strings_and_others_stay_as_written():
+    from portal.views.manage.revisions import note_of
+
+    assert note_of('initial') == 'before the first recorded edit'
+    assert note_of('initial').domain == 'kaiku'
+    assert note_of('revert to 12').mapping == {'n': '12'}
+    assert note_of('vaihe 03-tyopari') == 'vaihe 03-tyopari'

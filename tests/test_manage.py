@@ -84,6 +84,33 @@ def test_add_refuses_a_type_not_addable_here(app):
     editor.get('/@@add', params={'type': 'Nonsense'}, status=404)
 
 
+def add_menu(client, path):
+    """The type names the add menu of a folder's contents page offers."""
+    return re.findall(r'@@add\?type=(\w+)', client.get(f'{path.rstrip("/")}/@@contents').text)
+
+
+def test_add_menu_offers_only_the_types_addable_in_each_folder(app):
+    admin = browser(app, 'admin')
+    add_item(admin, '/', 'Folder', title='Kohteet')
+    add_item(admin, '/kohteet', 'Guide', title='Opas')
+    assert sorted(add_menu(admin, '/')) == ['DecisionBrief', 'Estimate', 'Folder', 'Page']
+    assert sorted(add_menu(admin, '/kohteet')) == [
+        'DecisionBrief',
+        'Estimate',
+        'Folder',
+        'Guide',
+        'Material',
+        'Page',
+        'Venue',
+    ]
+    assert add_menu(admin, '/kohteet/opas') == ['Step']
+    # What the menu leaves out is refused by URL too: a step outside a guide, a venue on the site, and
+    # the workspaces folder the site owns (content management could never delete a second one).
+    admin.get('/kohteet/@@add', params={'type': 'Step'}, status=404)
+    admin.get('/@@add', params={'type': 'Workspaces'}, status=404)
+    admin.get('/kohteet/@@add', params={'type': 'Venue'}, status=200)
+
+
 def test_workflow_submit_publish_retract(app):
     editor, publisher = browser(app, 'editor'), browser(app, 'publisher', addr='192.0.2.2')
     add_item(editor, '/', 'Page', title='Tiedote')

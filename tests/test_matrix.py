@@ -58,6 +58,7 @@ def app(tmp_path_factory):
             for state in STATES:
                 _create(registry, folder, state, 'Page', state)
         every = _create(registry, site, 'kaikki', 'Folder', 'published')
+        _create(registry, site, 'venues', 'Folder', 'published')  # the venues folder's own views
         _create(
             registry,
             every,
@@ -190,7 +191,8 @@ def registered_views(app):
         ):
             continue
         assert name in CONTEXT_PATHS, f'no test item for views of {context!r}: add one to CONTEXT_PATHS'
-        url = CONTEXT_PATHS[name] + (f'@@{view["name"]}' if view['name'] else '')
+        path = '/venues/' if view.get('is_venues') else CONTEXT_PATHS[name]
+        url = path + (f'@@{view["name"]}' if view['name'] else '')
         found.append((url, intr))
     assert len(found) > 20
     return found

@@ -34,6 +34,13 @@ class TestContentTypes:
         assert [ct.name for ct in types.addable_to(guide)] == ['Step']
         assert types.addable_to(types['Page'].create()) == []
 
+    def test_types_the_site_owns_are_not_offered_to_people(self, app):
+        types = app.registry.content_types
+        site = _makeSite(app)
+        assert types['Workspaces'].addable_in('Site')
+        assert not types['Workspaces'].offered_in('Site')
+        assert {ct.name for ct in types.offered_in(site)} == {'Folder', 'Page', 'Estimate', 'DecisionBrief'}
+
     def test_declaring_a_type_twice_fails_at_start_up(self):
         from portal.resources.page import Page, PageSchema
 

@@ -78,3 +78,24 @@ class TestWriter:
     def test_rounding_is_decimal_not_binary(self):
         assert _module().format_number(2.675, ',') == '2,68'
         assert _module().format_number(-0.001, ',') == '0'
+
+
+class TestRead:
+    def test_reads_back_what_the_writer_wrote_in_either_dialect(self):
+        m = _module()
+        for dialect in (m.SPREADSHEET, m.PLAIN):
+            writer = m.Writer(dialect)
+            writer.writerow(['title', 'latitude'])
+            writer.writerow(['=SUM(A1) museo; teatteri', 64.5])
+            read_dialect, header, rows = m.read(writer.getvalue())
+            assert read_dialect.delimiter == dialect.delimiter
+            assert header == ['title', 'latitude']
+            assert rows == [(2, ['=SUM(A1) museo; teatteri', f'64{dialect.decimal}5'])]
+
+    def test_lines_count_blank_lines_and_cells_over_several_lines(self):
+        _dialect, header, rows = _module().read('a;b\n\n"yksi\nkaksi";1\n3;4\n')
+        assert header == ['a', 'b']
+        assert rows == [(3, ['yksi\nkaksi', '1']), (5, ['3', '4'])]
+
+    def test_an_apostrophe_that_guards_no_formula_is_kept(self):
+        assert _module().read("a\n'kaikki\n")[2] == [(2, ["'kaikki"])]

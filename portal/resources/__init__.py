@@ -52,6 +52,13 @@ class ContentType:
     def addable_in(self, container_type):
         return '*' in self.addable_to or container_type in self.addable_to
 
+    def offered_in(self, container_type):
+        """Whether a person may add an item of this type to a container of ``container_type`` (the add
+        menu and the add form): where it is addable, unless the site or a plugin owns its items
+        (``protected=True``), since content management could then never delete what it added.  The
+        loader still puts an owned container where its declaration allows."""
+        return self.addable_in(container_type) and not self.extra.get('protected')
+
 
 class ContentTypes:
     """The declared content types by name."""
@@ -88,6 +95,10 @@ class ContentTypes:
     def addable_to(self, container):
         """The types that may be added to ``container``."""
         return [ct for ct in self if container.is_container and ct.addable_in(container.type_name)]
+
+    def offered_in(self, container):
+        """The types a person may add to ``container`` (:meth:`ContentType.offered_in`)."""
+        return [ct for ct in self.addable_to(container) if ct.offered_in(container.type_name)]
 
     def search_sections(self):
         """Site search's sections in the order their first type was declared: ``{key: (title, type

@@ -75,3 +75,7 @@ class StoredFile(Persistent):
     def read(self):
         with self.open() as f:
             return f.read()
+
+    def __deepcopy__(self, memo):
+        """A copy with a blob of its own (a copied item must not share, or lose, the original's file)."""
+        return StoredFile(self.read(), self.filename, self.mimetype)

@@ -159,7 +159,9 @@ def includeme(config):
     config.add_role('Publisher', _('Publisher'), (VIEW, CONTENTS, PUBLISH, HISTORY))
     # Held only on one workspace, given through its sharing view: the workspace's own ACL gives its holders
     # their rights there (portal.resources.workspace).  Given site-wide it would open every workspace.
-    config.add_role('WorkspaceCoordinator', _('Onboarding coordinator'), (), local_only=True)
+    config.add_role(
+        'WorkspaceCoordinator', _('Onboarding coordinator'), (), local_only=True, given_on=('Workspace',)
+    )
     config.set_session_factory(
         SignedCookieSessionFactory(
             session_secret(settings),

@@ -161,6 +161,12 @@ def get_principals(request):
     return ensure_principals(get_connection(request).root())
 
 
+#: The permissions that content items check: a role granting none of them means nothing on a folder.
+CONTENT_PERMISSIONS = frozenset(
+    ('view', 'contents', 'add', 'edit', 'delete', 'submit', 'publish', 'history', 'manage_users')
+)
+
+
 @dataclass(frozen=True)
 class Role:
     name: str
@@ -168,20 +174,36 @@ class Role:
     permissions: tuple
     #: True for a role that is held only on the folder where it is given, never site-wide.
     local_only: bool = False
+    #: The type names of the items the sharing page may give the role on (``*``: any container).
+    given_on: tuple = ('*',)
+
+    def applies_to(self, type_name):
+        """Whether the role may be given on an item of ``type_name`` (the sharing page)."""
+        return '*' in self.given_on or type_name in self.given_on
 
 
 def role_principal(name):
     return f'role:{name}'
 
 
-def add_role(config, name, title, permissions, local_only=False):
+def add_role(config, name, title, permissions, local_only=False, given_on=None):
     """Configurator directive: declare a role and the permissions it grants where it is held.  A
-    ``local_only`` role can be given only on a folder (the sharing view), never site-wide."""
+    ``local_only`` role can be given only on a folder (the sharing view), never site-wide.
+
+    ``given_on`` names the types of the items the sharing page offers the role on (``*`` for any); by
+    default a role that grants a permission content checks applies to any container and any other role
+    (a plugin's, such as the card registry's door and issuer roles) to none, so a folder never offers a
+    role that would mean nothing there.
+    """
     permissions = ALL_PERMISSIONS if permissions is ALL_PERMISSIONS else tuple(permissions)
-    role = Role(name, title, permissions, bool(local_only))
+    if given_on is None:
+        about_content = permissions is ALL_PERMISSIONS or bool(CONTENT_PERMISSIONS & set(permissions))
+        given_on = ('*',) if about_content else ()
+    role = Role(name, title, permissions, bool(local_only), tuple(given_on))
     intr = config.introspectable('roles', name, name, 'role')
     intr['permissions'] = role.permissions
     intr['local_only'] = role.local_only
+    intr['given_on'] = role.given_on
 
     def register():
         config.registry.roles[name] = role

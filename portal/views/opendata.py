@@ -18,30 +18,12 @@ from portal import spreadsheet
 from portal.i18n import LANGUAGE_TITLES, _
 from portal.resources.folder import Folder
 from portal.resources.venue import ACCESSIBILITY, CATEGORIES
+from portal.venue_files import TEXT_COLUMNS, VALUE_COLUMNS
 from portal.views.catalogue import catalogue_params, facets_of, run_catalogue
 from portal.views.search import PAGE_SIZE, item_url
 
 #: Decimals of a coordinate in the CSV: six are about a tenth of a metre.
 COORDINATE_PLACES = 6
-#: Public venue fields in the open data, in column order.
-TEXT_COLUMNS = ('title', 'description', 'card_benefit', 'how_to_get_ticket', 'course_limits', 'opening_hours')
-VALUE_COLUMNS = (
-    'categories',
-    'municipality',
-    'region',
-    'wellbeing_county',
-    'street_address',
-    'postcode',
-    'latitude',
-    'longitude',
-    'website',
-    'phone',
-    'email',
-    'accessibility',
-    'child_tickets',
-    'languages',
-    'sample',
-)
 
 
 def venue_record(request, catalog, docid):

@@ -42,10 +42,30 @@ PAGES = [
     ('workspace-step-form', '/tyotilat/jyvaskyla/@@step/03-tyopari'),
     ('two-factor-setup', '/@@two-factor-setup'),
     ('users', '/@@users'),
+    ('venue-import', '/venues/@@import'),
+    ('venue-import-sv', '/venues/@@import?lang=sv'),
+    ('review-queue', '/@@review'),
+    ('sharing', '/guides/@@sharing?q=o'),
+    ('sharing-sv', '/guides/@@sharing?q=o&lang=sv'),
+    ('contents', '/guides/@@contents'),
+    ('contents-sv', '/guides/@@contents?lang=sv'),
 ]
 
 #: Pages visited as a logged-in administrator (the onboarding workspace is private).
-LOGGED_IN = {'workspace', 'workspace-summary', 'workspace-step-form', 'two-factor-setup', 'users'}
+LOGGED_IN = {
+    'workspace',
+    'workspace-summary',
+    'workspace-step-form',
+    'two-factor-setup',
+    'users',
+    'venue-import',
+    'venue-import-sv',
+    'review-queue',
+    'sharing',
+    'sharing-sv',
+    'contents',
+    'contents-sv',
+}
 
 #: Pages seen only when logged in: ``(name, path, login)``.  The live server's database holds the users and
 #: registry records that ``conftest.seed_registry`` makes; ``{partner}`` and ``{site}`` are its ids.

@@ -5,6 +5,8 @@
 - :mod:`.moving`: rename, move and reorder;
 - :mod:`.revisions`: an item's history and reverting to a revision;
 - :mod:`.sharing`: local roles;
+- :mod:`.review`: the review queue, where a publisher publishes or sends back what is pending review;
+- :mod:`.venues`: the venues folder's import and export;
 - :mod:`.auditlog`: the audit log page;
 - :mod:`.common`: the action tabs, refusals and form pages they share.
 

@@ -3,7 +3,8 @@ form pages and messages for the next page."""
 
 from portal.i18n import _
 from portal.resources.base import RemovalRefused, check_removable
-from portal.security import CONTENTS, DELETE, EDIT, HISTORY, MANAGE_USERS, VIEW_AUDIT
+from portal.security import CONTENTS, DELETE, EDIT, HISTORY, MANAGE, MANAGE_USERS, VIEW_AUDIT
+from portal.views.catalogue import is_venues_folder
 from portal.workflow import state_title
 
 THEME = 'kaiku_theme:templates/'
@@ -33,11 +34,13 @@ def edit_actions(request, context):
         not owned,
     )
     offer('history', _('History'), HISTORY)
+    offer('import', _('Import venues'), MANAGE, is_venues_folder(context, request))
     offer('rename', _('Rename'), EDIT, context.__parent__ is not None and not owned)
     offer('move', _('Move'), DELETE, context.__parent__ is not None and not owned)
     offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container or getattr(context, 'shareable', False))
     offer('delete', _('Delete'), DELETE, context.__parent__ is not None and not owned)
     if context.__parent__ is None:
+        offer('review', _('Review queue'), CONTENTS)
         offer('users', _('Users'), MANAGE_USERS)
         offer('audit', _('Audit log'), VIEW_AUDIT)
     return actions

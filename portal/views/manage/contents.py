@@ -1,5 +1,5 @@
-"""A folder's management listing (``@@contents``) with its bulk state change and delete, an item's
-workflow state (``@@state``) and its deletion (``@@delete``)."""
+"""A folder's management listing (``@@contents``) with its filters, its order and its bulk state change,
+delete, cut and copy, and paste; an item's workflow state (``@@state``) and its deletion (``@@delete``)."""
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPSeeOther
 from pyramid.view import view_config
@@ -7,42 +7,85 @@ from pyramid.view import view_config
 from portal.i18n import _
 from portal.resources.base import Container, Item
 from portal.security import ADD, CONTENTS, DELETE, EDIT
+from portal.views.manage.clipboard import clipboard_items, keep, paste
 from portal.views.manage.common import THEME, flash, refuse, removal_refusal
-from portal.views.manage.moving import reorder
-from portal.workflow import allowed_transitions, state_title, transition
+from portal.views.manage.moving import move_to_position, reorder
+from portal.workflow import MAX_COMMENT, STATES, allowed_transitions, state_title, transition
 
 
 @view_config(context=Container, name='contents', renderer=THEME + 'contents.pt', permission=CONTENTS)
 def contents(context, request):
-    """The folder's items with type, state, modified time and author; bulk state change and delete."""
-    registry = request.registry
-    if request.method == 'POST' and ('up' in request.POST or 'down' in request.POST):
+    """The folder's items with type, state, modified time and author, filtered by title, type and state;
+    bulk state change, delete, cut and copy; paste; the order changed a step, to a position or by
+    dragging a row (static/contents.js posts the same position form)."""
+    if request.method == 'POST':
+        result = contents_post(context, request)
+        if not isinstance(result, list):
+            return result
+        request.response.status_int = 400
+        return listing(context, request, problems=result)
+    return listing(context, request)
+
+
+def contents_post(context, request):
+    """The answer to a post of the contents page, or the problems of a paste that cannot happen."""
+    if any(key in request.POST for key in ('up', 'down', 'move_to')):
         if not request.has_permission(EDIT, context):
             raise HTTPForbidden(_('You may not change the order of this folder.'))
+        if 'move_to' in request.POST:
+            position = request.POST.get('position', '').strip()
+            if not position.isdigit():
+                raise HTTPBadRequest(_('Give the position as a whole number from 1.'))
+            return move_to_position(context, request, request.POST['move_to'], int(position))
         up = request.POST.get('up')
         return reorder(context, request, up or request.POST.get('down'), -1 if up else 1)
-    if request.method == 'POST':
-        result = bulk_action(context, request)
-        if result is not None:
-            return result
-    rows = []
-    for item in context.values():
+    if 'paste' in request.POST:
+        return paste(context, request)
+    return bulk_action(context, request)
+
+
+#: The contents page's filters: ``?title=`` (words of the title), ``?type=`` and ``?state=``.
+FILTERS = ('title', 'type', 'state')
+
+
+def listing(context, request, problems=()):
+    registry = request.registry
+    wanted = {name: request.GET.get(name, '').strip()[:200] for name in FILTERS}
+    words = wanted['title'].lower().split()
+    rows, types = [], {}
+    for position, item in enumerate(context.values(), start=1):
         if not request.has_permission('view', item):
             continue
         content_type = registry.content_types.get(item.type_name)
+        types[item.type_name] = content_type.title if content_type else item.type_name
+        title = str(item.text('title')).lower()
+        if (
+            any(word not in title for word in words)
+            or (wanted['type'] and item.type_name != wanted['type'])
+            or (wanted['state'] and item.state != wanted['state'])
+        ):
+            continue
         rows.append(
             {
                 'item': item,
-                'type': content_type.title if content_type else item.type_name,
+                'position': position,
+                'type': types[item.type_name],
                 'state': state_title(item.state),
             }
         )
-    addable = registry.content_types.addable_to(context) if request.has_permission(ADD, context) else []
+    addable = registry.content_types.offered_in(context) if request.has_permission(ADD, context) else []
+    op, kept = clipboard_items(request)
     return {
         'rows': rows,
         'addable': addable,
         'transitions': transition_choices(),
         'can_reorder': bool(request.has_permission(EDIT, context)),
+        'filters': wanted,
+        'filtered': any(wanted.values()),
+        'type_choices': sorted(types.items(), key=lambda pair: str(pair[1])),
+        'state_choices': STATES,
+        'clipboard': {'op': op, 'count': len(kept)} if kept else None,
+        'problems': problems,
     }
 
 
@@ -68,6 +111,8 @@ def bulk_action(context, request):
         flash(request, _('Choose at least one item.'))
         return HTTPSeeOther(request.resource_url(context, '@@contents'))
     items = [context[name] for name in names]
+    if action in ('cut', 'copy'):
+        return keep(context, request, action, names)
     if action == 'delete':
         request.override_renderer = THEME + 'confirm.pt'
         page = {
@@ -89,10 +134,11 @@ def bulk_action(context, request):
         flash(request, _('${n} items deleted.', mapping={'n': len(names)}))
         return HTTPSeeOther(request.resource_url(context, '@@contents'))
     done = 0
+    comment = comment_of(request)
     for item in items:
         allowed = {t.name for t in state_changes(item, request)}
         if action in allowed:
-            transition(item, action, request.registry)
+            transition(item, action, request.registry, comment)
             done += 1
     flash(request, _('State changed for ${n} of ${total} items.', mapping={'n': done, 'total': len(items)}))
     return HTTPSeeOther(request.resource_url(context, '@@contents'))
@@ -107,8 +153,16 @@ def state(context, request):
     name = request.POST.get('transition', '')
     if name not in {t.name for t in allowed}:
         raise HTTPForbidden(_('That state change is not allowed.'))
-    transition(context, name, request.registry)
+    transition(context, name, request.registry, comment_of(request))
     return HTTPSeeOther(request.resource_url(context, '@@state'))
+
+
+def comment_of(request):
+    """The optional comment posted with a state change; one longer than the workflow keeps is refused."""
+    comment = request.POST.get('comment', '').strip()
+    if len(comment) > MAX_COMMENT:
+        raise HTTPBadRequest(_('A comment may be at most ${n} characters long.', mapping={'n': MAX_COMMENT}))
+    return comment
 
 
 @view_config(context=Item, name='delete', renderer=THEME + 'confirm.pt', permission=DELETE)

@@ -7,8 +7,6 @@ is its schema, the edit form the same schema filled with the item's values.
 
 import hashlib
 import json
-import re
-import unicodedata
 
 import colander
 import deform
@@ -22,25 +20,9 @@ from portal.history import baseline
 from portal.i18n import _
 from portal.resources.base import Container, Item
 from portal.resources.files import StoredFile
+from portal.resources.names import free_name
 from portal.security import ADD, EDIT
 from portal.views.manage.common import FORM_PAGE, content_type_of, form_page
-
-
-def slugify(title, fallback='item'):
-    """A URL name from a title: ASCII letters and digits joined by dashes, at most 60 characters."""
-    name = unicodedata.normalize('NFKD', title or '').encode('ascii', 'ignore').decode('ascii').lower()
-    name = re.sub(r'[^a-z0-9]+', '-', name).strip('-')[:60].strip('-')
-    return name or fallback
-
-
-def free_name(container, title, fallback):
-    base = slugify(title, fallback)
-    name, n = base, 1
-    while name in container:
-        n += 1
-        name = f'{base}-{n}'
-    return name
-
 
 FILE_FIELDS = {
     'file': (_('File'), DOCUMENT_TYPES, _('PDF, PNG, JPEG, WebP, DOCX, XLSX or ODT.')),
@@ -91,7 +73,7 @@ def add(context, request):
     """The add form of the type named by ``?type=``, when that type may be added here."""
     type_name = request.params.get('type', '')
     content_type = request.registry.content_types.get(type_name)
-    if content_type is None or not content_type.addable_in(context.type_name):
+    if content_type is None or not content_type.offered_in(context.type_name):
         raise HTTPNotFound(_('That kind of item cannot be added here.'))
     action = request.resource_url(context, '@@add', query={'type': type_name})
     buttons = (deform.Button('save', _('Add')), deform.Button('cancel', _('Cancel')))

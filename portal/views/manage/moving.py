@@ -1,4 +1,5 @@
-"""Renaming an item, moving it to another folder and changing its place in its folder's order."""
+"""Renaming an item, moving it to another folder and changing its place in its folder's order; the
+checks and the move that cut and paste (:mod:`.clipboard`) share with the move form."""
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from pyramid.location import lineage
@@ -67,28 +68,39 @@ def move(context, request):
         target = find_resource(request.root, path) if path.startswith('/') else None
     except KeyError:
         target = None
-    content_type = content_type_of(request, context)
-    inside = target is not None and any(location is context for location in lineage(target))
-    if target is None or not getattr(target, 'is_container', False):
-        values['error'] = _('There is no folder at that path.')
-    elif inside:
-        values['error'] = _('An item cannot be moved into itself.')
-    elif not content_type.addable_in(target.type_name):
-        values['error'] = _('This kind of item cannot be put into that folder.')
-    elif not request.has_permission(ADD, target):
-        values['error'] = _('You may not add items to that folder.')
-    elif context.__name__ in target and target is not parent:
-        values['error'] = _('That folder already has an item with this name.')
+    values['error'] = placement_error(request, context, target)
     if values['error']:
         request.response.status_int = 400
         return values
-    if target is parent:
-        return HTTPSeeOther(request.resource_url(context))
-    old_path = resource_path(context)
-    parent.remove(context.__name__, registry=request.registry)
-    target.add(context.__name__, context, registry=request.registry)
-    record(request, 'move', resource_path(context), detail={'from': old_path})
+    if target is not parent:
+        move_item(request, context, target)
     return HTTPSeeOther(request.resource_url(context))
+
+
+def placement_error(request, item, target, keep_name=True):
+    """Why ``item`` may not be put into ``target`` by the requester (a translation string), or None: the
+    target must be a folder outside the item, where the item's type may be added and the requester may
+    add; with ``keep_name`` (a move, not a copy) the name must be free there too."""
+    content_type = content_type_of(request, item)
+    if target is None or not getattr(target, 'is_container', False):
+        return _('There is no folder at that path.')
+    if any(location is item for location in lineage(target)):
+        return _('An item cannot be moved into itself.')
+    if not content_type.addable_in(target.type_name):
+        return _('This kind of item cannot be put into that folder.')
+    if not request.has_permission(ADD, target):
+        return _('You may not add items to that folder.')
+    if keep_name and item.__name__ in target and target is not item.__parent__:
+        return _('That folder already has an item with this name.')
+    return None
+
+
+def move_item(request, item, target):
+    """Move ``item`` into ``target`` under its own name (checked by the caller) and record it."""
+    old_path = resource_path(item)
+    item.__parent__.remove(item.__name__, registry=request.registry)
+    target.add(item.__name__, item, registry=request.registry)
+    record(request, 'move', resource_path(item), detail={'from': old_path})
 
 
 def reorder(context, request, name, step):
@@ -96,10 +108,19 @@ def reorder(context, request, name, step):
     names = context.keys()
     if name not in names:
         raise HTTPBadRequest(_('There is no such item in this folder.'))
-    index = names.index(name)
-    other = index + step
-    if 0 <= other < len(names):
-        names[index], names[other] = names[other], names[index]
+    return move_to_position(context, request, name, names.index(name) + 1 + step)
+
+
+def move_to_position(context, request, name, position):
+    """Put the child ``name`` at ``position`` (from 1; beyond either end means that end) of the folder's
+    order: the keyboard's way to what dragging a row does."""
+    names = context.keys()
+    if name not in names:
+        raise HTTPBadRequest(_('There is no such item in this folder.'))
+    position = min(max(position, 1), len(names))
+    if names.index(name) != position - 1:
+        names.remove(name)
+        names.insert(position - 1, name)
         context.set_order(names)
-        record(request, 'reorder', resource_path(context), detail={'item': name})
+        record(request, 'reorder', resource_path(context), detail={'item': name, 'position': position})
     return HTTPSeeOther(request.resource_url(context, '@@contents'))

@@ -13,6 +13,7 @@ from portal.i18n import _
 from portal.resources.base import Item
 from portal.security import EDIT, HISTORY
 from portal.views.manage.common import THEME, flash
+from portal.workflow import TRANSITIONS
 
 
 @view_config(context=Item, name='history', renderer=THEME + 'history.pt', permission=HISTORY)
@@ -36,7 +37,27 @@ def history(context, request):
         'shown': shown,
         'changes': changes,
         'can_revert': bool(request.has_permission(EDIT, context)),
+        'transition_titles': {t.name: t.title for t in TRANSITIONS},
+        'note_of': note_of,
     }
+
+
+#: The notes the portal itself stores with a revision, as the reader reads them.
+NOTES = {
+    'initial': _('before the first recorded edit'),
+    'created': _('created'),
+    'import': _('imported from a file'),
+}
+REVERT_NOTE = re.compile(r'^revert to ([0-9]+)$')
+
+
+def note_of(note):
+    """A revision's stored note as a translation string when the portal wrote it, else as stored (a
+    plugin's or a workspace's own words)."""
+    reverted = REVERT_NOTE.match(note or '')
+    if reverted:
+        return _('reverted to revision ${n}', mapping={'n': reverted.group(1)})
+    return NOTES.get(note, note)
 
 
 def revert(context, request, revisions):

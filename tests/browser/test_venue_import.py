@@ -1,0 +1,87 @@
+"""An administrator imports venues through the page: a 200-row file with three bad rows changes nothing
+and lists the three, then the corrected file adds the 200 venues and the catalogue counts them."""
+
+import base64
+import json
+import os
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from .conftest import BROWSER_ADMIN, SCREENSHOTS, fetch, log_in_browser, set_viewport
+
+pytestmark = pytest.mark.browser
+
+HEADER = 'name;title;card_benefit;categories;municipality;postcode;latitude;longitude'
+BAD = {17: ('municipality', 'Atlantis'), 90: ('categories', 'sirkus'), 151: ('postcode', '123')}
+
+
+def venue_file(path, bad=None):
+    """A Finnish spreadsheet CSV of 200 new venues of Tuontila; ``bad`` maps a row to a (column, cell)."""
+    lines = [HEADER]
+    for n in range(1, 201):
+        cells = {
+            'name': f'tuotu-kohde-{n}',
+            'title': f'Tuotu kohde {n}',
+            'card_benefit': 'Vapaa pääsy',
+            'categories': '"museum; theatre"',
+            'municipality': 'Tuusula',
+            'postcode': '04300',
+            'latitude': '60,40',
+            'longitude': '25,03',
+        }
+        if bad and n in bad:
+            column, cell = bad[n]
+            cells[column] = cell
+        lines.append(';'.join(cells.values()))
+    path.write_bytes(('\ufeff' + '\r\n'.join(lines) + '\r\n').encode('utf-8'))
+    return str(path)
+
+
+def screenshot(browser, name):
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    for width in (375, 1280):
+        set_viewport(browser, width)
+        height = browser.execute_script('return document.documentElement.scrollHeight')
+        set_viewport(browser, width, min(height, 6000))
+        shot = browser.execute_cdp_cmd('Page.captureScreenshot', {'format': 'png'})
+        with open(os.path.join(SCREENSHOTS, f'{name}-{width}.png'), 'wb') as f:
+            f.write(base64.b64decode(shot['data']))
+    set_viewport(browser, 1280)
+
+
+def import_file(browser, live_server, path, lang):
+    browser.get(f'{live_server}/venues/@@import?lang={lang}')
+    browser.find_element(By.ID, 'import-file').send_keys(path)
+    browser.find_element(By.CSS_SELECTOR, '#import-form button[type=submit]').click()
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.ID, 'import-problems') or d.find_elements(By.CSS_SELECTOR, '.messages')
+    )
+
+
+def tuusula_count(live_server, cookie):
+    status, text = fetch(f'{live_server}/venues/search.json?municipality=Tuusula', cookie)
+    assert status == 200
+    return json.loads(text)['total']
+
+
+def test_import_with_bad_rows_then_a_good_file(browser, live_server, session_cookie, tmp_path):
+    log_in_browser(browser, live_server, BROWSER_ADMIN)
+    before = tuusula_count(live_server, session_cookie)
+    import_file(browser, live_server, venue_file(tmp_path / 'bad.csv', BAD), 'fi')
+    problems = [li.text for li in browser.find_elements(By.CSS_SELECTOR, '#import-problems li')]
+    assert problems == [
+        'Rivi 18: Kunta: Valitse kunta luettelosta.',
+        'Rivi 91: Luokat: Ei ole vaihtoehtojen joukossa: sirkus.',
+        'Rivi 152: Postinumero: Postinumerossa on viisi numeroa.',
+    ]
+    screenshot(browser, 'venue-import-errors-fi')
+    import_file(browser, live_server, venue_file(tmp_path / 'bad-sv.csv', BAD), 'sv')
+    assert browser.find_element(By.CSS_SELECTOR, '#import-problems li').text.startswith('Rad 18: ')
+    screenshot(browser, 'venue-import-errors-sv')
+    assert tuusula_count(live_server, session_cookie) == before
+    import_file(browser, live_server, venue_file(tmp_path / 'good.csv'), 'fi')
+    message = browser.find_element(By.CSS_SELECTOR, '.messages').text
+    assert message == 'Tuotu: 200 kohdetta lisätty, 0 päivitetty, 0 ennallaan.'
+    assert tuusula_count(live_server, session_cookie) == before + 200
