@@ -12,12 +12,14 @@ editing an item does not load its past.
 
 import datetime
 import difflib
+import re
 
 from persistent import Persistent
 from persistent.list import PersistentList
 from pyramid.threadlocal import get_current_request
 
 from portal.events import ObjectAdded, ObjectModified
+from portal.i18n import _
 
 #: A request attribute a view sets to describe the revision its change makes (a revert).
 NOTE_ATTRIBUTE = 'portal_revision_note'
@@ -94,6 +96,27 @@ def item_modified(event):
     history = history_of(event.item, create=True)
     note = getattr(request, NOTE_ATTRIBUTE, '')
     history.add(snapshot(event.item, registry), event.fields, request.authenticated_userid, note=note)
+
+
+#: The notes the portal stores with a revision, as a reader is told them: ``(pattern, message)``; the
+#: pattern's named groups fill the message.
+NOTES = (
+    (re.compile(r'initial'), _('first saved version')),
+    (re.compile(r'created'), _('created')),
+    (re.compile(r'settings'), _('settings changed')),
+    (re.compile(r'revert to (?P<n>[0-9]+)'), _('reverted to revision ${n}')),
+    (re.compile(r'step (?P<step>.+)'), _('step ${step} changed')),
+    (re.compile(r'status (?P<status>[a-z_]+): (?P<steps>.*)'), _('status of ${steps} changed')),
+)
+
+
+def note_message(note):
+    """A stored revision note as a translation string (a note of no known form is shown as it is)."""
+    for pattern, message in NOTES:
+        found = pattern.fullmatch(note or '')
+        if found:
+            return _(message, mapping=found.groupdict())
+    return note
 
 
 def _as_text(value):

@@ -67,7 +67,7 @@ def test_revert_is_itself_a_revision(editor):
     assert 'Ensimmäinen versio tekstistä.' in editor.get('/tiedote/').text
     rows = editor.get('/tiedote/@@history').html.select('table.history tbody tr')
     assert len(rows) == 3
-    assert 'revert to 1' in rows[0].text
+    assert '(palautettu versioon 1)' in rows[0].text  # the stored note 'revert to 1', in Finnish
 
 
 def test_history_is_closed_to_anonymous(editor):

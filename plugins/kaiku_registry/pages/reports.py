@@ -1,10 +1,7 @@
 """Coordinators' statistics: the page of their area's figures and its CSV download (the figures come from
 :mod:`kaiku_registry.reports`)."""
 
-import csv
-import io
-
-from pyramid.httpexceptions import HTTPForbidden
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden
 from pyramid.response import Response
 from pyramid.view import view_config
 
@@ -21,6 +18,7 @@ from kaiku_registry.reports import (
     uses_by_month_and_site,
 )
 from kaiku_registry.schemas import SECTOR_TITLES
+from portal import spreadsheet
 
 
 # Statistics ----------------------------------------------------------------------------------------
@@ -72,20 +70,35 @@ def stats(context, request):
 
 @view_config(context=CardRegistry, name='stats.csv', permission='registry.report')
 def stats_csv(context, request):
+    """Uses a month and site, adults and children by sector: in the reader's spreadsheet dialect with
+    headers in the reader's language by default, or ``?dialect=plain`` with stable names for programs."""
+    dialect = spreadsheet.dialect_for(request.GET.get('dialect'), request.locale_name)
+    if dialect is None:
+        raise HTTPBadRequest(_('Unknown CSV dialect: choose spreadsheet or plain.'))
     municipality, region = report_area(context, request)
     match = {k: v for k, v in (('municipality', municipality), ('region', region)) if v}
-    out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheet.Writer(dialect, places=0)
     sectors = [sector for sector, _title in SECTOR_TITLES]
-    writer.writerow(['month', 'site', *(f'adults_{s}' for s in sectors), *(f'children_{s}' for s in sectors)])
+    if dialect is spreadsheet.PLAIN:
+        names = [*(f'adults_{s}' for s in sectors), *(f'children_{s}' for s in sectors)]
+        writer.writerow(['month', 'site', *names])
+    else:
+        t = request.localizer.translate
+        titles = [t(title) for _sector, title in SECTOR_TITLES]
+        writer.writerow(
+            [
+                t(_('Month')),
+                t(_('Site')),
+                *(t(_('${sector}: adults', mapping={'sector': title})) for title in titles),
+                *(t(_('${sector}: children', mapping={'sector': title})) for title in titles),
+            ]
+        )
     for month, site_id, adults, children in uses_by_month_and_site(context, **match):
         site = context.site(site_id)
         name = site.name if site else str(site_id)
-        if name[:1] in ('=', '+', '-', '@'):
-            name = "'" + name
         writer.writerow(
             [month, name, *(adults.get(s, 0) for s in sectors), *(children.get(s, 0) for s in sectors)]
         )
-    response = Response(out.getvalue().encode('utf-8-sig'), content_type='text/csv', charset='utf-8')
+    response = Response(writer.encode(), content_type='text/csv', charset='utf-8')
     response.content_disposition = 'attachment; filename="kaikukortti-statistics.csv"'
     return response

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 
 from portal.audit import record
 from portal.events import ObjectModified, notify
-from portal.history import NOTE_ATTRIBUTE, diff_values, history_of
+from portal.history import NOTE_ATTRIBUTE, diff_values, history_of, note_message
 from portal.i18n import _
 from portal.resources.base import Item
 from portal.security import EDIT, HISTORY
@@ -30,13 +30,39 @@ def history(context, request):
         if shown is None:
             raise HTTPNotFound(_('There is no such revision.'))
         previous = revisions.get(shown['number'] - 1)
-        changes = diff_values(previous['values'] if previous else {}, shown['values'])
+        before = readable(context, request, previous['values']) if previous else {}
+        changes = diff_values(before, readable(context, request, shown['values']))
     return {
-        'revisions': revisions.newest_first() if revisions is not None else [],
+        'revisions': [
+            {**rev, 'note': note_message(rev['note'])}
+            for rev in (revisions.newest_first() if revisions else [])
+        ],
         'shown': shown,
         'changes': changes,
         'can_revert': bool(request.has_permission(EDIT, context)),
     }
+
+
+def readable(context, request, values):
+    """Stored values as a reader is shown them: a choice by its translated title, yes or no for a flag."""
+    translate = request.localizer.translate
+    try:
+        nodes = {
+            node.name: node for node in request.registry.content_types.of(context).make_schema().children
+        }
+    except LookupError:
+        nodes = {}
+    shown = {}
+    for name, value in values.items():
+        titles = dict(getattr(getattr(nodes.get(name), 'widget', None), 'values', None) or ())
+        if isinstance(value, bool):
+            value = translate(_('Yes') if value else _('No'))
+        elif titles and isinstance(value, list | tuple | set | frozenset):
+            value = [translate(titles.get(v, v)) for v in value]
+        elif titles and isinstance(value, str):
+            value = translate(titles.get(value, value))
+        shown[name] = value
+    return shown
 
 
 def revert(context, request, revisions):
