@@ -106,16 +106,21 @@ NOTES = (
     (re.compile(r'settings'), _('settings changed')),
     (re.compile(r'revert to (?P<n>[0-9]+)'), _('reverted to revision ${n}')),
     (re.compile(r'step (?P<step>.+)'), _('step ${step} changed')),
-    (re.compile(r'status (?P<status>[a-z_]+): (?P<steps>.*)'), _('status of ${steps} changed')),
+    (re.compile(r'status (?P<status>[a-z_]+): (?P<steps>.*)'), _('status ${status}: ${steps}')),
 )
 
 
 def note_message(note):
     """A stored revision note as a translation string (a note of no known form is shown as it is)."""
+    from portal.resources.workspace import TASK_STATUSES  # a workspace's notes name its task statuses
+
     for pattern, message in NOTES:
         found = pattern.fullmatch(note or '')
         if found:
-            return _(message, mapping=found.groupdict())
+            mapping = found.groupdict()
+            if 'status' in mapping:
+                mapping['status'] = dict(TASK_STATUSES).get(mapping['status'], mapping['status'])
+            return _(message, mapping=mapping)
     return note
 
 

@@ -3,6 +3,7 @@
 import re
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.i18n import TranslationString
 from pyramid.traversal import resource_path
 from pyramid.view import view_config
 
@@ -41,6 +42,17 @@ def history(context, request):
         'changes': changes,
         'can_revert': bool(request.has_permission(EDIT, context)),
     }
+
+
+def shown_note(request, note):
+    """A revision's stored note in the reader's language, the titles in it translated too."""
+    message = note_message(note)
+    translate = request.localizer.translate
+    mapping = {
+        name: translate(value) if isinstance(value, TranslationString) else value
+        for name, value in (getattr(message, 'mapping', None) or {}).items()
+    }
+    return translate(message, mapping=mapping or None)
 
 
 def readable(context, request, values):
