@@ -9,19 +9,26 @@ stored value shown raw, an f-string, a header written in English) stands out unm
 What may be unmarked is the content and the user data: the words of ``content/`` (Finnish pages and the
 venues' human-readable fields, never the stored identifiers such as ``museum`` or ``step_free``), the
 municipality table and the records a test made.  :func:`unmarked` reports the rest.
+
+:class:`Crawl` reads the pages one role can reach, following links from the pages it starts at, and
+answers each form it meets submitted empty and with a bad value in every field a person types into;
+nothing it does is committed.
 """
 
+import collections
 import html
 import os
 import re
+import urllib.parse
 
+import webtest
 import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup, Comment
 
-from portal.testing import CONTENT_DIR, REPO
+from portal.testing import CONTENT_DIR, REPO, TEST_PASSWORD, DoomedTestApp, form_with, log_in
 
 OPEN, CLOSE = '«', '»'
 #: The catalogs the pseudo-locale marks: ``(domain, a file that holds every msgid of the domain)``.
@@ -245,3 +252,118 @@ def shown_msgids(page_html, msgids, counted=None):
             msgid for start, regex, msgid in patterns if text.startswith(start) and regex.fullmatch(text)
         ]
     return found
+
+
+# The crawl ---------------------------------------------------------------------------------------------
+#: Two pages of each kind are read (two venues, not all of them); links to files and logging out are not
+#: followed, nor links that change the language.
+PAGES_PER_KIND = 2
+SKIP_LINKS = ('logout', 'download', '.csv', '.pdf', '.txt', '.json', '.xml', '/static/', 'two-factor-codes')
+TEXT_FIELDS = ('text', 'textarea', 'email', 'number', 'tel', 'url', 'search', 'date', 'password', None)
+BAD_VALUE = '-1x'
+
+
+def page_kind(url):
+    """Pages of one kind share a template: items of a folder are one kind, each view of them another."""
+    parts = urllib.parse.urlsplit(url)
+    segments = [s for s in parts.path.split('/') if s]
+    kind = [
+        s if i == 0 or s.startswith('@@') or segments[0] == 'registry' else '*'
+        for i, s in enumerate(segments)
+    ]
+    keys = {k for k, _v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)} - {'lang', 'page'}
+    return '/'.join(kind), min(keys, default='')
+
+
+def links(res):
+    for a in res.html.find_all('a', href=True):
+        href = urllib.parse.urljoin(res.request.url, a['href'])
+        parts = urllib.parse.urlsplit(href)
+        if (
+            parts.netloc != 'example.com'
+            or any(skip in href for skip in SKIP_LINKS)
+            or 'lang=' in parts.query
+        ):
+            continue
+        yield parts.path + (f'?{parts.query}' if parts.query else '')
+
+
+def error_states(form):
+    """The form submitted empty, then with a bad value in every field a person types into."""
+    typed = [
+        field
+        for fields in form.fields.values()
+        for field in fields
+        if getattr(field, 'attrs', {}).get('type') in TEXT_FIELDS and field.tag in ('input', 'textarea')
+    ]
+    if not typed:
+        return
+    for value in ('', BAD_VALUE):
+        for field in typed:
+            field.force_value(value)
+        yield value
+
+
+class Crawl:
+    """One role's crawl in one language; ``pages`` and ``forms`` count what it read."""
+
+    def __init__(self, app, login, lang, cases=()):
+        environ = {'HTTP_HOST': 'example.com', 'REMOTE_ADDR': '198.51.100.9'}
+        self.client = DoomedTestApp(app, extra_environ=environ)
+        if login:  # a login is kept in the database: log in for real, then crawl without committing
+            committing = webtest.TestApp(app, extra_environ=environ)
+            log_in(committing, login, TEST_PASSWORD)
+            self.client.cookiejar = committing.cookiejar
+        self.client.set_cookie('lang', lang)
+        self.pages = self.forms = 0
+        self.login = login
+        self.cases = cases
+        #: Registry staff see the public pages as everyone does: their crawl keeps to the registry.
+        self.everywhere = login in (None, 'browser-admin')
+
+    def responses(self, seeds):
+        queue, seen, kinds, form_kinds = collections.deque(seeds), set(), collections.Counter(), set()
+        while queue:
+            path = queue.popleft()
+            kind = page_kind(path)
+            if path in seen or kinds[kind] >= PAGES_PER_KIND:
+                continue
+            seen.add(path)
+            kinds[kind] += 1
+            res = self.client.get(path, expect_errors=True)
+            if res.status_int in (301, 302, 303):
+                queue.append(urllib.parse.urlsplit(res.location).path)
+                continue
+            if res.content_type != 'text/html':
+                continue
+            self.pages += 1
+            yield path, res
+            queue.extend(link for link in links(res) if self.everywhere or link.startswith('/registry/'))
+            for form_id, form in res.forms.items():
+                action = urllib.parse.urlsplit(form.action or path).path
+                form_kind = (page_kind(action), form_id)
+                if 'logout' in action or form_kind in form_kinds:
+                    continue
+                form_kinds.add(form_kind)
+                for value in error_states(form):
+                    answer = form.submit(expect_errors=True)
+                    if answer.content_type == 'text/html' and answer.status_int not in (301, 302, 303):
+                        self.forms += 1
+                        yield f'{path} form {form_id or action} with {value!r}', answer
+
+    def everything(self, seeds, known):
+        yield from self.responses(seeds)
+        yield from self.rule_cases(self.cases, known)
+
+    def rule_cases(self, cases, known):
+        """The answers to forms filled to break the registry's rules (see :data:`RULE_CASES`)."""
+        for path, steps in cases:
+            res = self.client.get(path)
+            for values in steps:
+                form = form_with(res, next(iter(values)))
+                for name, value in values.items():
+                    form[name].force_value(value.format(**known))
+                res = form.submit(expect_errors=True)
+                res = res.maybe_follow()
+            self.forms += 1
+            yield f'{path} filled with {steps}', res
