@@ -15,6 +15,7 @@ editing an item does not load its past.
 import datetime
 import difflib
 import html
+import re
 
 import nh3
 from persistent import Persistent
@@ -22,6 +23,7 @@ from persistent.list import PersistentList
 from pyramid.threadlocal import get_current_request
 
 from portal.events import ObjectAdded, ObjectModified, StateChanged
+from portal.i18n import _
 from portal.resources.base import render_markdown
 
 #: A request attribute a view sets to describe the revision its change makes (a revert).
@@ -128,6 +130,33 @@ def item_state_changed(event):
         transition=event.transition,
         comment=event.comment,
     )
+
+
+#: The notes the portal stores with a revision, as a reader is told them: ``(pattern, message)``; the
+#: pattern's named groups fill the message.
+NOTES = (
+    (re.compile(r'initial'), _('first saved version')),
+    (re.compile(r'created'), _('created')),
+    (re.compile(r'import'), _('imported from a file')),
+    (re.compile(r'settings'), _('settings changed')),
+    (re.compile(r'revert to (?P<n>[0-9]+)'), _('reverted to revision ${n}')),
+    (re.compile(r'step (?P<step>.+)'), _('step ${step} changed')),
+    (re.compile(r'status (?P<status>[a-z_]+): (?P<steps>.*)'), _('status ${status}: ${steps}')),
+)
+
+
+def note_message(note):
+    """A stored revision note as a translation string (a note of no known form is shown as it is)."""
+    from portal.resources.workspace import TASK_STATUSES  # a workspace's notes name its task statuses
+
+    for pattern, message in NOTES:
+        found = pattern.fullmatch(note or '')
+        if found:
+            mapping = found.groupdict()
+            if 'status' in mapping:
+                mapping['status'] = dict(TASK_STATUSES).get(mapping['status'], mapping['status'])
+            return _(message, mapping=mapping)
+    return note
 
 
 def _as_text(value):

@@ -401,7 +401,7 @@ def test_changes_are_in_the_history_and_the_audit_log(app):
     form.submit(status=303)
     history = jkl.get(f'{PATH}@@history')
     assert 'step 03-tyopari' in history.text
-    assert 'status done: 01-valtuustoaloite' in history.text
+    assert 'status Done: 01-valtuustoaloite' in history.text  # the stored note, its status by its title
     db = app.registry._zodb_databases['audit']
     conn = db.open()
     try:

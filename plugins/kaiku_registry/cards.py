@@ -10,10 +10,13 @@ import datetime
 from BTrees.LLBTree import LLTreeSet
 
 from kaiku_registry import codes
+from kaiku_registry.i18n import _
 from kaiku_registry.records import (
     ASCII_DIGITS,
     CLOSE_REASONS,
+    CLOSED,
     CORRECTION_REASONS,
+    EXPIRED,
     GENDERS,
     LATE_ENTRY,
     LIFE_SITUATIONS,
@@ -36,14 +39,34 @@ from kaiku_registry.records import (
 )
 from portal.clock import today as clock_today
 
+#: Why a card of another site, or a closed one, cannot be corrected or printed again.
+OWN_CARD_ERRORS = {
+    'corrected': (
+        _('A card is corrected at the site that issued it.'),
+        _('A closed card cannot be corrected.'),
+    ),
+    'reprinted': (
+        _('A card is printed again at the site that issued it.'),
+        _('A closed card cannot be printed again.'),
+    ),
+}
+#: Why a card that is not valid cannot be used, by its status.
+STATUS_ERRORS = {
+    EXPIRED: _('The card has expired.'),
+    CLOSED: _('The card is closed.'),
+    UNKNOWN: _('The card is not in the registry.'),
+}
+
 
 def late_day_check(day, today):
     """Refuse a day that cannot be entered afterwards: after ``today`` or more than :data:`LATE_ENTRY`
     before it."""
     if not isinstance(day, datetime.date) or day > today:
-        raise RuleError('future_day', 'The date cannot be in the future.')
+        raise RuleError('future_day', _('The date cannot be in the future.'))
     if day < today - LATE_ENTRY:
-        raise RuleError('too_long_ago', f'The date can be at most {LATE_ENTRY.days} days back.')
+        raise RuleError(
+            'too_long_ago', _('The date can be at most ${n} days back.', mapping={'n': LATE_ENTRY.days})
+        )
 
 
 class CardLife:
@@ -73,26 +96,29 @@ class CardLife:
         is a pre-printed code the caller has checked (see :meth:`~kaiku_registry.stock.CardStock.
         issue_stock_card`), None for a new random one; ``today`` is the day the card was given."""
         if site.kind != 'issuer' or not site.active:
-            raise RuleError('not_issuer', 'Cards can be issued only at an active issuing site.')
+            raise RuleError('not_issuer', _('Cards can be issued only at an active issuing site.'))
         if not community:
             if not isinstance(birth_year, int) or birth_year > today.year - MINIMUM_AGE:
-                raise RuleError('too_young', 'The holder must be 16 or over, or turn 16 this year.')
+                raise RuleError('too_young', _('The holder must be 16 or over, or turn 16 this year.'))
             if birth_year < today.year - MAXIMUM_AGE:
-                raise RuleError('bad_birth_year', 'The birth year is not plausible.')
+                raise RuleError('bad_birth_year', _('The birth year is not plausible.'))
             if not (isinstance(postcode, str) and len(postcode) == 5 and set(postcode) <= ASCII_DIGITS):
-                raise RuleError('bad_postcode', 'A postcode has five digits.')
+                raise RuleError('bad_postcode', _('A postcode has five digits.'))
         if not isinstance(children, int) or not 0 <= children <= MAX_CHILDREN:
-            raise RuleError('bad_children', f'The number of children must be from 0 to {MAX_CHILDREN}.')
+            raise RuleError(
+                'bad_children',
+                _('The number of children must be from 0 to ${n}.', mapping={'n': MAX_CHILDREN}),
+            )
         if gender not in (None, *GENDERS):
-            raise RuleError('bad_gender', 'Unknown gender value.')
+            raise RuleError('bad_gender', _('Unknown gender value.'))
         if life_situation not in (None, *LIFE_SITUATIONS):
-            raise RuleError('bad_life_situation', 'Unknown life situation value.')
+            raise RuleError('bad_life_situation', _('Unknown life situation value.'))
         municipality = municipality or site.municipality
         valid_until = one_year_on(today)
         pilot_end = self.pilot_ends.get(municipality)
         if pilot_end is not None:
             if pilot_end < today:
-                raise RuleError('pilot_ended', 'The pilot of this municipality has ended.')
+                raise RuleError('pilot_ended', _('The pilot of this municipality has ended.'))
             valid_until = min(valid_until, pilot_end)
         card = Card(
             self._new_id(self.cards),
@@ -126,9 +152,9 @@ class CardLife:
         """Renew the card for a year from ``today``, with the children count and postcode the holder
         confirmed (a changed value is a correction for the reason ``renewal``)."""
         if card.site_id != site.id:
-            raise RuleError('other_site', 'A card is renewed at the site that issued it.')
+            raise RuleError('other_site', _('A card is renewed at the site that issued it.'))
         if card.closed_reason:
-            raise RuleError('closed', 'A closed card cannot be renewed.')
+            raise RuleError('closed', _('A closed card cannot be renewed.'))
         events = self._corrections(card, today, 'renewal', children, postcode)
         self._track_expiry(card, -1)
         card.valid_until = one_year_on(today)
@@ -146,7 +172,7 @@ class CardLife:
         children count changes what the card's QR code says, so the card is to be printed again."""
         self._own_open_card(card, site, 'corrected')
         if reason not in CORRECTION_REASONS:
-            raise RuleError('bad_reason', 'Unknown reason for the correction.')
+            raise RuleError('bad_reason', _('Choose the reason for the correction from the list.'))
         return self._apply(card, self._corrections(card, today, reason, children, postcode))
 
     def reprint_card(self, card, site, today):
@@ -158,9 +184,9 @@ class CardLife:
 
     def _own_open_card(self, card, site, done):
         if card.site_id != site.id:
-            raise RuleError('other_site', f'A card is {done} at the site that issued it.')
+            raise RuleError('other_site', OWN_CARD_ERRORS[done][0])
         if card.closed_reason:
-            raise RuleError('closed', f'A closed card cannot be {done}.')
+            raise RuleError('closed', OWN_CARD_ERRORS[done][1])
 
     def _corrections(self, card, today, reason, children, postcode):
         """The history entries that setting ``children`` and ``postcode`` (None: unchanged) would make;
@@ -168,13 +194,16 @@ class CardLife:
         events = []
         if children is not None and children != card.children:
             if not isinstance(children, int) or not 0 <= children <= MAX_CHILDREN:
-                raise RuleError('bad_children', f'The number of children must be from 0 to {MAX_CHILDREN}.')
+                raise RuleError(
+                    'bad_children',
+                    _('The number of children must be from 0 to ${n}.', mapping={'n': MAX_CHILDREN}),
+                )
             events.append(CardEvent(today, 'children', card.children, children, reason))
         if postcode is not None and postcode != card.postcode:
             if card.community:
-                raise RuleError('community', 'A community card has no postcode.')
+                raise RuleError('community', _('A community card has no postcode.'))
             if not (isinstance(postcode, str) and len(postcode) == 5 and set(postcode) <= ASCII_DIGITS):
-                raise RuleError('bad_postcode', 'A postcode has five digits.')
+                raise RuleError('bad_postcode', _('A postcode has five digits.'))
             events.append(CardEvent(today, 'postcode', card.postcode, postcode, reason))
         return events
 
@@ -192,9 +221,9 @@ class CardLife:
 
     def close_card(self, card, reason, today=None):
         if reason not in CLOSE_REASONS:
-            raise RuleError('bad_reason', 'Unknown reason for closing.')
+            raise RuleError('bad_reason', _('Unknown reason for closing.'))
         if card.closed_reason:
-            raise RuleError('closed', 'The card is closed already.')
+            raise RuleError('closed', _('The card is closed already.'))
         card.closed_reason = reason
         card.closed_on = today or clock_today()
         self._track_expiry(card, -1)
@@ -203,9 +232,9 @@ class CardLife:
     def replace_card(self, card, site, today):
         """Close a lost card and issue a new one that keeps its children count and holder data."""
         if card.site_id != site.id:
-            raise RuleError('other_site', 'A card is replaced at the site that issued it.')
+            raise RuleError('other_site', _('A card is replaced at the site that issued it.'))
         if card.closed_reason:
-            raise RuleError('closed', 'A closed card cannot be replaced.')
+            raise RuleError('closed', _('A closed card cannot be replaced.'))
         new = Card(
             self._new_id(self.cards),
             self._new_code(),
@@ -254,27 +283,31 @@ class CardLife:
         """
         now = now or datetime.datetime.now(datetime.UTC)
         if site.kind != 'venue' or not site.active:
-            raise RuleError('not_venue', 'Visits are recorded by an active venue site.')
+            raise RuleError('not_venue', _('Visits are recorded by an active venue site.'))
         if check is not None:
             if check.card_id != card.id:
-                raise RuleError('other_card', 'The check was made for another card.')
+                raise RuleError('other_card', _('The check was made for another card.'))
             if any(nonce == check.nonce for nonce, _expires in card.door_checks):
-                raise RuleError('check_used', 'This check has recorded a visit already.')
+                raise RuleError('check_used', _('This check has recorded a visit already.'))
         status = card.status(day)
         if status != VALID:
-            raise RuleError(status, f'The card is {status}.')
+            raise RuleError(status, STATUS_ERRORS.get(status, STATUS_ERRORS[UNKNOWN]))
         if sector not in SECTORS:
-            raise RuleError('bad_sector', 'Unknown sector.')
+            raise RuleError('bad_sector', _('Unknown sector.'))
         if not isinstance(children, int) or children < 0:
-            raise RuleError('bad_children', 'The number of child tickets must be 0 or more.')
+            raise RuleError('bad_children', _('The number of child tickets must be 0 or more.'))
         if course and children:
-            raise RuleError('no_children_on_courses', 'Child tickets are not given for courses.')
+            raise RuleError('no_children_on_courses', _('Child tickets are not given for courses.'))
         if children > card.children:
-            raise RuleError('too_many_children', f'This card allows at most {card.children} child tickets.')
+            raise RuleError(
+                'too_many_children',
+                _('This card allows at most ${n} child tickets.', mapping={'n': card.children}),
+            )
         if card.community and (not isinstance(group, int) or not 1 <= group <= MAX_GROUP):
-            raise RuleError('bad_group', f'A community card admits a group of 1 to {MAX_GROUP} clients.')
+            message = _('A community card admits a group of 1 to ${n} clients.', mapping={'n': MAX_GROUP})
+            raise RuleError('bad_group', message)
         if group and not card.community:
-            raise RuleError('not_community', 'Only a community card admits a group.')
+            raise RuleError('not_community', _('Only a community card admits a group.'))
         visit = Visit(
             self._new_id(self.visits),
             card.id,
@@ -326,11 +359,11 @@ class CardLife:
         """Take back a visit recorded by the same site within :data:`UNDO_WINDOW`."""
         now = now or datetime.datetime.now(datetime.UTC)
         if visit.site_id != site.id:
-            raise RuleError('other_site', 'A visit is undone by the site that recorded it.')
+            raise RuleError('other_site', _('A visit is undone by the site that recorded it.'))
         if visit.undone:
-            raise RuleError('undone', 'The visit has been undone already.')
+            raise RuleError('undone', _('The visit has been undone already.'))
         if now - visit.recorded_at > UNDO_WINDOW:
-            raise RuleError('too_late', 'A visit can be undone only within 30 minutes.')
+            raise RuleError('too_late', _('A visit can be undone only within 30 minutes.'))
         visit.undone = True
         self.visits[visit.id] = visit
         card = self.cards.get(visit.card_id)  # None when the card has been erased since

@@ -78,10 +78,11 @@ ASCII_DIGITS = frozenset('0123456789')
 
 
 class RuleError(ValueError):
-    """A request the card's rules refuse; ``code`` is stable, the message says why in plain words."""
+    """A request the card's rules refuse; ``code`` is stable, the message says why in plain words (a
+    translation string of the registry's domain where a person may read it; ``str()`` gives it in English)."""
 
     def __init__(self, code, message):
-        super().__init__(message)
+        super().__init__(message.interpolate() if hasattr(message, 'interpolate') else message)
         self.code = code
         self.message = message
 

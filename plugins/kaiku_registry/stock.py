@@ -22,12 +22,18 @@ from persistent import Persistent
 
 from kaiku_registry import codes
 from kaiku_registry.cards import late_day_check
+from kaiku_registry.i18n import _
 from kaiku_registry.records import RuleError, in_area
 
 #: The states of a code of the stock, in the order they are shown.
 STOCK_STATES = ('unused', 'issued', 'spoiled', 'lost')
 #: What staff may mark a code of the stock that has not been issued.
 STOCK_MARKS = ('spoiled', 'lost')
+#: Why a code marked spoiled or lost cannot be issued.
+MARKED_ERRORS = {
+    'spoiled': _('This code has been marked spoiled.'),
+    'lost': _('This code has been marked lost.'),
+}
 #: The most codes one batch holds (a print run of a few sheets to a box of cards).
 MAX_BATCH = 1000
 
@@ -68,7 +74,7 @@ class CardStock:
     def new_batch(self, size, today, area=None):
         """A batch of ``size`` new codes, none of them a card's or another batch's."""
         if not isinstance(size, int) or not 1 <= size <= MAX_BATCH:
-            raise RuleError('bad_size', f'A batch holds 1 to {MAX_BATCH} codes.')
+            raise RuleError('bad_size', _('A batch holds 1 to ${n} codes.', mapping={'n': MAX_BATCH}))
         batch = StockBatch(self._new_id(self.stock_batches), today, area, ())
         made = []
         taken = set()
@@ -106,12 +112,12 @@ class CardStock:
         """Hand ``batch`` to the issuing ``site`` (which must lie in ``area`` when one is given, and in
         the batch's own area).  A batch from which cards have been issued stays where it is."""
         if site.kind != 'issuer' or not site.active:
-            raise RuleError('not_issuer', 'A batch goes to an active issuing site.')
+            raise RuleError('not_issuer', _('A batch goes to an active issuing site.'))
         for must in (area, batch.area):
             if must is not None and not in_area(must, site.municipality):
-                raise RuleError('other_area', 'The site lies outside the area of the batch.')
+                raise RuleError('other_area', _('The site lies outside the area of the batch.'))
         if batch.site_id not in (None, site.id) and self.stock_counts(batch)['issued']:
-            raise RuleError('batch_in_use', 'Cards have been issued from this batch already.')
+            raise RuleError('batch_in_use', _('Cards have been issued from this batch already.'))
         batch.site_id = site.id
         batch.allocated_on = today
         return batch
@@ -138,10 +144,10 @@ class CardStock:
     def mark_stock_code(self, code, mark, site=None):
         """Mark an unused code of the stock spoiled or lost (staff of ``site`` only its own batches')."""
         if mark not in STOCK_MARKS:
-            raise RuleError('bad_mark', 'A code is marked spoiled or lost.')
+            raise RuleError('bad_mark', _('A code is marked spoiled or lost.'))
         batch = self._stock_batch_of(code, site)
         if self.stock_state(code) == 'issued':
-            raise RuleError('code_issued', 'A card has been issued with this code.')
+            raise RuleError('code_issued', _('A card has been issued with this code.'))
         self.stock_marks[code] = mark
         return batch
 
@@ -149,7 +155,7 @@ class CardStock:
         batch_id = self.stock_codes.get(code) if code else None
         batch = self.stock_batches.get(batch_id) if batch_id is not None else None
         if batch is None or (site is not None and batch.site_id != site.id):
-            raise RuleError('not_in_stock', 'This code is not in the card stock of your site.')
+            raise RuleError('not_in_stock', _('This code is not in the card stock of your site.'))
         return batch
 
     def issue_stock_card(self, site, code, issued_on, today, **holder):
@@ -158,14 +164,14 @@ class CardStock:
         given on the paper form); its validity counts from that day.  ``holder`` is what
         :meth:`~kaiku_registry.cards.CardLife.issue_card` takes."""
         if not codes.is_valid(code):
-            raise RuleError('bad_code', 'This is not a card code.')
+            raise RuleError('bad_code', _('This is not a card code.'))
         late_day_check(issued_on, today)
         self._stock_batch_of(code, site)
         state = self.stock_state(code)
         if state == 'issued':
-            raise RuleError('code_issued', 'A card has been issued with this code already.')
+            raise RuleError('code_issued', _('A card has been issued with this code already.'))
         if state in STOCK_MARKS:
-            raise RuleError(f'code_{state}', f'This code has been marked {state}.')
+            raise RuleError(f'code_{state}', MARKED_ERRORS[state])
         card = self.issue_card(site, issued_on, code=code, **holder)
         # Kept apart from the card, so that a code whose card retention or erasure deletes is never
         # issued again.

@@ -3,12 +3,13 @@
 import re
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.i18n import TranslationString
 from pyramid.traversal import resource_path
 from pyramid.view import view_config
 
 from portal.audit import record
 from portal.events import ObjectModified, notify
-from portal.history import NOTE_ATTRIBUTE, diff_values, history_of
+from portal.history import NOTE_ATTRIBUTE, diff_values, history_of, note_message
 from portal.i18n import _
 from portal.resources.base import Item
 from portal.security import EDIT, HISTORY
@@ -31,33 +32,51 @@ def history(context, request):
         if shown is None:
             raise HTTPNotFound(_('There is no such revision.'))
         previous = revisions.get(shown['number'] - 1)
-        changes = diff_values(previous['values'] if previous else {}, shown['values'])
+        before = readable(context, request, previous['values']) if previous else {}
+        changes = diff_values(before, readable(context, request, shown['values']))
     return {
-        'revisions': revisions.newest_first() if revisions is not None else [],
+        'revisions': [
+            {**rev, 'note': note_message(rev['note'])}
+            for rev in (revisions.newest_first() if revisions else [])
+        ],
         'shown': shown,
         'changes': changes,
         'can_revert': bool(request.has_permission(EDIT, context)),
         'transition_titles': {t.name: t.title for t in TRANSITIONS},
-        'note_of': note_of,
     }
 
 
-#: The notes the portal itself stores with a revision, as the reader reads them.
-NOTES = {
-    'initial': _('before the first recorded edit'),
-    'created': _('created'),
-    'import': _('imported from a file'),
-}
-REVERT_NOTE = re.compile(r'^revert to ([0-9]+)$')
+def shown_note(request, note):
+    """A revision's stored note in the reader's language, the titles in it translated too."""
+    message = note_message(note)
+    translate = request.localizer.translate
+    mapping = {
+        name: translate(value) if isinstance(value, TranslationString) else value
+        for name, value in (getattr(message, 'mapping', None) or {}).items()
+    }
+    return translate(message, mapping=mapping or None)
 
 
-def note_of(note):
-    """A revision's stored note as a translation string when the portal wrote it, else as stored (a
-    plugin's or a workspace's own words)."""
-    reverted = REVERT_NOTE.match(note or '')
-    if reverted:
-        return _('reverted to revision ${n}', mapping={'n': reverted.group(1)})
-    return NOTES.get(note, note)
+def readable(context, request, values):
+    """Stored values as a reader is shown them: a choice by its translated title, yes or no for a flag."""
+    translate = request.localizer.translate
+    try:
+        nodes = {
+            node.name: node for node in request.registry.content_types.of(context).make_schema().children
+        }
+    except LookupError:
+        nodes = {}
+    shown = {}
+    for name, value in values.items():
+        titles = dict(getattr(getattr(nodes.get(name), 'widget', None), 'values', None) or ())
+        if isinstance(value, bool):
+            value = translate(_('Yes') if value else _('No'))
+        elif titles and isinstance(value, list | tuple | set | frozenset):
+            value = [translate(titles.get(v, v)) for v in value]
+        elif titles and isinstance(value, str):
+            value = translate(titles.get(value, value))
+        shown[name] = value
+    return shown
 
 
 def revert(context, request, revisions):
