@@ -1,7 +1,9 @@
 """The catalogue's open data: ``search.json`` and ``search.csv`` of the venues folder.
 
 Both read the catalogue's own parameters (:func:`portal.views.catalogue.catalogue_params`) and run its
-query, so the HTML page, the JSON and the CSV always carry the same venues.
+query, so the HTML page, the JSON and the CSV always carry the same venues.  The JSON names each facet
+by the query parameter that filters by it (``category``, ``access``, ``region``, ``municipality``), so a
+client follows a facet value by adding ``name=value`` to the query.
 """
 
 import csv
@@ -12,7 +14,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from portal.resources.folder import Folder
-from portal.views.catalogue import catalogue_params, facets_of, run_catalogue
+from portal.views.catalogue import FACETS, catalogue_params, facets_of, run_catalogue
 from portal.views.search import PAGE_SIZE, item_url
 
 CSV_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
@@ -68,7 +70,11 @@ def catalogue_json(context, request):
         'pages': pages,
         'page_size': PAGE_SIZE,
         'items': records,
-        'facets': {name: [{'value': v, 'count': c} for v, c in values] for name, values in facets.items()},
+        'facets': {
+            param: [{'value': v, 'count': c} for v, c in facets[index]]
+            for index, param, _vocabulary in FACETS
+            if index in facets
+        },
     }
     text = json.dumps(body, ensure_ascii=False)
     response = Response(text, content_type='application/json', charset='utf-8')
