@@ -24,12 +24,13 @@ log = logging.getLogger(__name__)
 CACHE_SIZE = 200_000
 #: A word longer than this is not analysed (the transducer's time grows with it).
 MAX_WORD_LENGTH = 40
-_WORDBASE_RE = re.compile(r'\+[^+(]*\(([^)]*)\)')
+_WORDBASE_RE = re.compile(r'\+([^+(]*)\(([^)]*)\)')
 
 
 class Analysis(tuple):
     """``(lemma, word class, compound parts)``: the base form, Voikko's class (``nimisana``,
-    ``paikannimi``...) and the base forms of a compound's parts (empty for a simple word)."""
+    ``paikannimi``...) and a compound's parts as (as written in the compound, base form) pairs (empty
+    for a simple word)."""
 
     __slots__ = ()
 
@@ -39,6 +40,17 @@ class Analysis(tuple):
     lemma = property(lambda self: self[0])
     word_class = property(lambda self: self[1])
     parts = property(lambda self: self[2])
+
+    def part_words(self):
+        """The compound's parts and each run of neighbouring parts shorter than the whole, in their base
+        form (*tietosuojaseloste* → tieto, suoja, seloste, tietosuoja, suojaseloste)."""
+        found = []
+        count = len(self.parts)
+        for size in range(1, count):
+            for start in range(count - size + 1):
+                run = self.parts[start : start + size]
+                found.append(''.join(written for written, _base in run[:-1]) + run[-1][1])
+        return found
 
 
 def _clean(base):
@@ -53,7 +65,9 @@ def _libvoikko():
     def analyse(word):
         found = []
         for each in voikko.analyze(word):
-            parts = [_clean(p) for p in _WORDBASE_RE.findall(each.get('WORDBASES', ''))]
+            bases = each.get('WORDBASES', '')
+            # a derivation ('(+ja)') splits a word into pieces that are not words: no parts then
+            parts = [] if '(+' in bases else [(_clean(w), _clean(b)) for w, b in _WORDBASE_RE.findall(bases)]
             lemma = _clean(each['BASEFORM'])
             found.append(Analysis(lemma, each.get('CLASS', ''), parts if len(parts) > 1 else ()))
         return found
@@ -67,7 +81,7 @@ def _pyvoikko():
     def analyse(word):
         found = []
         for each in pyvoikko.analyse(word):
-            parts = [_clean(p.BASEFORM) for p in each.COMPOUND_PARTS or ()]
+            parts = [(_clean(p.FORM).strip('-'), _clean(p.BASEFORM)) for p in each.COMPOUND_PARTS or ()]
             found.append(Analysis(_clean(each.BASEFORM), each.CLASS or '', parts if len(parts) > 1 else ()))
         return found
 

@@ -6,7 +6,7 @@ A query word looks for its tokens in every language's index, as whole words and,
 parts of compounds (:func:`portal.catalog.text.query_terms`); stop and question words are left out
 (:func:`query_words`); a word found nowhere is replaced by the known word one edit away that most
 documents hold (:func:`correct`), and the result says so.  A query that asks for the ``most`` words
-ranks the documents that hold the most of them first when none holds them all (site search answering a
+finds the documents holding any of them, those holding the most first (site search answering a
 question).  An anonymous query for content types reads the ``public`` index (the types, and type:section,
 of what anyone may view) instead of intersecting ``allowed``, ``content_type`` and ``path``.
 """
@@ -52,9 +52,11 @@ class Query:
     sort: str = 'relevance'
     start: int = 0
     limit: int = 20
-    #: ``all``: every word must match; ``most``: when no document holds every word, those holding the
-    #: most words come first.
+    #: ``all``: every word must match; ``most``: documents holding any word, those holding the most
+    #: words first.
     match: str = 'all'
+    #: Content type → how many times its documents' text scores count (site search: pages over venues).
+    boosts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -194,14 +196,22 @@ def _word_set(word):
     return word[0][1] if len(word) == 1 else IF.multiunion([posting[1] for posting in word])
 
 
-def _most_words(sets, postings, end):
-    """For a query whose words no document holds all of: the documents holding any, those with the
-    most words first, then by score; (hits, the first ``end`` docids)."""
+def _boosted(catalog, scores, boosts):
+    """``scores`` with each document's multiplied by its content type's boost."""
+    if not boosts:
+        return scores
+    types = catalog['content_type']._rev_index
+    return IF.Bucket({docid: score * boosts.get(types.get(docid), 1.0) for docid, score in scores.items()})
+
+
+def _most_words(catalog, sets, postings, end, boosts):
+    """The documents holding any of the words, those with the most words first, then by score; (hits,
+    the first ``end`` docids)."""
     hits = intersect([*sets, IF.multiunion([_word_set(word) for word in postings if word])])
     if not hits:
         return hits, []
     word_sets = [_word_set(word) for word in postings if word]
-    scores = _text_scores([word for word in postings if word], hits, union=True)
+    scores = _boosted(catalog, _text_scores([word for word in postings if word], hits, union=True), boosts)
     ranked = heapq.nsmallest(
         end,
         scores.items(),
@@ -333,15 +343,15 @@ def search(catalog, principals, query):
         hits = intersect(sets + [_word_set(word) for word in postings])
     else:
         hits = IF.Set()
-    if not hits and terms and query.match == 'most' and len(terms) > 1 and any(postings):
-        hits, docids = _most_words(sets, postings, end)
+    if query.match == 'most' and len(terms) > 1 and any(postings):
+        hits, docids = _most_words(catalog, sets, postings, end, query.boosts)
         return Result(len(hits), docids[query.start : end], hits, None, corrections)
     total = len(hits)
     if not total or query.start >= total:
         return Result(total, [], hits, facet_key, corrections)
     if query.sort == 'relevance' and terms:
         titles = catalog['title']._rev_index
-        scores = _text_scores(postings, hits)
+        scores = _boosted(catalog, _text_scores(postings, hits), query.boosts)
         ranked = heapq.nsmallest(end, scores.items(), key=lambda pair: (-pair[1], titles.get(pair[0], '')))
         docids = [docid for docid, _score in ranked]
     elif query.sort == 'newest':

@@ -42,7 +42,7 @@ SWEDISH_HEADS = tuple(
             'hall', 'bad', 'museum', 'museet', 'teater', 'teatern', 'bibliotek', 'biblioteket', 'konsert',
             'sal', 'salen', 'hus', 'huset', 'center', 'centrum', 'festival', 'festivalen', 'kurs', 'kurser',
             'bio', 'konst', 'dans', 'park', 'parken', 'skola', 'skolan', 'gård', 'gården', 'scen', 'scenen',
-            'musik', 'opera', 'cirkus', 'institut', 'stadion', 'arena', 'simning',
+            'musik', 'opera', 'cirkus', 'institut', 'stadion', 'arena', 'simning', 'beskrivning', 'utlåtande',
         ),
         key=len,
         reverse=True,
@@ -130,7 +130,7 @@ def tokens(language, word):
         for analysis in analyses:
             found[fold(analysis.lemma)] = None
         for analysis in analyses:
-            for part in analysis.parts:
+            for part in analysis.part_words():
                 part = fold(part).strip('-')
                 if len(part) >= MIN_PART_LENGTH and part.isalpha() and part not in found:
                     found[PART + part] = None
