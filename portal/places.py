@@ -189,3 +189,14 @@ def region_title(code, language='fi'):
 def county_title(code, language='fi'):
     found = county(code)
     return found.title(language) if found else (code or '')
+
+
+_NAMED = {'municipality': municipality_named, 'region': region_named, 'county': county_named}
+
+
+def title_of_named(kind, name, language='fi'):
+    """The ``kind`` (``municipality``, ``region`` or ``county``) that records store by its name (Finnish
+    or Swedish) in ``language``: ``('municipality', 'Kajaani', 'sv')`` → ``'Kajana'``.  An unknown name is
+    shown as it is."""
+    found = _NAMED[kind](name) if name else None
+    return found.title(language) if found is not None else (name or '')

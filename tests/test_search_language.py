@@ -294,3 +294,19 @@ def test_evolve_step_rebuilds_text_indexes_made_by_the_old_analysis(app):
         transaction.abort()
         manager.pop()
         conn.close()
+
+
+def test_the_venue_page_shows_its_place_in_the_readers_language(testapp):
+    text = (
+        testapp.get('/venues/lumikorven-uimahalli/', params={'lang': 'sv'})
+        .html.select_one('dl.facts')
+        .get_text()
+    )
+    assert 'Kajana' in text and 'Kajanaland' in text and 'Kajanalands välfärdsområde' in text
+    assert 'Kainuun hyvinvointialue' not in text
+    text = (
+        testapp.get('/venues/lumikorven-uimahalli/', params={'lang': 'fi'})
+        .html.select_one('dl.facts')
+        .get_text()
+    )
+    assert 'Kajaani' in text and 'Kainuun hyvinvointialue' in text

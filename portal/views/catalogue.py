@@ -155,8 +155,6 @@ FACETS = (
     ('categories', 'category', CATEGORIES),
     ('accessibility', 'access', ACCESSIBILITY),
 )
-#: The facets whose values are places, and how a value (a Finnish name) is shown in a language.
-PLACE_TITLES = {'municipality': places.municipality_named, 'region': places.region_named}
 FACET_TITLES = {
     'region': _('Region'),
     'municipality': _('Municipality'),
@@ -231,12 +229,6 @@ def labels(request):
     return found
 
 
-def place_title(index, value, language):
-    """The region or municipality ``value`` (its Finnish name, as indexed) in ``language``."""
-    found = PLACE_TITLES[index](value) if value else None
-    return found.title(language) if found is not None else value
-
-
 def venue_rows(request, catalog, docids, category_labels):
     """What the catalogue lists of each venue: url, title, description (each with the language it is
     in when that differs from the page's), the place and categories line, and the sample flag."""
@@ -247,7 +239,7 @@ def venue_rows(request, catalog, docids, category_labels):
         venue = catalog.item_for(docid)
         title = venue.text('title', lang)
         description = venue.text('description', lang)
-        meta = place_title('municipality', venue.municipality, lang) + ''.join(
+        meta = places.title_of_named('municipality', venue.municipality, lang) + ''.join(
             f' · {category_labels.get(c, c)}' for c in venue.categories
         )
         rows.append(
@@ -309,7 +301,7 @@ def catalogue(context, request):
             if titles is not None:
                 label = titles.get(value, value)
             else:
-                label = place_title(index, value, request.locale_name)
+                label = places.title_of_named(index, value, request.locale_name)
             chosen = value in selected if isinstance(selected, list) else value == selected
             if isinstance(selected, list):
                 url = link(**{param: [v for v in selected if v != value] if chosen else [*selected, value]})
@@ -358,7 +350,7 @@ def empty_place(request, params, result):
                 break
     join = site.get(JOIN_PAGE)
     return Record(
-        name=place_title(index, value, request.locale_name),
+        name=places.title_of_named(index, value, request.locale_name),
         join_url=f'{request.application_url}/{JOIN_PAGE}/' if join is not None else None,
         workspace_url=workspace_url,
     )
