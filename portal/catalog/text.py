@@ -64,18 +64,29 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 WORD_RE = re.compile(r'\w+')
 
 
+class _FoldTable(dict):
+    """``str.translate`` table: each character without its accents (å, ä, ö and ASCII as they are),
+    worked out the first time the character is met."""
+
+    def __missing__(self, code):
+        char = chr(code)
+        if char in KEEP_LETTERS or char.isascii():
+            folded = char
+        else:
+            folded = ''.join(c for c in unicodedata.normalize('NFD', char) if not unicodedata.combining(c))
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+#: A character that folding changes (neither ASCII nor å, ä, ö).
+_FOLDED_CHAR = re.compile('[^\x00-\x7fåäö]')
+
+
 def fold(text):
     """Lower-case ``text`` and remove accents, but keep å, ä and ö, which are letters of their own."""
     text = unicodedata.normalize('NFC', text).casefold()
-    if text.isascii():
-        return text
-    out = []
-    for char in text:
-        if char in KEEP_LETTERS or char.isascii():
-            out.append(char)
-        else:
-            out.extend(c for c in unicodedata.normalize('NFD', char) if not unicodedata.combining(c))
-    return ''.join(out)
+    return text if _FOLDED_CHAR.search(text) is None else text.translate(_FOLD_TABLE)
 
 
 def words(text):
