@@ -310,3 +310,11 @@ def test_the_venue_page_shows_its_place_in_the_readers_language(testapp):
         .get_text()
     )
     assert 'Kajaani' in text and 'Kainuun hyvinvointialue' in text
+
+
+def test_a_preposition_before_a_place_goes_with_it():
+    from portal.catalog.placenames import find_places
+
+    assert find_places('simhall i Esbo').text == 'simhall'
+    assert find_places('museum in Tampere').text == 'museum'
+    assert find_places('i').text == 'i'

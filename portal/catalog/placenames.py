@@ -10,7 +10,8 @@ the municipality table (:mod:`portal.places`: Finnish and Swedish names of every
 * without Voikko's answer, a Finnish case ending taken off gives a name (*Forssassa* → Forssa);
 * a Swedish genitive *-s* taken off gives a name (*Kajanas* → Kajana).
 
-The words that named a place are taken out of the text; the rest is searched as words.
+The words that named a place, and a preposition just before one (*i*, *in*), are taken out of the text;
+the rest is searched as words.
 """
 
 import functools
@@ -32,6 +33,8 @@ FINNISH_ENDINGS = tuple(
 )  # fmt: skip
 #: Shorter words are never read as place names (too many would be).
 MIN_NAME_LENGTH = 3
+#: Words that say where, dropped with the place name after them (*simhall i Esbo*, *museum in Tampere*).
+PREPOSITIONS = frozenset(('i', 'på', 'från', 'in', 'at', 'near', 'from'))
 _TOKEN_RE = re.compile(r"[\w'-]+")
 
 
@@ -96,7 +99,10 @@ def find_places(text):
         found = place_of_word(match.group()) if match else None
         if found is None:
             kept.append(token)
-        elif found[0] == 'municipality':
+            continue
+        if kept and kept[-1].casefold() in PREPOSITIONS:
+            kept.pop()
+        if found[0] == 'municipality':
             municipality = municipality or found[1]
         else:
             region = region or found[1]
