@@ -156,6 +156,13 @@ class TestSpelling:
             res.html.select_one('.corrected').get_text().split()
         )
 
+    @pytest.mark.parametrize(
+        ('q', 'category'), [('tetaer', 'theatre'), ('swiming', 'swimming'), ('musem', 'museum')]
+    )
+    def test_swedish_and_english_misspellings_are_corrected_by_their_stems(self, app, testapp, q, category):
+        names = found(testapp, q)[0]
+        assert set(names) == venues_with(app, categories=category), q
+
     def test_a_known_word_is_not_corrected(self, testapp):
         res = testapp.get('/venues/', params={'q': 'uimahalli', 'lang': 'fi'})
         assert res.html.select_one('.corrected') is None
