@@ -68,7 +68,7 @@ def title_view(item, default):
 
 
 #: How many times a title and a description count in the text indexes.
-TITLE_WEIGHT = 3
+TITLE_WEIGHT = 5
 DESCRIPTION_WEIGHT = 2
 _FIELD_WEIGHTS = {'title': TITLE_WEIGHT, 'description': DESCRIPTION_WEIGHT}
 
