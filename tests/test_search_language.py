@@ -325,3 +325,34 @@ def test_a_preposition_before_a_place_goes_with_it():
     assert find_places('simhall i Esbo').text == 'simhall'
     assert find_places('museum in Tampere').text == 'museum'
     assert find_places('i').text == 'i'
+
+
+def test_a_municipality_with_a_published_workspace_links_to_it(app, testapp):
+    import transaction
+    from pyramid.threadlocal import manager
+
+    def publish(state):
+        conn = app.registry._zodb_databases[''].open()
+        manager.push({'registry': app.registry, 'request': None})
+        try:
+            site = conn.root()['site']
+            workspace = site['tyotilat']['jyvaskyla']
+            previous, workspace.state = workspace.state, state
+            site.catalog.index(workspace)
+            transaction.commit()
+            return previous
+        finally:
+            manager.pop()
+            conn.close()
+
+    def links():
+        res = testapp.get('/venues/', params={'q': 'uimahalli jyväskylässä', 'lang': 'fi'})
+        return [a['href'] for a in res.html.select('.no-place a')]
+
+    assert not any('/tyotilat/' in href for href in links())  # private: not even named
+    previous = publish('published')
+    try:
+        assert links()[0].endswith('/tyotilat/jyvaskyla/')
+        testapp.get(links()[0], status=200)
+    finally:
+        publish(previous)
