@@ -154,9 +154,15 @@ def tokens(language, word):
 
 def query_terms(language, word):
     """``(token, weight)`` pairs a folded query ``word`` looks for in ``language``'s index: each of its
-    whole-word tokens as a whole word (1) and as a part of a compound (:data:`PART_WEIGHT`)."""
+    whole-word tokens as a whole word (1) and as a part of a compound (:data:`PART_WEIGHT`), and a
+    Finnish word's Snowball stem as a whole word."""
     whole = [token for token in tokens(language, word) if not token.startswith(PART)]
-    return [(token, 1.0) for token in whole] + [(PART + token, PART_WEIGHT) for token in whole]
+    terms = [(token, 1.0) for token in whole] + [(PART + token, PART_WEIGHT) for token in whole]
+    if language == 'fi' and stem('fi', word) not in whole:
+        # what a Finnish index made before the morphology holds (a database not yet evolved), and what
+        # a word Voikko did not know was indexed by
+        terms.append((stem('fi', word), 1.0))
+    return terms
 
 
 class Stemmer:
