@@ -9,6 +9,9 @@ folder, so the catalog subscribers index them), then prints:
 * indexing time (adding the venues, indexing included, and committing);
 * median and p95 in-process query time for text + two facet filters + sort + first page, and the same
   with the four facet lists counted as the catalogue page does;
+* the Finnish analyser's cost (each implementation that loads: libvoikko, pyvoikko) per new word, the
+  cost of a query word's terms once its analysis is remembered, and of a query with a misspelt word
+  (the correction looks up every string one edit away);
 * catalogue page throughput against a Pyramid hello-world measured in the same run, and their ratio,
   without and then with the anonymous page cache (:mod:`portal.pagecache`):
   first served by waitress (4 threads, as in ``development.ini``) to four keep-alive clients in another
@@ -46,7 +49,8 @@ from pyramid.response import Response  # noqa: E402
 from waitress.server import create_server  # noqa: E402
 from webob import Request  # noqa: E402
 
-from portal.catalog import Query, facet_counts, search  # noqa: E402
+from portal.catalog import Query, facet_counts, morphology, search  # noqa: E402
+from portal.catalog.text import query_terms  # noqa: E402
 from portal.pagecache import PAGE_CACHE_SIZE, page_cache  # noqa: E402
 from portal.testing import build_app, close_app  # noqa: E402
 
@@ -144,6 +148,42 @@ def query_times(app, municipalities, rounds=300, seed=2):
         totals.append(result.total)
     conn.close()
     return plain, with_facets, totals
+
+
+def analyser_costs(app, seed=4, count=300):
+    """Print the Finnish analyser's cost per new word for each implementation that loads, a query word's
+    cost once remembered, and a query with a misspelt word."""
+    rng = random.Random(seed)
+    new_words = [
+        synthetic_word(rng, rng.randint(2, 4)) + rng.choice(['ssa', 'lla', 'n', '']) for _ in range(count)
+    ]
+    for name, load_implementation in morphology.IMPLEMENTATIONS:
+        try:
+            analyse = load_implementation()
+        except Exception as error:
+            print(f'Finnish analyser {name}: not available ({type(error).__name__})')
+            continue
+        started = time.perf_counter()
+        for word in new_words:
+            analyse(word)
+        print(f'Finnish analyser {name}: {ms((time.perf_counter() - started) / count)} a new word')
+    print(f'Finnish analyser in use: {morphology.analyser()[0] or "none (Snowball only)"}')
+    started = time.perf_counter()
+    for _ in range(10):
+        for word in QUERIES:
+            query_terms('fi', word)
+    each = (time.perf_counter() - started) / (10 * len(QUERIES))
+    print(f"a query word's terms, analysis remembered: {ms(each)}")
+    db = app.registry._zodb_databases['']
+    conn = db.open()
+    catalog = conn.root()['site'].catalog
+    times = []
+    for word in ('uimahali', 'museoihn', 'teatteeri', 'kirjstossa'):
+        started = time.perf_counter()
+        search(catalog, [Everyone], Query(text=word, types=('Venue',), path='/venues', limit=20))
+        times.append(time.perf_counter() - started)
+    conn.close()
+    print(f'query with a misspelt word (corrected): median {ms(statistics.median(times))}')
 
 
 def hello_world_app():
@@ -306,6 +346,7 @@ def run(n, seconds, profile, cache_size, keep=None):
                 f'query + 4 facet lists counted: median {ms(statistics.median(with_facets))}, '
                 f'p95 {ms(quantiles[18])}'
             )
+            analyser_costs(app)
             urls = catalogue_urls()
             hello = hello_world_app()
             hello_cpu = cpu_per_request(hello, ['/'] * 200)

@@ -191,11 +191,21 @@ def county_title(code, language='fi'):
     return found.title(language) if found else (code or '')
 
 
+_NAMED = {'municipality': municipality_named, 'region': region_named, 'county': county_named}
+
+
+def title_of_named(kind, name, language='fi'):
+    """The ``kind`` (``municipality``, ``region`` or ``county``) that records store by its name (Finnish
+    or Swedish) in ``language``: ``('municipality', 'Kajaani', 'sv')`` → ``'Kajana'``.  An unknown name is
+    shown as it is."""
+    found = _NAMED[kind](name) if name else None
+    return found.title(language) if found is not None else (name or '')
+
+
 def title_named(name, language='fi'):
     """The name of the municipality or region stored as ``name`` (its Finnish name, as records keep
     them) in ``language``; an unknown name is shown as it is."""
-    found = municipality_named(name) or region_named(name)
-    return found.title(language) if found else (name or '')
+    return title_of_named('municipality' if municipality_named(name) else 'region', name, language)
 
 
 def named_choices(names, language='fi'):

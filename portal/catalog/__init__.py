@@ -3,7 +3,11 @@
 The catalog is a :mod:`hypatia` catalog kept in the site as ``site.catalog``, built as Substance D builds
 its own:
 
-* :mod:`~portal.catalog.text`: folding, words and Snowball stemming for the per-language text indexes.
+* :mod:`~portal.catalog.text`: folding, words, lemmas and compound parts for the per-language text
+  indexes; :mod:`~portal.catalog.morphology` (Finnish by Voikko, Snowball when it is missing) and
+  :mod:`~portal.catalog.vocabulary` (category and accessibility words in fi, sv and en) feed it.
+* :mod:`~portal.catalog.placenames`: municipality and region names in a search text, in any inflected
+  Finnish or Swedish form, read as filters.
 * :mod:`~portal.catalog.indexes`: :class:`SiteCatalog` (documents by integer id, with their items and
   paths, and a conflict-free change counter), and the directives ``config.add_catalog_index`` and
   ``config.add_index_view`` that declare indexes and index views on the application registry.

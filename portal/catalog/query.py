@@ -2,8 +2,13 @@
 
 :func:`search` answers a query (text, filters, sort, a page).  It intersects the filters' sets and the
 words' postings first, smallest first, and scores only the documents left (Okapi BM25, as hypatia scores).
-An anonymous query for content types reads the ``public`` index (the types, and type:section, of what
-anyone may view) instead of intersecting ``allowed``, ``content_type`` and ``path``.
+A query word looks for its tokens in every language's index, as whole words and, at a lower weight, as
+parts of compounds (:func:`portal.catalog.text.query_terms`); stop and question words are left out
+(:func:`query_words`); a word found nowhere is replaced by the known word one edit away that most
+documents hold (:func:`correct`), and the result says so.  A query that asks for the ``most`` words
+finds the documents holding any of them, those holding the most first (site search answering a
+question).  An anonymous query for content types reads the ``public`` index (the types, and type:section,
+of what anyone may view) instead of intersecting ``allowed``, ``content_type`` and ``path``.
 """
 
 import heapq
@@ -17,7 +22,7 @@ from hypatia.text.okapiindex import score as okapi_score
 from pyramid.authorization import Everyone
 
 from portal.catalog.indexes import SiteCatalog
-from portal.catalog.text import words
+from portal.catalog.text import STOP_WORDS, query_terms, stem, words
 from portal.i18n import LANGUAGES
 
 IF = family64.IF
@@ -47,6 +52,11 @@ class Query:
     sort: str = 'relevance'
     start: int = 0
     limit: int = 20
+    #: ``all``: every word must match; ``most``: documents holding any word, those holding the most
+    #: words first.
+    match: str = 'all'
+    #: Content type → how many times its documents' text scores count (site search: pages over venues).
+    boosts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -58,11 +68,26 @@ class Result:
     #: The key under which the facet counts of ``hits`` may be remembered (:func:`facet_counts`), or
     #: None: only a query without text whose catalog state is known gets one.
     facet_key: object = None
+    #: Typed word → the known word it was read as (a misspelling one edit away).
+    corrections: dict = field(default_factory=dict)
+
+
+class Posting(tuple):
+    """``(text index, docid → frequency)`` of one token, with the ``weight`` its matches count by (a
+    compound part counts less than a whole word)."""
+
+    def __new__(cls, index, docs, weight=1.0):
+        posting = tuple.__new__(cls, (index, docs))
+        posting.weight = weight
+        return posting
 
 
 def query_words(text):
-    """The words of a search text that a search uses."""
-    return words(text)[:MAX_QUERY_WORDS]
+    """The words of a search text that a search uses: stop and question words left out (unless the text
+    has nothing else), at most ``MAX_QUERY_WORDS``."""
+    found = words(text)
+    kept = [word for word in found if word not in STOP_WORDS]
+    return (kept or found)[:MAX_QUERY_WORDS]
 
 
 def intersect(sets):
@@ -82,15 +107,57 @@ def intersect(sets):
 
 
 def _postings(catalog, term):
-    """For each language whose text index knows ``term``: (text index, docid → frequency)."""
+    """The :class:`Posting` of each token of ``term`` (as a whole word and as a compound's part) that a
+    language's text index holds."""
     found = []
     for language in LANGUAGES:
         index = catalog[f'text_{language}'].index
-        for wid in index._lexicon.termToWordIds(term):
-            docs = index._wordinfo.get(wid)
+        wids = index._lexicon._wids
+        for token, weight in query_terms(language, term):
+            docs = index._wordinfo.get(wids.get(token, 0))
             if docs:
-                found.append((index, IF.Bucket(docs) if isinstance(docs, dict) else docs))
+                found.append(Posting(index, IF.Bucket(docs) if isinstance(docs, dict) else docs, weight))
     return found
+
+
+#: The letters a misspelling may have lost, gained or swapped.
+ALPHABET = 'abcdefghijklmnopqrstuvwxyzåäö'
+#: Words shorter than this are not corrected (one edit away from too many).
+MIN_CORRECTED_LENGTH = 4
+
+
+def _edits(word):
+    """Every string one deletion, transposition, substitution or insertion away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    found = {a + b[1:] for a, b in splits if b}
+    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    found |= {a + c + b[1:] for a, b in splits if b for c in ALPHABET}
+    found |= {a + c + b for a, b in splits for c in ALPHABET}
+    found.discard(word)
+    return found
+
+
+def correct(catalog, word):
+    """The word one edit away from ``word`` (or, in Swedish and English, the stem one edit away from its
+    stem) that some language's index holds as a whole word, held by the most documents and found again
+    when searched for; or None.  Candidates are looked up as they are, never analysed: a thousand of
+    them cost a few milliseconds."""
+    if len(word) < MIN_CORRECTED_LENGTH or not word.isalpha():
+        return None
+    counts = {}
+    edits = _edits(word)
+    for language in LANGUAGES:
+        index = catalog[f'text_{language}'].index
+        wids, wordinfo = index._lexicon._wids, index._wordinfo
+        candidates = edits if language == 'fi' else edits | _edits(stem(language, word))
+        for candidate in candidates:
+            docs = wordinfo.get(wids.get(candidate, 0))
+            if docs:
+                counts[candidate] = counts.get(candidate, 0) + len(docs)
+    for candidate in sorted(counts, key=lambda each: (-counts[each], each)):
+        if _postings(catalog, candidate):
+            return candidate
+    return None
 
 
 def _okapi(index, docs, hits):
@@ -111,17 +178,50 @@ def _okapi(index, docs, hits):
     return scores  # pragma: no cover
 
 
-def _text_scores(postings, hits):
-    """Scores of ``hits`` for the words whose postings are ``postings``: each word's scores summed over
-    the languages, then over the words."""
+def _text_scores(postings, hits, union=False):
+    """Scores of ``hits`` for the words whose postings are ``postings``: each word's scores (a posting's
+    times its weight) summed over its tokens and languages, then over the words, of documents that hold
+    every word (or, with ``union``, any word)."""
     scores = None
     for word in postings:
-        word_scores = None
-        for index, docs in word:
-            part = _okapi(index, docs, hits)
-            word_scores = part if word_scores is None else IF.weightedUnion(word_scores, part)[1]
-        scores = word_scores if scores is None else IF.weightedIntersection(scores, word_scores)[1]
+        word_scores = IF.Bucket()
+        for posting in word:
+            part = _okapi(posting[0], posting[1], hits)
+            word_scores = IF.weightedUnion(word_scores, part, 1, getattr(posting, 'weight', 1.0))[1]
+        if scores is None:
+            scores = word_scores
+        else:
+            scores = (IF.weightedUnion if union else IF.weightedIntersection)(scores, word_scores)[1]
     return scores
+
+
+def _word_set(word):
+    """The documents holding one query word: its postings as they are when there is one (no copy)."""
+    return word[0][1] if len(word) == 1 else IF.multiunion([posting[1] for posting in word])
+
+
+def _boosted(catalog, scores, boosts):
+    """``scores`` with each document's multiplied by its content type's boost."""
+    if not boosts:
+        return scores
+    types = catalog['content_type']._rev_index
+    return IF.Bucket({docid: score * boosts.get(types.get(docid), 1.0) for docid, score in scores.items()})
+
+
+def _most_words(catalog, sets, postings, end, boosts):
+    """The documents holding any of the words, those with the most words first, then by score; (hits,
+    the first ``end`` docids)."""
+    hits = intersect([*sets, IF.multiunion([_word_set(word) for word in postings if word])])
+    if not hits:
+        return hits, []
+    word_sets = [_word_set(word) for word in postings if word]
+    scores = _boosted(catalog, _text_scores([word for word in postings if word], hits, union=True), boosts)
+    ranked = heapq.nsmallest(
+        end,
+        scores.items(),
+        key=lambda pair: (-sum(pair[0] in each for each in word_sets), -pair[1], pair[0]),
+    )
+    return hits, [docid for docid, _score in ranked]
 
 
 def _any(index, values):
@@ -227,30 +327,39 @@ def search(catalog, principals, query):
     """
     sets = _filter_sets(catalog, principals, query)
     terms = query_words(query.text)
-    postings = [_postings(catalog, term) for term in terms]
+    postings = []
+    corrections = {}
+    for term in terms:
+        found = _postings(catalog, term)
+        if not found:
+            corrected = correct(catalog, term)
+            if corrected is not None:
+                corrections[term] = corrected
+                found = _postings(catalog, corrected)
+        postings.append(found)
     facet_key = None
+    end = query.start + query.limit
     if not terms:
         hits = intersect(sets)
         facet_key = _facet_key(catalog, principals, query)
     elif all(postings):
         # a word found in one language is intersected through its postings as they are (no copy)
-        word_sets = [
-            word[0][1] if len(word) == 1 else IF.multiunion([docs for _i, docs in word]) for word in postings
-        ]
-        hits = intersect(sets + word_sets)
+        hits = intersect(sets + [_word_set(word) for word in postings])
     else:
         hits = IF.Set()
+    if query.match == 'most' and len(terms) > 1 and any(postings):
+        hits, docids = _most_words(catalog, sets, postings, end, query.boosts)
+        return Result(len(hits), docids[query.start : end], hits, None, corrections)
     total = len(hits)
-    end = query.start + query.limit
     if not total or query.start >= total:
-        return Result(total, [], hits, facet_key)
+        return Result(total, [], hits, facet_key, corrections)
     if query.sort == 'relevance' and terms:
         titles = catalog['title']._rev_index
-        scores = _text_scores(postings, hits)
+        scores = _boosted(catalog, _text_scores(postings, hits), query.boosts)
         ranked = heapq.nsmallest(end, scores.items(), key=lambda pair: (-pair[1], titles.get(pair[0], '')))
         docids = [docid for docid, _score in ranked]
     elif query.sort == 'newest':
         docids = _newest(catalog, hits, end)
     else:
         docids = _by_title(catalog, hits, end)
-    return Result(total, docids[query.start : end], hits, facet_key)
+    return Result(total, docids[query.start : end], hits, facet_key, corrections)

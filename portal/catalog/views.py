@@ -2,8 +2,11 @@
 
 The views are declared in :func:`includeme` with ``config.add_index_view``; a content type declares the
 views of its own indexes in its module (``portal.resources.venue``), and a plugin the views of its own.
-The full-text views index the fields an item's type lists in ``text_fields`` and, in the item's own
-language, the attributes it lists in ``text_attributes``.
+The full-text views index the fields an item's type lists in ``text_fields`` (the title
+``TITLE_WEIGHT`` times and the description ``DESCRIPTION_WEIGHT`` times, so that a page whose title or
+description answers a search ranks first), in the item's own language the attributes it lists in
+``text_attributes``, and in every language the words of its choice values
+(:mod:`portal.catalog.vocabulary`).
 """
 
 from pyramid.authorization import ACLHelper, Everyone
@@ -11,6 +14,7 @@ from pyramid.location import lineage
 from pyramid.traversal import resource_path
 
 from portal.catalog.text import fold
+from portal.catalog.vocabulary import words_for
 from portal.i18n import LANGUAGES
 from portal.security.principals import role_principal
 
@@ -63,20 +67,25 @@ def title_view(item, default):
     return fold(item.text('title')) or default
 
 
+#: How many times a title and a description count in the text indexes.
+TITLE_WEIGHT = 5
+DESCRIPTION_WEIGHT = 2
+_FIELD_WEIGHTS = {'title': TITLE_WEIGHT, 'description': DESCRIPTION_WEIGHT}
+
+
 def _text_view(language):
     def view(item, default):
-        texts = item.texts.get(language)
-        if not texts:
-            return default
+        texts = item.texts.get(language) or {}
         parts = []
-        for name in item.text_fields:
+        for name in item.text_fields if texts else ():
             value = texts.get(name)
             if isinstance(value, str):
-                parts.append(value)
+                parts += [value] * _FIELD_WEIGHTS.get(name, 1)
             elif value:
                 parts.extend(value)
-        if language == item.language:
+        if texts and language == item.language:
             parts += [getattr(item, name, '') for name in item.text_attributes]
+        parts.append(words_for(item, language))
         return ' '.join(part for part in parts if part) or default
 
     view.__name__ = f'text_{language}_view'

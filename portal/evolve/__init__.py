@@ -171,6 +171,7 @@ def includeme(config):
         step0004_workspaces,
         step0005_session_trees,
         step0006_local_roles_in_search,
+        step0007_search_language,
     )
 
     if not hasattr(config.registry, 'evolve_steps'):
@@ -187,7 +188,7 @@ def includeme(config):
         config.add_evolve_step(name, module.evolve, title=note_of(module), after=previous)
         previous = (name,)
     # Steps added since are known by their names only (a database records each in DONE_KEY).
-    for module in (step0005_session_trees, step0006_local_roles_in_search):
+    for module in (step0005_session_trees, step0006_local_roles_in_search, step0007_search_language):
         name = f'portal.{module.__name__.rpartition(".")[2]}'
         config.add_evolve_step(name, module.evolve, title=note_of(module), after=previous)
         previous = (name,)

@@ -5,6 +5,11 @@ holds, so a search never shows what the requester may not view.  The three forms
 same parameters through :func:`catalogue_params` and run the same query, so the HTML page, the JSON and
 the CSV always carry the same venues.  Input that cannot be understood is a 400 with a reason (the
 parameter helpers are shared with site search, :mod:`portal.views.search`).
+
+A municipality or region named in the search text (*uimahalli kajaanissa*, *teater i Tammerfors*)
+becomes that filter (:mod:`portal.catalog.placenames`) unless one is already chosen.  Places are shown in
+the reader's language (Kajana on Swedish pages); a place without venues says so by name and links to how
+a municipality joins.
 """
 
 import functools
@@ -14,7 +19,9 @@ from urllib.parse import quote_plus
 
 from pyramid.view import view_config
 
-from portal.catalog import Query, facet_cache, facet_counts, search
+from portal import places
+from portal.catalog import Query, candidates, facet_cache, facet_counts, search
+from portal.catalog.placenames import find_places
 from portal.i18n import LANGUAGES, _, plural
 from portal.resources.folder import Folder
 from portal.resources.site import Site
@@ -26,6 +33,7 @@ from portal.views.search import (
     _single,
     bad_request,
     clean_text,
+    corrected_text,
     page_links,
     page_param,
     principals_of,
@@ -107,10 +115,16 @@ def catalogue_params(request):
     sort = _single(request, 'sort')
     if sort and sort not in SORTS:
         raise bad_request(_('Unknown sort order: choose one of the orders in the list.'))
+    q, region, municipality = search_text(request), _place(request, 'region'), _place(request, 'municipality')
+    found = find_places(q)
+    if found.municipality is not None and not municipality:
+        municipality, q = found.municipality.name_fi, found.text
+    if found.region is not None and not region:
+        region, q = found.region.name_fi, found.text
     return CatalogueParams(
-        q=search_text(request),
-        region=_place(request, 'region'),
-        municipality=_place(request, 'municipality'),
+        q=q,
+        region=region,
+        municipality=municipality,
         categories=_choices(request, 'category', CATEGORIES, _('Unknown category: ${value}')),
         access=_choices(request, 'access', ACCESSIBILITY, _('Unknown accessibility feature: ${value}')),
         lang=lang,
@@ -225,7 +239,7 @@ def venue_rows(request, catalog, docids, category_labels):
         venue = catalog.item_for(docid)
         title = venue.text('title', lang)
         description = venue.text('description', lang)
-        meta = (venue.municipality or '') + ''.join(
+        meta = places.title_of_named('municipality', venue.municipality, lang) + ''.join(
             f' · {category_labels.get(c, c)}' for c in venue.categories
         )
         rows.append(
@@ -284,7 +298,10 @@ def catalogue(context, request):
         titles = translated['values'].get(index)
         entries = []
         for value, count in values[:MAX_FACET_VALUES]:
-            label = titles.get(value, value) if titles is not None else value
+            if titles is not None:
+                label = titles.get(value, value)
+            else:
+                label = places.title_of_named(index, value, request.locale_name)
             chosen = value in selected if isinstance(selected, list) else value == selected
             if isinstance(selected, list):
                 url = link(**{param: [v for v in selected if v != value] if chosen else [*selected, value]})
@@ -294,6 +311,8 @@ def catalogue(context, request):
         facet_lists.append(Record(name=index, title=translated['facets'][index], entries=entries))
     return {
         'params': params,
+        'corrected': corrected_text(params.q, result),
+        'empty_place': empty_place(request, params, result),
         'rows': venue_rows(request, catalog, result.docids, translated['values']['categories']),
         'total': result.total,
         'count_text': plural(request, '${n} venue found', '${n} venues found', result.total),
@@ -309,6 +328,33 @@ def catalogue(context, request):
         'csv_url': data_url('search.csv'),
         'csv_plain_url': data_url('search.csv') + ('&' if query else '?') + 'dialect=plain',
     }
+
+
+#: The page that tells how a municipality joins the Kaikukortti network.
+JOIN_PAGE = 'kunnille'
+
+
+def empty_place(request, params, result):
+    """For a search that found nothing in a chosen municipality or region: the place's name in the
+    reader's language, the page on how a municipality joins, and the municipality's onboarding
+    workspace when the requester may view its summary; otherwise None."""
+    if result.total or not (params.municipality or params.region):
+        return None
+    index, value = ('municipality', params.municipality) if params.municipality else ('region', params.region)
+    site = request.root
+    workspace_url = None
+    if index == 'municipality':
+        catalog = site.catalog
+        for docid in candidates(catalog, principals_of(request), Query(types=('Workspace',))):
+            if getattr(catalog.item_for(docid), 'municipality', None) == value:
+                workspace_url = f'{request.application_url}{catalog.paths[docid]}/'
+                break
+    join = site.get(JOIN_PAGE)
+    return Record(
+        name=places.title_of_named(index, value, request.locale_name),
+        join_url=f'{request.application_url}/{JOIN_PAGE}/' if join is not None else None,
+        workspace_url=workspace_url,
+    )
 
 
 class VenuesFolderPredicate:

@@ -5,7 +5,9 @@ The CSV comes in the reader's spreadsheet dialect by default and as plain CSV fo
 being run as a formula.
 
 Both read the catalogue's own parameters (:func:`portal.views.catalogue.catalogue_params`) and run its
-query, so the HTML page, the JSON and the CSV always carry the same venues.
+query, so the HTML page, the JSON and the CSV always carry the same venues.  The JSON names each facet
+by the query parameter that filters by it (``category``, ``access``, ``region``, ``municipality``), so a
+client follows a facet value by adding ``name=value`` to the query.
 """
 
 import json
@@ -19,7 +21,7 @@ from portal.i18n import LANGUAGE_TITLES, _
 from portal.resources.folder import Folder
 from portal.resources.venue import ACCESSIBILITY, CATEGORIES
 from portal.venue_files import TEXT_COLUMNS, VALUE_COLUMNS
-from portal.views.catalogue import catalogue_params, facets_of, run_catalogue
+from portal.views.catalogue import FACETS, catalogue_params, facets_of, run_catalogue
 from portal.views.search import PAGE_SIZE, item_url
 
 #: Decimals of a coordinate in the CSV: six are about a tenth of a metre.
@@ -57,7 +59,11 @@ def catalogue_json(context, request):
         'pages': pages,
         'page_size': PAGE_SIZE,
         'items': records,
-        'facets': {name: [{'value': v, 'count': c} for v, c in values] for name, values in facets.items()},
+        'facets': {
+            param: [{'value': v, 'count': c} for v, c in facets[index]]
+            for index, param, _vocabulary in FACETS
+            if index in facets
+        },
     }
     text = json.dumps(body, ensure_ascii=False)
     response = Response(text, content_type='application/json', charset='utf-8')

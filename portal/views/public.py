@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 
+from portal import places
 from portal.catalog.listing import listing
 from portal.forms import vocabulary_title
 from portal.i18n import LANGUAGE_TITLES, _
@@ -87,6 +88,14 @@ def venue(context, request):
         ],
         'languages': labels(LANGUAGE_TITLES, context.languages),
         'jsonld': venue_jsonld(context, request.resource_url(context), request.locale_name),
+        'places': {
+            kind: places.title_of_named(kind, value, request.locale_name)
+            for kind, value in (
+                ('municipality', context.municipality),
+                ('region', context.region),
+                ('county', context.wellbeing_county),
+            )
+        },
     }
 
 

@@ -4,6 +4,11 @@ Every answer comes from the catalog (:mod:`portal.catalog`), filtered by the pri
 holds, so a search never shows what the requester may not view.  Input that cannot be understood is a
 400 with a reason.  The venue catalogue (:mod:`portal.views.catalogue`) reads its parameters with the
 helpers here.
+
+Site search answers questions as people type them (*saako lapsi ilmaisen lipun*): stop and question words
+are left out, the pages holding the most of the other words come first, and pages
+(for card holders, issuers, venues and municipalities: the card's rules) count ``PAGE_BOOST`` times a
+venue's score, so a venue never outranks them for words about the card.
 """
 
 import math
@@ -15,12 +20,14 @@ from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.view import view_config
 
-from portal.catalog import MAX_QUERY_LENGTH, Query, search
+from portal.catalog import MAX_QUERY_LENGTH, Query, search, words
 from portal.i18n import _, plural
 from portal.resources.site import Site
 
 THEME = 'kaiku_theme:templates/'
 PAGE_SIZE = 20
+#: How much more a page's score counts than a venue's in site search.
+PAGE_BOOST = 2.0
 #: The highest page number accepted.
 MAX_PAGE = 10_000
 
@@ -100,6 +107,14 @@ def item_url(request, catalog, docid):
     return f'{request.application_url}{catalog.paths[docid]}/'
 
 
+def corrected_text(text, result):
+    """The search text as it was read when words were corrected (``uimahali`` → ``uimahalli``), or
+    None."""
+    if not result.corrections:
+        return None
+    return ' '.join(result.corrections.get(word, word) for word in words(text))
+
+
 def page_links(page, pages, url_for):
     """(number, url, current) for the first, last and nearby pages; None marks a gap."""
     shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
@@ -135,6 +150,8 @@ def site_search(context, request):
             sort='relevance',
             start=(page - 1) * PAGE_SIZE,
             limit=PAGE_SIZE,
+            match='most',
+            boosts={'Page': PAGE_BOOST},
         )
         result = search(catalog, principals_of(request), query)
         pages = _check_page(page, result.total)
@@ -149,6 +166,7 @@ def site_search(context, request):
     base = f'{request.path_url}?{urlencode(pairs)}'
     return {
         'q': q,
+        'corrected': corrected_text(q, result) if result is not None else None,
         'chosen': chosen,
         'types': section_titles,
         'total': result.total if result else 0,
