@@ -121,9 +121,10 @@ def test_diff_values_unit():
 
 
 def test_the_portals_own_notes_are_translation_strings_and_others_stay_as_written():
-    from portal.views.manage.revisions import note_of
+    from portal.history import note_message
 
-    assert note_of('initial') == 'before the first recorded edit'
-    assert note_of('initial').domain == 'kaiku'
-    assert note_of('revert to 12').mapping == {'n': '12'}
-    assert note_of('vaihe 03-tyopari') == 'vaihe 03-tyopari'
+    assert note_message('initial') == 'first saved version'
+    assert note_message('initial').domain == 'kaiku'
+    assert note_message('import') == 'imported from a file'
+    assert note_message('revert to 12').mapping == {'n': '12'}
+    assert note_message('vaihe 03-tyopari') == 'vaihe 03-tyopari'

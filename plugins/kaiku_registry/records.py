@@ -25,6 +25,7 @@ from persistent import Persistent
 from ZODB.POSException import ConflictError
 
 from kaiku_registry.areas import AREA_KINDS, area_place, in_area  # noqa: F401 (kept where they were)
+from kaiku_registry.errors import RuleError
 from portal import places
 
 PARTNER_KINDS = ('municipality', 'wellbeing_county', 'issuer_ngo', 'venue_operator', 'kaikukeskus')
@@ -75,16 +76,6 @@ VALID, EXPIRED, CLOSED, UNKNOWN = 'valid', 'expired', 'closed', 'unknown'
 ERASED_CARD = 0
 #: str.isdigit() is true of '٤' and '４' too.
 ASCII_DIGITS = frozenset('0123456789')
-
-
-class RuleError(ValueError):
-    """A request the card's rules refuse; ``code`` is stable, the message says why in plain words (a
-    translation string of the registry's domain where a person may read it; ``str()`` gives it in English)."""
-
-    def __init__(self, code, message):
-        super().__init__(message.interpolate() if hasattr(message, 'interpolate') else message)
-        self.code = code
-        self.message = message
 
 
 class VisitTree(LOBTree):
