@@ -41,10 +41,22 @@ PAGES = [
     ('workspace-step-form', '/tyotilat/jyvaskyla/@@step/03-tyopari'),
     ('two-factor-setup', '/@@two-factor-setup'),
     ('users', '/@@users'),
+    ('translate', '/kaikukortti/@@translate?to=sv'),
+    ('translate-sv', '/kaikukortti/@@translate?to=sv&lang=sv'),
+    ('translations', '/@@translations?to=en'),
 ]
 
 #: Pages visited as a logged-in administrator (the onboarding workspace is private).
-LOGGED_IN = {'workspace', 'workspace-summary', 'workspace-step-form', 'two-factor-setup', 'users'}
+LOGGED_IN = {
+    'workspace',
+    'workspace-summary',
+    'workspace-step-form',
+    'two-factor-setup',
+    'users',
+    'translate',
+    'translate-sv',
+    'translations',
+}
 
 #: Pages seen only when logged in: ``(name, path, login)``.  The live server's database holds the users and
 #: registry records that ``conftest.seed_registry`` makes; ``{partner}`` and ``{site}`` are its ids.

@@ -5,6 +5,7 @@
 - :mod:`.moving`: rename, move and reorder;
 - :mod:`.revisions`: an item's history and reverting to a revision;
 - :mod:`.sharing`: local roles;
+- :mod:`.translate`: an item's translations beside its original, and the translations to do;
 - :mod:`.auditlog`: the audit log page;
 - :mod:`.common`: the action tabs, refusals and form pages they share.
 

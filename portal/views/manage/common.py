@@ -1,7 +1,7 @@
 """What the editing views share: the action tabs of an item, the refusal of a delete, move or rename,
 form pages and messages for the next page."""
 
-from portal.i18n import _
+from portal.i18n import LANGUAGE_TITLES, _
 from portal.resources.base import RemovalRefused, check_removable
 from portal.security import CONTENTS, DELETE, EDIT, HISTORY, MANAGE_USERS, VIEW_AUDIT
 from portal.workflow import state_title
@@ -33,6 +33,15 @@ def edit_actions(request, context):
         not owned,
     )
     offer('history', _('History'), HISTORY)
+    # translations: one tab a language other than the item's own (portal.views.manage.translate)
+    declared = request.registry.content_types.get(context.type_name) is not None
+    if declared and request.has_permission(EDIT, context):
+        for lang, title in LANGUAGE_TITLES:
+            if lang != context.language:
+                url = request.resource_url(context, '@@translate', query={'to': lang})
+                current = view == 'translate' and request.GET.get('to') == lang
+                language = request.localizer.translate(title)
+                actions.append((url, _('Translation: ${language}', mapping={'language': language}), current))
     offer('rename', _('Rename'), EDIT, context.__parent__ is not None and not owned)
     offer('move', _('Move'), DELETE, context.__parent__ is not None and not owned)
     offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container or getattr(context, 'shareable', False))
@@ -40,6 +49,7 @@ def edit_actions(request, context):
     if context.__parent__ is None:
         offer('users', _('Users'), MANAGE_USERS)
         offer('audit', _('Audit log'), VIEW_AUDIT)
+        offer('translations', _('Translations to do'), CONTENTS)
     return actions
 
 
