@@ -141,6 +141,8 @@ class Item(Persistent):
     #: Per translation language, a copy of the original's texts the translation was made from
     #: (:mod:`portal.translations`).
     translation_sources = None
+    #: The edit of a published item waiting to be published (:mod:`portal.workingcopy`), or None.
+    working_copy = None
 
     def __init__(self):
         self.texts = PersistentMapping()

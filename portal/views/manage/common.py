@@ -33,6 +33,7 @@ def edit_actions(request, context):
         not owned,
     )
     offer('history', _('History'), HISTORY)
+    offer('working-copy', _('Working copy'), CONTENTS, getattr(context, 'working_copy', None) is not None)
     # translations: one tab a language other than the item's own (portal.views.manage.translate)
     declared = request.registry.content_types.get(context.type_name) is not None
     if declared and request.has_permission(EDIT, context):

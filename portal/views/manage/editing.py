@@ -23,6 +23,8 @@ from portal.resources.base import Container, Item
 from portal.resources.files import StoredFile
 from portal.security import ADD, EDIT
 from portal.views.manage.common import FORM_PAGE, content_type_of, form_page
+from portal.views.manage.workingcopy import edit_working_copy
+from portal.workingcopy import needs_working_copy
 
 
 def slugify(title, fallback='item'):
@@ -227,6 +229,10 @@ def edit(context, request):
         return HTTPSeeOther(request.resource_url(context, '@@translate', query={'to': lang}))
     content_type = content_type_of(request, context)
     check_body_size(request)
+    owned = context.__parent__ is None or request.registry.content_types.is_protected(context)
+    if not owned and needs_working_copy(context):  # published stays live until its copy is published
+        schema = form_schema(content_type, editing=True)
+        return edit_working_copy(context, request, schema, store_files)
 
     def apply(values):
         changed = store_files(context, values, request)
