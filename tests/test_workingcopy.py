@@ -97,6 +97,12 @@ def test_the_search_does_not_find_the_unpublished_copy(app, editor):
     assert found(app, 'arkisin') == ['Aukioloajat']
 
 
+def test_a_save_that_changes_nothing_makes_no_copy(app, editor):
+    editor.get('/aukioloajat/@@edit').forms['edit-form'].submit('save', status=303)
+    with edit_site(app) as site:
+        assert site['aukioloajat'].working_copy is None
+
+
 def test_cancelling_discards_the_copy(app, editor):
     edit_copy(editor)
     step(editor, 'cancel')

@@ -47,8 +47,12 @@ def edit_working_copy(context, request, schema, store_files):
     def apply(values):
         holder = _Files(context.file_fields)
         stored = store_files(holder, values, request)
+        new = context.working_copy is None
         copy = workingcopy.check_out(context, context.field_values(names), request.authenticated_userid)
         changed = copy.update(values, {name: getattr(holder, name) for name in stored})
+        if new and not changed:  # a save that changed nothing makes no copy
+            workingcopy.cancel(context)
+            return
         if changed:
             history = history_of(context, create=True)
             history.add(dict(copy.values), changed, request.authenticated_userid, note='working copy')
