@@ -14,7 +14,7 @@ PO := $(foreach l,$(LOCALES),portal/locale/$(l)/LC_MESSAGES/$(DOMAIN).po) \
 	$(foreach l,$(LOCALES),plugins/kaiku_registry/locale/$(l)/LC_MESSAGES/kaiku_registry.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: constraints faults node_modules scanner serve dev test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
+.PHONY: constraints faults node_modules scanner editor-assets serve dev test lint check-lint audit i18n catalogs load dump evolve backup restore zeo bench clean
 
 # constraints.txt pins every package `make` installs (the lock file); `make constraints` renews it from a
 # fresh install of setup.cfg's ranges.
@@ -40,7 +40,7 @@ constraints:
 catalogs: $(MO)
 
 # The site as its users get it: no debugger, no template reloading.
-serve: $(STAMP) catalogs scanner
+serve: $(STAMP) catalogs scanner editor-assets
 	mkdir -p var
 	$(BIN)/kaiku-registry development.ini keygen
 	$(BIN)/pserve development.ini http_port=$(PORT)
@@ -58,7 +58,21 @@ node_modules/.installed: package.json package-lock.json
 	  npm ci --no-audit --no-fund --ignore-scripts && touch $@; \
 	else echo '*** npm is missing: axe-core and vnu-jar are not installed, browser checks will skip ***'; fi
 
-node_modules: node_modules/.installed
+node_modules: node_modules/.installed editor-assets
+
+# The rich-text editor of bodies: Toast UI Editor (MIT, pinned in package.json) and its Finnish and Swedish
+# texts bundled by esbuild (also pinned) into the theme's static files, so the app serves it itself; the
+# bundle keeps the licence comments and is built, not committed (themes/kaiku/editor/toastui.js says what).
+EDITOR_DIR = themes/kaiku/static/vendor/toastui
+editor-assets: $(EDITOR_DIR)/toastui-editor.js
+
+$(EDITOR_DIR)/toastui-editor.js: themes/kaiku/editor/toastui.js node_modules/.installed
+	@if [ -x node_modules/.bin/esbuild ]; then \
+	  mkdir -p $(EDITOR_DIR) && \
+	  node_modules/.bin/esbuild themes/kaiku/editor/toastui.js --bundle --minify --format=iife \
+	    --target=es2019 --legal-comments=eof --log-level=warning --outfile=$@ && \
+	  cp node_modules/@toast-ui/editor/dist/toastui-editor.css $(EDITOR_DIR)/; \
+	else echo '*** node_modules is missing: bodies are edited as plain Markdown text ***'; fi
 
 # The door page's fallback barcode decoder (zxing-wasm, pinned in package-lock.json): its script, its
 # WebAssembly and its licence copied into the plugin's static files, which the app serves from its own

@@ -232,6 +232,7 @@ def includeme(config):
     config.include('portal.resources')
     config.include('portal.forms')
     config.include('portal.catalog')
+    config.include('portal.translations')
     config.include('portal.evolve')
     config.include('portal.static')
     config.include('kaiku_theme')

@@ -34,6 +34,7 @@ from persistent.mapping import PersistentMapping
 
 from portal.events import ObjectAdded, ObjectRemoved, notify
 from portal.i18n import DEFAULT_LANGUAGE
+from portal.translations import remember_sources
 from portal.workflow import state_acl
 
 #: Tags and attributes that rendered bodies may keep; everything else is removed on write.
@@ -137,6 +138,11 @@ class Item(Persistent):
     history = None
     #: Roles held on this item and everything below it, by principal: ``{'user:anna': ('Editor',)}``.
     local_roles = None
+    #: Per translation language, a copy of the original's texts the translation was made from
+    #: (:mod:`portal.translations`).
+    translation_sources = None
+    #: The edit of a published item waiting to be published (:mod:`portal.workingcopy`), or None.
+    working_copy = None
 
     def __init__(self):
         self.texts = PersistentMapping()
@@ -203,6 +209,8 @@ class Item(Persistent):
                 if field == 'body':
                     current['body_html'] = render_markdown(value)
         if changed:
+            if lang == self.language:
+                remember_sources(self)
             self.texts[lang] = current
         return changed
 

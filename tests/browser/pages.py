@@ -49,6 +49,9 @@ PAGES = [
     ('sharing-sv', '/guides/@@sharing?q=o&lang=sv'),
     ('contents', '/guides/@@contents'),
     ('contents-sv', '/guides/@@contents?lang=sv'),
+    ('translate', '/kaikukortti/@@translate?to=sv'),
+    ('translate-sv', '/kaikukortti/@@translate?to=sv&lang=sv'),
+    ('translations', '/@@translations?to=en'),
 ]
 
 #: Pages visited as a logged-in administrator (the onboarding workspace is private).
@@ -65,6 +68,9 @@ LOGGED_IN = {
     'sharing-sv',
     'contents',
     'contents-sv',
+    'translate',
+    'translate-sv',
+    'translations',
 }
 
 #: Pages seen only when logged in: ``(name, path, login)``.  The live server's database holds the users and

@@ -7,6 +7,7 @@
 - :mod:`.sharing`: local roles;
 - :mod:`.review`: the review queue, where a publisher publishes or sends back what is pending review;
 - :mod:`.venues`: the venues folder's import and export;
+- :mod:`.translate`: an item's translations beside its original, and the translations to do;
 - :mod:`.auditlog`: the audit log page;
 - :mod:`.common`: the action tabs, refusals and form pages they share.
 

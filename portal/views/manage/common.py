@@ -1,7 +1,7 @@
 """What the editing views share: the action tabs of an item, the refusal of a delete, move or rename,
 form pages and messages for the next page."""
 
-from portal.i18n import _
+from portal.i18n import LANGUAGE_TITLES, _
 from portal.resources.base import RemovalRefused, check_removable
 from portal.security import CONTENTS, DELETE, EDIT, HISTORY, MANAGE, MANAGE_USERS, VIEW_AUDIT
 from portal.views.catalogue import is_venues_folder
@@ -35,6 +35,16 @@ def edit_actions(request, context):
     )
     offer('history', _('History'), HISTORY)
     offer('import', _('Import venues'), MANAGE, is_venues_folder(context, request))
+    offer('working-copy', _('Working copy'), CONTENTS, getattr(context, 'working_copy', None) is not None)
+    # translations: one tab a language other than the item's own (portal.views.manage.translate)
+    declared = request.registry.content_types.get(context.type_name) is not None
+    if declared and request.has_permission(EDIT, context):
+        for lang, title in LANGUAGE_TITLES:
+            if lang != context.language:
+                url = request.resource_url(context, '@@translate', query={'to': lang})
+                current = view == 'translate' and request.GET.get('to') == lang
+                language = request.localizer.translate(title)
+                actions.append((url, _('Translation: ${language}', mapping={'language': language}), current))
     offer('rename', _('Rename'), EDIT, context.__parent__ is not None and not owned)
     offer('move', _('Move'), DELETE, context.__parent__ is not None and not owned)
     offer('sharing', _('Sharing'), MANAGE_USERS, context.is_container or getattr(context, 'shareable', False))
@@ -43,6 +53,7 @@ def edit_actions(request, context):
         offer('review', _('Review queue'), CONTENTS)
         offer('users', _('Users'), MANAGE_USERS)
         offer('audit', _('Audit log'), VIEW_AUDIT)
+        offer('translations', _('Translations to do'), CONTENTS)
     return actions
 
 

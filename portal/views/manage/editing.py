@@ -17,12 +17,14 @@ from portal.events import ObjectModified, notify
 from portal.forms import CSRF_FIELD, DOCUMENT_TYPES, IMAGE_TYPES, file_node, make_form, validate
 from portal.held_uploads import HeldUploads
 from portal.history import baseline
-from portal.i18n import _
+from portal.i18n import _, requested_language
 from portal.resources.base import Container, Item
 from portal.resources.files import StoredFile
 from portal.resources.names import free_name
 from portal.security import ADD, EDIT
 from portal.views.manage.common import FORM_PAGE, content_type_of, form_page
+from portal.views.manage.workingcopy import edit_working_copy
+from portal.workingcopy import needs_working_copy
 
 FILE_FIELDS = {
     'file': (_('File'), DOCUMENT_TYPES, _('PDF, PNG, JPEG, WebP, DOCX, XLSX or ODT.')),
@@ -157,7 +159,7 @@ def edit_conflict(request, form, mine, saved):
     ]
 
 
-def edit_round(context, request, schema, title, current, apply):
+def edit_round(context, request, schema, title, current, apply, action=None):
     """One round of an item's ``@@edit`` form: on GET the form filled with ``current()``; on cancel back to
     the item; invalid input shown beside its fields (400); valid values handed to ``apply(values)`` after
     the history's baseline is taken, then back to the item.
@@ -174,7 +176,7 @@ def edit_round(context, request, schema, title, current, apply):
     schema = schema.clone()
     schema.add(base_node())
     buttons = (deform.Button('save', _('Save')), deform.Button('cancel', _('Cancel')))
-    form = make_form(request, schema, buttons, action=request.resource_url(context, '@@edit'))
+    form = make_form(request, schema, buttons, action=action or request.resource_url(context, '@@edit'))
     if request.method != 'POST':
         values = current()
         return form_page(request, form.render({**values, BASE_FIELD: fingerprint(form, values)}), title)
@@ -204,8 +206,17 @@ def edit_round(context, request, schema, title, current, apply):
 
 @view_config(context=Item, name='edit', renderer=FORM_PAGE, permission=EDIT)
 def edit(context, request):
+    """The edit form of the item's own texts and attributes.  ``?lang=`` names the interface language;
+    naming another language than the item's own leads to that translation's form (``@@translate``)."""
+    lang = requested_language(request)
+    if lang and lang != context.language:
+        return HTTPSeeOther(request.resource_url(context, '@@translate', query={'to': lang}))
     content_type = content_type_of(request, context)
     check_body_size(request)
+    owned = context.__parent__ is None or request.registry.content_types.is_protected(context)
+    if not owned and needs_working_copy(context):  # published stays live until its copy is published
+        schema = form_schema(content_type, editing=True)
+        return edit_working_copy(context, request, schema, store_files)
 
     def apply(values):
         changed = store_files(context, values, request)
