@@ -56,11 +56,13 @@ def audit_entries(app, action):
 def test_the_right_pair_shows_validity_child_tickets_and_this_years_uses(app):
     from kaiku_registry import codes, today
     from kaiku_registry.records import one_year_on
+    from portal.clock import show_day
 
     before = len(audit_entries(app, 'registry.card.holder_view'))
     res = ask(visitor(app), codes.grouped(app.card_code).lower(), '1980')
     facts = [dd.text for dd in res.html.select('.holder-card dd')]
-    assert facts == ['Voimassa', f'{today():%d.%m.%Y}–{one_year_on(today()):%d.%m.%Y}', '3', '2']
+    validity = f'{show_day(today(), "fi")}–{show_day(one_year_on(today()), "fi")}'
+    assert facts == ['Voimassa', validity, '3', '2']
     assert 'no-store' in res.headers['Cache-Control']
     assert '33100' not in res.text  # nothing else shown
     entries = audit_entries(app, 'registry.card.holder_view')
