@@ -100,6 +100,8 @@ def offline_result(driver):
 
 
 def test_offline_the_page_checks_the_qr_code_itself(door, live_app, live_server):
+    from selenium.webdriver.common.by import By
+
     valid = sign(live_app, children=2)
     door.execute_cdp_cmd('Network.enable', {})
     door.execute_cdp_cmd(
@@ -112,10 +114,14 @@ def test_offline_the_page_checks_the_qr_code_itself(door, live_app, live_server)
     until = datetime.date.today() + datetime.timedelta(days=30)
     assert 'status-valid' in classes
     assert 'VOIMASSA' in text and until.strftime('%d.%m.%Y') in text and 'offline' not in text.lower()
+    # offline the page cannot know of a replacement or a loss, and says so
+    assert 'ei voi tietää, onko kortti korvattu uudella tai ilmoitettu kadonneeksi' in text
+    assert door.find_element(By.CSS_SELECTOR, '#offline-result .offline-replaced').is_displayed()
     assert door.current_url == live_server + '/registry/door'  # the page stayed; nothing was sent
     submit_code(door, tampered_signature(valid))
     classes, text = offline_result(door)
     assert 'status-unknown' in classes and 'ALLEKIRJOITUS EI KELPAA' in text
+    assert 'korvattu' not in text
     submit_code(door, sign(live_app, days=-3))
     classes, text = offline_result(door)
     assert 'status-expired' in classes and 'VANHENTUNUT' in text
