@@ -159,3 +159,13 @@ def test_the_page_can_be_turned_off(tmp_path):
         assert res.status_int in (400, 404) and '1980' not in res.text
     finally:
         close_app(app)
+
+
+@pytest.mark.parametrize('path', ['/', '/kortinhaltijalle'])
+@pytest.mark.parametrize('lang', ['fi', 'sv', 'en'])
+def test_the_front_page_and_the_card_holders_page_link_the_holders_view(app, path, lang):
+    client = visitor(app)
+    res = client.get(path, params={'lang': lang}, status=200)
+    link = res.html.select_one('main a[href="/registry/my-card"]')
+    assert link is not None and link.text.strip(), (path, lang)
+    assert client.get(link['href'], status=200).html.select_one('form#holder-form') is not None
