@@ -51,13 +51,36 @@ def screenshot(browser, name):
     set_viewport(browser, 1280)
 
 
+#: Records which stages of the progress box were shown, and marks the page so a reload would show.
+WATCH_PROGRESS = """
+window.importStages = [];
+const box = document.getElementById('import-progress');
+new MutationObserver(() => {
+  const shown = [...box.querySelectorAll('[data-stage]')].filter(p => !p.hidden).map(p => p.dataset.stage);
+  if (!box.hidden && shown.length) { window.importStages.push(shown[0]); }
+}).observe(box, {attributes: true, subtree: true, attributeFilter: ['hidden']});
+"""
+
+
 def import_file(browser, live_server, path, lang):
+    """Import the file through the page; the stages its progress box showed (the page stays the same
+    page: the script sent the file and put the answer in place)."""
     browser.get(f'{live_server}/venues/@@import?lang={lang}')
+    browser.execute_script(WATCH_PROGRESS)
     browser.find_element(By.ID, 'import-file').send_keys(path)
     browser.find_element(By.CSS_SELECTOR, '#import-form button[type=submit]').click()
     WebDriverWait(browser, 30).until(
         lambda d: d.find_elements(By.ID, 'import-problems') or d.find_elements(By.CSS_SELECTOR, '.messages')
     )
+    stages = browser.execute_script('return window.importStages')
+    assert stages is not None, 'the page was reloaded: the script did not send the file'
+    assert stages[:1] == ['sending'] and 'checking' in stages, stages
+    assert browser.current_url.endswith('/venues/@@import') or '/venues/@@import?' in browser.current_url
+    focused = browser.switch_to.active_element.get_attribute('id') or ''
+    assert focused == 'import-problems' or 'messages' in browser.switch_to.active_element.get_attribute(
+        'class'
+    )
+    return stages
 
 
 def tuusula_count(live_server, cookie):
@@ -83,5 +106,5 @@ def test_import_with_bad_rows_then_a_good_file(browser, live_server, session_coo
     assert tuusula_count(live_server, session_cookie) == before
     import_file(browser, live_server, venue_file(tmp_path / 'good.csv'), 'fi')
     message = browser.find_element(By.CSS_SELECTOR, '.messages').text
-    assert message == 'Tuotu: 200 kohdetta lisätty, 0 päivitetty, 0 ennallaan.'
+    assert message == '200 riviä tuotu: 200 kohdetta lisätty, 0 päivitetty, 0 ennallaan.'
     assert tuusula_count(live_server, session_cookie) == before + 200
