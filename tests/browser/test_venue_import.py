@@ -107,4 +107,35 @@ def test_import_with_bad_rows_then_a_good_file(browser, live_server, session_coo
     import_file(browser, live_server, venue_file(tmp_path / 'good.csv'), 'fi')
     message = browser.find_element(By.CSS_SELECTOR, '.messages').text
     assert message == '200 riviä tuotu: 200 kohdetta lisätty, 0 päivitetty, 0 ennallaan.'
+    screenshot(browser, 'venue-import-done-fi')
     assert tuusula_count(live_server, session_cookie) == before + 200
+
+
+def test_a_slow_upload_shows_how_much_of_the_file_is_sent(browser, live_server, tmp_path):
+    """On a slow connection the bar fills as the file goes (Chromium's network emulation)."""
+    log_in_browser(browser, live_server, BROWSER_ADMIN)
+    browser.get(f'{live_server}/venues/@@import?lang=sv')
+    browser.find_element(By.ID, 'import-file').send_keys(venue_file(tmp_path / 'slow.csv', BAD))
+    browser.execute_cdp_cmd('Network.enable', {})
+    slow = {'offline': False, 'latency': 50, 'downloadThroughput': -1, 'uploadThroughput': 6000}
+    browser.execute_cdp_cmd('Network.emulateNetworkConditions', slow)
+    try:
+        browser.find_element(By.CSS_SELECTOR, '#import-form button[type=submit]').click()
+        box = browser.find_element(By.ID, 'import-progress')
+        bar = box.find_element(By.TAG_NAME, 'progress')
+        WebDriverWait(browser, 20).until(
+            lambda _d: box.is_displayed() and float(bar.get_attribute('value')) > 0
+        )
+        assert box.find_element(By.CSS_SELECTOR, '[data-stage="sending"]').text == 'Filen skickas…'
+        assert browser.find_element(By.CSS_SELECTOR, '#import-form button[type=submit]').get_attribute(
+            'disabled'
+        )
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        browser.save_screenshot(os.path.join(SCREENSHOTS, 'venue-import-progress-sv-1280.png'))
+    finally:
+        browser.execute_cdp_cmd(
+            'Network.emulateNetworkConditions',
+            {'offline': False, 'latency': 0, 'downloadThroughput': -1, 'uploadThroughput': -1},
+        )
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.ID, 'import-problems'))
+    assert browser.find_element(By.CSS_SELECTOR, '#import-problems li').text.startswith('Rad 18: ')
