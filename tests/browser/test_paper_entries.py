@@ -10,10 +10,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.testing import edit_site
 
+from . import test_accessibility
 from .conftest import log_in_browser
+from .test_accessibility import run_axe
 from .test_issuer_paths import printed_card, shoot, stock_codes
 
 pytestmark = pytest.mark.browser
+axe_source = test_accessibility.axe_source
 
 
 def community_by_code(driver, code):
@@ -24,7 +27,7 @@ def community_by_code(driver, code):
     driver.find_element(By.CSS_SELECTOR, '.community-issue button[type="submit"]').click()
 
 
-def test_a_community_card_is_issued_from_a_pre_printed_code(browser, live_app, live_server):
+def test_a_community_card_is_issued_from_a_pre_printed_code(browser, live_app, live_server, axe_source):
     codes = stock_codes(live_app, size=1)
     log_in_browser(browser, live_server, 'issuer')
     browser.get(live_server + '/registry/issue?lang=fi')
@@ -33,6 +36,8 @@ def test_a_community_card_is_issued_from_a_pre_printed_code(browser, live_app, l
     assert browser.find_element(By.ID, 'community-code-error').text.startswith('Tämä ei ole kortin koodi')
     assert not browser.find_elements(By.ID, 'code-error')  # the holder's form is not blamed
     assert browser.find_element(By.ID, 'community-source-stock').is_selected()  # the choice is kept
+    violations = run_axe(browser, axe_source)
+    assert not violations, violations
     shoot(browser, 'issue-community-error-fi')
     browser.get(live_server + '/registry/issue?lang=sv')
     community_by_code(browser, codes[0])
@@ -49,7 +54,7 @@ def late_visit(driver, base, code, day, lang):
     driver.find_element(By.CSS_SELECTOR, 'main form button[type="submit"]').click()
 
 
-def test_the_same_paper_visit_twice_is_asked_about(browser, live_app, live_server):
+def test_the_same_paper_visit_twice_is_asked_about(browser, live_app, live_server, axe_source):
     from kaiku_registry import today
 
     with edit_site(live_app) as site:
@@ -66,6 +71,8 @@ def test_the_same_paper_visit_twice_is_asked_about(browser, live_app, live_serve
         late_visit(browser, live_server, code, day, lang)
         WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, 'same-visit'))
         assert words in browser.find_element(By.ID, 'same-visit').text
+        violations = run_axe(browser, axe_source)
+        assert not violations, violations
         shoot(browser, f'late-visit-same-{lang}')
     browser.find_element(By.CSS_SELECTOR, '#same-visit button[name="again"]').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.status-ok'))
