@@ -67,7 +67,7 @@ def test_the_same_paper_visit_twice_is_asked_about(browser, live_app, live_serve
     log_in_browser(browser, live_server, 'door')
     late_visit(browser, live_server, code, day, 'fi')
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.status-ok'))
-    for lang, words in (('fi', 'on jo kirjattu'), ('sv', 'fördes redan in')):
+    for lang, words in (('fi', 'on jo kirjattu'), ('sv', 'har redan förts in')):
         late_visit(browser, live_server, code, day, lang)
         WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, 'same-visit'))
         assert words in browser.find_element(By.ID, 'same-visit').text
