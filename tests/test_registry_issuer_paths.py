@@ -229,6 +229,7 @@ def test_every_stock_change_needs_the_csrf_token(world):
             {'source': 'stock', 'code': stock[0], 'birth_year': '1980', 'postcode': '33100'},
         ),
         ('issuer_a', 'issue-community', {}),
+        ('issuer_a', 'issue-community', {'source': 'stock', 'code': stock[1], 'issued_on': finnish(today())}),
         ('venue_a', 'door-late', {'code': stock[0], 'day': finnish(today()), 'sector': 'culture'}),
     ]:
         app = client(world, login)
@@ -239,9 +240,10 @@ def test_every_stock_change_needs_the_csrf_token(world):
     assert after == before
 
 
-def test_an_unknown_source_is_a_bad_request(world):
+@pytest.mark.parametrize('community', [False, True])
+def test_an_unknown_source_is_a_bad_request(world, community):
     app = client(world, 'issuer_a')
-    form = issue_form(app)
+    form = community_form(app) if community else issue_form(app)
     form['source'].force_value('both')
     form.submit(status=400)
 
