@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from .conftest import log_in_browser
+from .test_issuer_paths import shoot
 
 pytestmark = pytest.mark.browser
 
@@ -119,6 +120,7 @@ def test_offline_the_page_checks_the_qr_code_itself(door, live_app, live_server)
     # offline the page cannot know of a replacement or a loss, and says so
     assert 'ei voi tietää, onko kortti korvattu uudella tai ilmoitettu kadonneeksi' in text
     assert door.find_element(By.CSS_SELECTOR, '#offline-result .offline-replaced').is_displayed()
+    shoot(door, 'door-offline-valid-fi')
     assert door.current_url == live_server + '/registry/door'  # the page stayed; nothing was sent
     submit_code(door, tampered_signature(valid))
     classes, text = offline_result(door)
