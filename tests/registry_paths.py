@@ -99,4 +99,12 @@ def today():
 
 
 def finnish(day):
+    """A day as a form takes it (dd.mm.yyyy)."""
     return day.strftime('%d.%m.%Y')
+
+
+def shown(day, lang='fi'):
+    """A day as the pages show it to a reader of ``lang`` (portal.clock)."""
+    from portal.clock import show_day
+
+    return show_day(day, lang)

@@ -35,3 +35,14 @@ def test_a_statistics_month_is_named_in_the_readers_language(lang, shown):
 
     assert show_month('2026-12', lang) == shown
     assert show_month(datetime.date(2026, 12, 24), lang) == shown
+
+
+@pytest.mark.parametrize(
+    ('value', 'lang', 'shown'), [(WINTER, 'fi', '0.30'), (SUMMER, 'sv', '0.05'), (WINTER, 'en', '00:30')]
+)
+def test_a_time_of_day_is_shown_in_finnish_time(value, lang, shown):
+    from portal.clock import show_clock
+
+    assert show_clock(value, lang) == shown
+    assert show_clock(value.replace(tzinfo=None), lang) == shown  # naive: stored UTC
+    assert show_clock(None, lang) == ''

@@ -89,6 +89,33 @@ def test_verify_answers_each_status(client, world, spec, card, status, children)
     assert (body['status'], body['children_allowed']) == (status, children)
 
 
+def test_verify_says_why_a_closed_card_was_closed_and_keeps_the_old_fields(client, world, spec):
+    """A replaced card is told apart from a lost one (the holder has a new card), in a field of its own:
+    the status stays ``closed`` for clients written before the field."""
+    from kaiku_registry import today
+
+    with edit_site(world['app']) as site:
+        registry = site['registry']
+        issuer = next(s for s in registry.sites.values() if s.kind == 'issuer')
+        old = registry.issue_card(issuer, today(), 1980, '37100', 1)
+        new = registry.replace_card(old, issuer, today())
+        old_code, new_code = old.code, new.code
+    answers = {
+        name: check(spec, post(client, world, '/verify', {'code': code}, 200), '/verify', 'post')
+        for name, code in [('old', old_code), ('new', new_code), ('lost', world['closed'])]
+    }
+    answers['unknown'] = post(client, world, '/verify', {'code': '23456789AB'}, 200).json
+    assert {name: (a['status'], a['closed_reason']) for name, a in answers.items()} == {
+        'old': ('closed', 'replaced'),
+        'new': ('valid', None),
+        'lost': ('closed', 'lost'),
+        'unknown': ('unknown', None),
+    }
+    assert set(answers['old']) >= {'status', 'children_allowed', 'valid_until', 'community'}
+    documented = spec['components']['schemas']['Verification']['properties']['closed_reason']
+    assert documented['enum'] == ['lost', 'returned', 'replaced', None]
+
+
 def test_verify_unknown_and_malformed(client, world, spec):
     body = check(spec, post(client, world, '/verify', {'code': '23456789AB'}, 200), '/verify', 'post')
     assert body['status'] == 'unknown'

@@ -243,6 +243,7 @@ def test_a_bad_correction_is_shown_beside_its_field_and_nothing_changes(world, f
 def test_renewal_prints_the_card_anew(world):
     from kaiku_registry import today
     from kaiku_registry.records import one_year_on
+    from portal.clock import show_day
 
     app = client(world)
     _res, code = issued(app)
@@ -255,7 +256,7 @@ def test_renewal_prints_the_card_anew(world):
     assert (children, since, until) == (1, today(), one_year_on(today()))
     assert [(e.what, e.reason) for e in history] == [('children', 'renewal'), ('renewal', '')]
     shown = card_page(app, code).html.select('dl.facts dd')[1].text
-    assert shown == f'{today():%d.%m.%Y}–{one_year_on(today()):%d.%m.%Y}'
+    assert shown == f'{show_day(today(), "fi")}–{show_day(one_year_on(today()), "fi")}'
 
 
 def test_another_sites_card_is_not_corrected(world):
@@ -282,3 +283,24 @@ def test_corrections_check_csrf(world):
         '/registry/card-correct', {'card_id': card_id, 'children': '9', 'reason': 'typing_error'}, status=400
     )
     assert stored(world, code)[0] == 2
+
+
+def test_the_card_history_is_dated_by_the_finnish_day_across_utc_midnight(world, monkeypatch):
+    """A reprint at 22.30 UTC is done at 0.30 of the next day in Finland: the history shows that day."""
+    from portal import clock
+    from portal.clock import show_day
+
+    app = client(world)
+    _res, code = issued(app)
+    page = card_page(app, code)
+    reprint = next(f for f in page.forms.values() if f.action.endswith('card-reprint'))
+    late_evening = clock.now().replace(hour=22, minute=30, second=0, microsecond=0)
+    monkeypatch.setattr(clock, 'now', lambda: late_evening)
+    reprint.submit(status=200)
+    finnish_day = late_evening.date() + datetime.timedelta(days=1)
+    assert [event.day for event in stored(world, code)[2]] == [finnish_day]
+    for lang in ('fi', 'sv'):
+        app.get('/registry/cards', params={'lang': lang})
+        first = card_page(app, code).html.select_one('.card-history tbody tr td')
+        assert first.text == show_day(finnish_day, lang), lang
+    assert first.text == f'{finnish_day.day}.{finnish_day.month}.{finnish_day.year}'  # Finnish format

@@ -11,6 +11,7 @@ from registry_paths import (
     client,
     finnish,
     registry_of,
+    shown,
     today,
 )
 
@@ -121,7 +122,7 @@ def test_a_visit_noted_on_paper_is_entered_with_its_real_day(world):
     day = today() - datetime.timedelta(days=12)
     app = client(world, 'venue_a')
     res = late_form(app, code, finnish(day), children='2').submit(status=200)
-    assert finnish(day) in res.html.select_one('.status-ok').text
+    assert shown(day) in res.html.select_one('.status-ok').text
     with registry_of(world) as registry:
         card = registry.card_by_code(code)
         (visit_id,) = registry.visit_ids_by_card[card.id]
@@ -162,3 +163,96 @@ def test_a_late_visit_of_an_unknown_code_is_refused(world):
     res = late_form(app, codes.grouped(codes.new_code()), finnish(today())).submit(status=400)
     assert res.html.select_one('#code-error') is not None
     client(world, 'issuer_a').get('/registry/door-late', status=403)
+
+
+def test_the_same_paper_visit_entered_twice_asks_first(world):
+    """The same card, day, site, sector and tickets again is most likely the same paper note typed twice:
+    the page says when it was entered and records it again only when the staff confirm."""
+    code = holder_card(world, days_back=40)
+    day = today() - datetime.timedelta(days=3)
+    app = client(world, 'venue_a')
+    late_form(app, code, finnish(day), children='1').submit(status=200)
+    res = late_form(app, code, finnish(day), children='1').submit(status=409)
+    question = res.html.select_one('#same-visit')
+    assert question['role'] == 'alert'
+    assert question.text.strip().startswith('Tämä käynti on jo kirjattu ')
+    with registry_of(world) as registry:
+        card = registry.card_by_code(code)
+        (first,) = [registry.visit(v) for v in registry.visit_ids_by_card[card.id]]
+    from portal.clock import show_time
+
+    assert show_time(first.recorded_at, 'fi') in question.text  # when, in Finnish time
+    # the form keeps what was typed, and nothing was recorded
+    form = form_with(res, 'day')
+    assert (form['code'].value, form['day'].value, form['children'].value) == (code, finnish(day), '1')
+    assert uses_of(world, code) == 1
+    # a confirmation that saw only one earlier entry is not taken for a second one
+    res = form.submit('again', status=200)
+    assert shown(day) in res.html.select_one('.status-ok').text
+    assert uses_of(world, code) == 2
+    res = late_form(app, code, finnish(day), children='1').submit(status=409)
+    stale = dict(form_with(res, 'day').submit_fields('again'))
+    stale['again'] = '1'  # the count of the first question: two are entered now
+    res = app.post('/registry/door-late', stale, status=409)
+    assert res.html.select_one('#same-visit') is not None and uses_of(world, code) == 2
+
+
+@pytest.mark.parametrize(
+    'change', [{'children': '2'}, {'sector': 'sport'}, {'day': 4}, {'course': True, 'children': '0'}]
+)
+def test_a_paper_visit_that_differs_is_entered_without_a_question(world, change):
+    code = holder_card(world, days_back=40)
+    app = client(world, 'venue_a')
+    late_form(app, code, finnish(today() - datetime.timedelta(days=3)), children='1').submit(status=200)
+    day = today() - datetime.timedelta(days=change.pop('day', 3))
+    form = late_form(app, code, finnish(day), children=change.pop('children', '1'))
+    for name, value in change.items():
+        form[name] = value
+    res = form.submit(status=200)
+    assert res.html.select_one('#same-visit') is None and uses_of(world, code) == 2
+
+
+def test_a_visit_undone_is_not_a_duplicate(world):
+    code = holder_card(world, days_back=40)
+    day = today() - datetime.timedelta(days=2)
+    app = client(world, 'venue_a')
+    late_form(app, code, finnish(day)).submit(status=200)
+    with edit_site(world) as site:
+        registry = site['registry']
+        card = registry.card_by_code(code)
+        (visit_id,) = registry.visit_ids_by_card[card.id]
+        registry.undo_visit(registry.visit(visit_id), registry.site(world.site_ids['venue_a']))
+    late_form(app, code, finnish(day)).submit(status=200)
+    assert uses_of(world, code) == 1
+
+
+def uses_of(world, code):
+    with registry_of(world) as registry:
+        return registry.card_by_code(code).uses
+
+
+# Dates and times in Finnish time ---------------------------------------------------------------------------
+def test_the_doors_recent_visits_are_in_finnish_time_across_utc_midnight(world, monkeypatch):
+    """22.20 UTC is 0.20 of the next day in Finland: the list shows 0.20, never 22.20.  (The next 22.20
+    UTC to come, so that no visit of the other tests is newer.)"""
+    from portal import clock
+
+    code = holder_card(world, days_back=40)
+    real = clock.now()
+    recorded = real.replace(hour=22, minute=20, second=0, microsecond=0)
+    recorded += datetime.timedelta(days=1) if recorded <= real else datetime.timedelta(0)
+    with edit_site(world) as site:
+        registry = site['registry']
+        venue = registry.site(world.site_ids['venue_a'])
+        registry.record_visit(registry.card_by_code(code), venue, today(), 'culture', now=recorded)
+    door = client(world, 'venue_a')
+    monkeypatch.setattr(clock, 'now', lambda: recorded + datetime.timedelta(minutes=10))
+    for lang, time in (('fi', '0.20'), ('sv', '0.20'), ('en', '00:20')):
+        rows = door.get('/registry/door', params={'lang': lang}).html.select(
+            '#recent-heading ~ table tbody tr'
+        )
+        times = [row.select_one('td time') for row in rows]
+        assert time in [each.text for each in times], lang
+        texts = ' '.join(row.get_text(' ') for row in rows)
+        assert '22.20' not in texts and '22:20' not in texts
+    assert times[0]['datetime'] == recorded.isoformat()

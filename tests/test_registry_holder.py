@@ -56,11 +56,13 @@ def audit_entries(app, action):
 def test_the_right_pair_shows_validity_child_tickets_and_this_years_uses(app):
     from kaiku_registry import codes, today
     from kaiku_registry.records import one_year_on
+    from portal.clock import show_day
 
     before = len(audit_entries(app, 'registry.card.holder_view'))
     res = ask(visitor(app), codes.grouped(app.card_code).lower(), '1980')
     facts = [dd.text for dd in res.html.select('.holder-card dd')]
-    assert facts == ['Voimassa', f'{today():%d.%m.%Y}–{one_year_on(today()):%d.%m.%Y}', '3', '2']
+    validity = f'{show_day(today(), "fi")}–{show_day(one_year_on(today()), "fi")}'
+    assert facts == ['Voimassa', validity, '3', '2']
     assert 'no-store' in res.headers['Cache-Control']
     assert '33100' not in res.text  # nothing else shown
     entries = audit_entries(app, 'registry.card.holder_view')
@@ -157,3 +159,13 @@ def test_the_page_can_be_turned_off(tmp_path):
         assert res.status_int in (400, 404) and '1980' not in res.text
     finally:
         close_app(app)
+
+
+@pytest.mark.parametrize('path', ['/', '/kortinhaltijalle'])
+@pytest.mark.parametrize('lang', ['fi', 'sv', 'en'])
+def test_the_front_page_and_the_card_holders_page_link_the_holders_view(app, path, lang):
+    client = visitor(app)
+    res = client.get(path, params={'lang': lang}, status=200)
+    link = res.html.select_one('main a[href="/registry/my-card"]')
+    assert link is not None and link.text.strip(), (path, lang)
+    assert client.get(link['href'], status=200).html.select_one('form#holder-form') is not None

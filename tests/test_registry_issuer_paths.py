@@ -15,6 +15,7 @@ from registry_paths import (
     finnish,
     make_batch,
     registry_of,
+    shown,
     today,
 )
 
@@ -173,7 +174,7 @@ def test_a_paper_form_card_is_registered_back_dated(world):
         card = registry.card_by_code(stock[0])
         assert card.valid_from == given
         valid_until = card.valid_until
-    assert finnish(valid_until) in res.text
+    assert shown(valid_until) in res.text
     late = audit_entries(world, 'registry.card.issue_late')[-1]['detail']
     assert late['card'] == str(card.id) and late['issued_on'] == given.isoformat()
 
@@ -228,6 +229,7 @@ def test_every_stock_change_needs_the_csrf_token(world):
             {'source': 'stock', 'code': stock[0], 'birth_year': '1980', 'postcode': '33100'},
         ),
         ('issuer_a', 'issue-community', {}),
+        ('issuer_a', 'issue-community', {'source': 'stock', 'code': stock[1], 'issued_on': finnish(today())}),
         ('venue_a', 'door-late', {'code': stock[0], 'day': finnish(today()), 'sector': 'culture'}),
     ]:
         app = client(world, login)
@@ -238,9 +240,10 @@ def test_every_stock_change_needs_the_csrf_token(world):
     assert after == before
 
 
-def test_an_unknown_source_is_a_bad_request(world):
+@pytest.mark.parametrize('community', [False, True])
+def test_an_unknown_source_is_a_bad_request(world, community):
     app = client(world, 'issuer_a')
-    form = issue_form(app)
+    form = community_form(app) if community else issue_form(app)
     form['source'].force_value('both')
     form.submit(status=400)
 
@@ -261,3 +264,75 @@ def test_staff_mark_their_own_stock_and_no_one_elses(world, english_interface):
         assert registry.stock_state(stock[0]) == 'lost'
     form['mark'].force_value('stolen')
     form.submit(status=400)
+
+
+# A community card from a pre-printed code -------------------------------------------------------------
+def community_form(app, **values):
+    page = app.get('/registry/issue')
+    form = next(f for f in page.forms.values() if f.action.endswith('issue-community'))
+    for name, value in values.items():
+        form[name] = value
+    return form
+
+
+def test_a_community_card_is_issued_from_a_pre_printed_code(world):
+    stock = allocated_batch(world)
+    given = today() - datetime.timedelta(days=5)
+    app = client(world, 'issuer_a')
+    res = community_form(app, source='stock', code=stock[0].lower(), issued_on=finnish(given)).submit(
+        status=200
+    )
+    assert res.html.select_one('.card-kind') is not None  # printed as a community card
+    assert res.html.select_one('.card-code').text.split()[-1].replace('-', '') == stock[0]
+    with registry_of(world) as registry:
+        card = registry.card_by_code(stock[0])
+        assert (card.community, card.birth_year, card.children, card.valid_from) == (True, None, 0, given)
+        assert registry.stock_state(stock[0]) == 'issued'
+    late = audit_entries(world, 'registry.card.issue_late')[-1]['detail']
+    assert late['card'] == str(card.id) and late['community'] and late['issued_on'] == given.isoformat()
+
+
+def test_the_community_form_offers_a_new_code_by_default(world):
+    app = client(world, 'issuer_a')
+    form = community_form(app)
+    assert form['source'].value == 'new'
+    res = form.submit(status=200)
+    code = res.html.select_one('.card-code').text.split()[-1].replace('-', '')
+    with registry_of(world) as registry:
+        assert registry.card_by_code(code).community and registry.stock_state(code) is None
+
+
+@pytest.mark.parametrize(
+    ('values', 'field', 'message'),
+    [
+        ({'source': 'stock', 'code': 'ABCD-EFGH-JK'}, 'code', 'Tämä ei ole kortin koodi'),
+        ({'source': 'stock', 'code': ''}, 'code', 'Vaadittu'),
+        ({'source': 'stock', 'issued_on': 'eilen'}, 'issued_on', 'Anna päivämäärä muodossa pp.kk.vvvv.'),
+        (
+            {'source': 'stock', 'issued_on': lambda: finnish(today() - datetime.timedelta(days=31))},
+            'issued_on',
+            'Päivämäärä voi olla enintään 30 päivän takaa.',
+        ),
+        ({'source': 'new'}, 'source', 'Kirjoitit valmiiksi painetun kortin koodin'),
+        ({'source': 'stock', 'code': 'other'}, 'code', 'ei ole toimipisteesi korttivarastossa'),
+    ],
+)
+def test_a_community_card_by_a_bad_pre_printed_code_is_refused_beside_its_field(
+    world, values, field, message
+):
+    stock = allocated_batch(world, size='1')
+    others = allocated_batch(world, to='issuer_b', size='1')
+    values = {'code': stock[0], **values}
+    values = {name: value() if callable(value) else value for name, value in values.items()}
+    if values['code'] == 'other':
+        values['code'] = others[0]
+    app = client(world, 'issuer_a')
+    with registry_of(world) as registry:
+        before = len(registry.cards)
+    res = community_form(app, **values).submit(status=400)
+    error = res.html.select_one(f'#community-{field}-error')
+    assert message in error.text, error
+    assert res.html.select_one(f'.error-summary a[href="#community-{field}"]') is not None
+    assert res.html.select_one(f'#{field}-error') is None  # the holder's form is not blamed
+    with registry_of(world) as registry:
+        assert len(registry.cards) == before and registry.stock_state(stock[0]) == 'unused'

@@ -84,7 +84,9 @@ def test_a_file_with_three_bad_rows_changes_nothing_and_lists_all_three(app):
 def test_a_good_file_adds_every_venue_and_the_catalogue_counts_follow(app):
     admin = browser(app, 'admin')
     res = upload(admin, venue_file()).follow()
-    assert '200 venues added, 0 updated, 0 unchanged' in res.text
+    assert res.html.select_one('.messages').get_text(strip=True) == (
+        '200 rows imported: 200 venues added, 0 updated, 0 unchanged.'
+    )
     assert venue_total(admin) == 200
     assert municipality_counts(admin) == {'Helsinki': 50, 'Jyväskylä': 50, 'Kajaani': 50, 'Oulu': 50}
     venue = admin.get('/venues/kohde-7/')
@@ -106,7 +108,7 @@ def test_an_import_updates_the_venue_of_the_same_name_and_its_history_shows_it(a
     upload(admin, venue_file(3))
     changed = venue_file(3).replace(b'Kuvaus 2;', b'Uusi kuvaus;')
     res = upload(admin, changed).follow()
-    assert '0 venues added, 1 updated, 2 unchanged' in res.text
+    assert '3 rows imported: 0 venues added, 1 updated, 2 unchanged' in res.text
     assert venue_total(admin) == 3
     history = admin.get('/venues/kohde-2/@@history', params={'rev': 2})
     assert 'Uusi kuvaus' in history.text
@@ -204,3 +206,29 @@ def test_the_script_imports_all_or_nothing(tmp_path, capsys):
     assert '3 added, 0 updated, 0 unchanged' in capsys.readouterr().out
     assert import_venues.main([str(ini), str(good)]) == 0
     assert '0 added, 0 updated, 3 unchanged' in capsys.readouterr().out
+
+
+def test_one_row_is_counted_in_the_singular_and_in_finnish(app):
+    admin = browser(app, 'admin')
+    res = upload(admin, venue_file(1)).follow()
+    assert '1 row imported: 1 venues added' in res.text
+    res = upload(admin, venue_file(2), **{'Accept-Language': 'fi'}).follow(headers={'Accept-Language': 'fi'})
+    assert res.html.select_one('.messages').get_text(strip=True) == (
+        '2 riviä tuotu: 1 kohdetta lisätty, 0 päivitetty, 1 ennallaan.'
+    )
+
+
+def test_the_import_page_has_its_progress_from_a_script_file_and_works_without_it(app):
+    admin = browser(app, 'admin')
+    res = admin.get('/venues/@@import')
+    progress = res.html.select_one('#import-progress')
+    assert progress.has_attr('hidden') and progress['role'] == 'status'
+    assert progress.select_one('progress')['max'] == '100'
+    assert {p['data-stage'] for p in progress.select('[data-stage]')} == {'sending', 'checking', 'failed'}
+    scripts = [tag for tag in res.html.select('script') if 'venue-import' in tag.get('src', '')]
+    assert len(scripts) == 1 and not scripts[0].text.strip()
+    assert all(tag.get('src') for tag in res.html.select('script'))  # nothing inline
+    served = admin.get(scripts[0]['src'].replace('http://example.com', ''), status=200)
+    assert 'upload' in served.text and 'innerHTML' not in served.text
+    form = res.forms['import-form']
+    assert form.method.lower() == 'post' and form.enctype == 'multipart/form-data'  # posts without script

@@ -209,6 +209,17 @@ def test_checklist_items_have_their_own_status_owner_due_and_notes(app):
     assert 'Checklist: 1 of 4 done' in admin.get(PATH).text
 
 
+def test_due_dates_are_written_as_the_reader_writes_them(app):
+    jkl = browser(app, 'jkl')
+    form = fill_step(jkl, due='1.2.2026')
+    form.set('due', '2026-01-31', index=1)
+    form.submit('save', status=303)
+    for lang, step, item in (('fi', '1.2.2026', '31.1.2026'), ('en', '01/02/2026', '31/01/2026')):
+        page = jkl.get(PATH, params={'lang': lang})
+        times = {time['datetime']: time.text for time in page.html.select('time[datetime]')}
+        assert (times['2026-02-01'], times['2026-01-31']) == (step, item), lang
+
+
 @pytest.mark.parametrize('login', ['tre', 'editor'])
 def test_others_can_neither_see_nor_edit(app, login):
     client = browser(app, login)

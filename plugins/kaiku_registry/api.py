@@ -207,6 +207,7 @@ def verification_json(registry, site, client, code, app_registry, address):
         'children_allowed': result.children,
         'valid_until': result.valid_until.isoformat() if result.valid_until else None,
         'community': result.community,
+        'closed_reason': result.card.closed_reason if result.status == 'closed' else None,
     }
 
 

@@ -219,6 +219,20 @@ class CardLife:
         found = (self.visits.get(visit_id) for visit_id in self.visit_ids_by_card.get(card.id, ()))
         return sum(1 for visit in found if visit is not None and not visit.undone and visit.date.year == year)
 
+    def same_visits(self, card, site, day, sector, children=0, group=0):
+        """The card's visits (not undone) that ``site`` recorded for ``day`` with the same sector and
+        tickets, oldest first: a visit noted on paper may be entered twice by mistake."""
+        found = (self.visits.get(visit_id) for visit_id in self.visit_ids_by_card.get(card.id, ()))
+        same = [
+            visit
+            for visit in found
+            if visit is not None
+            and not visit.undone
+            and (visit.site_id, visit.date, visit.sector, visit.children, visit.group)
+            == (site.id, day, sector, children, group)
+        ]
+        return sorted(same, key=lambda visit: visit.recorded_at)
+
     def close_card(self, card, reason, today=None):
         if reason not in CLOSE_REASONS:
             raise RuleError('bad_reason', _('Unknown reason for closing.'))

@@ -4,7 +4,7 @@ Tests validate every response of the API against the schemas here, so the docume
 what the code does.
 """
 
-from kaiku_registry.records import MAX_GROUP
+from kaiku_registry.records import CLOSE_REASONS, MAX_GROUP
 
 ERROR_CODES = [
     'unauthorized',
@@ -73,7 +73,7 @@ def document(server_url):
         'openapi': '3.1.0',
         'info': {
             'title': 'Kaikukortti registry API',
-            'version': '1.0.0',
+            'version': '1.1.0',
             'description': (
                 'For ticketing systems and apps of venues: verify a card, record a visit, undo a visit, '
                 "read the site's statistics. Authenticate with the site's API token: "
@@ -148,6 +148,15 @@ def document(server_url):
                         'children_allowed': {'type': 'integer', 'minimum': 0},
                         'valid_until': {'type': ['string', 'null'], 'format': 'date'},
                         'community': {'type': 'boolean'},
+                        'closed_reason': {
+                            'type': ['string', 'null'],
+                            'enum': [*CLOSE_REASONS, None],
+                            'description': (
+                                'Why a closed card was closed (null unless the status is closed): replaced '
+                                '(the holder has a new card; ask for it), lost or returned. Added in 1.1; a '
+                                'client that does not know it reads the status as before.'
+                            ),
+                        },
                     },
                     'additionalProperties': False,
                 },

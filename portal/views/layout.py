@@ -235,6 +235,10 @@ class Layout:
         """A stored time in Finnish time, written as the reader's language writes it."""
         return clock.show_time(value, self.lang, seconds=seconds)
 
+    def clock(self, value):
+        """The time of day of a stored time in Finnish time, as the reader's language writes it."""
+        return clock.show_clock(value, self.lang)
+
     def day(self, value):
         """A date written as the reader's language writes it."""
         return clock.show_day(value, self.lang)

@@ -41,10 +41,6 @@ from portal.workflow import is_published
 THEME = 'kaiku_theme:templates/'
 
 
-def format_day(day):
-    return f'{day.day}.{day.month}.{day.year}' if day else ''
-
-
 def guide_texts(workspace, step, lang, guide):
     """The step's title and its items' texts in ``lang`` from the guide, or as copied in when the guide no
     longer has the step or its checklist has changed length."""
@@ -94,7 +90,6 @@ def task_fields(task, day):
     return {
         'owner': task.get('owner', ''),
         'due': task.get('due'),
-        'due_text': format_day(task.get('due')),
         'notes': task.get('notes', ''),
         'overdue': is_overdue(task, day),
     }

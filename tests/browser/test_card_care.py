@@ -116,6 +116,7 @@ def test_renewal_prints_the_card_and_shows_the_current_validity(browser, live_se
 
     from kaiku_registry import today
     from kaiku_registry.records import one_year_on
+    from portal.clock import show_day
 
     log_in_browser(browser, live_server, 'issuer')
     code, _qr = issue(browser, live_server, children='1')
@@ -124,7 +125,7 @@ def test_renewal_prints_the_card_and_shows_the_current_validity(browser, live_se
     assert browser.find_element(By.CSS_SELECTOR, '.card-code').text.split()[-1] == code
     open_card(browser, live_server, code)
     shown = browser.find_elements(By.CSS_SELECTOR, 'dl.facts dd')[1].text
-    assert shown == f'{today():%d.%m.%Y}–{one_year_on(today()):%d.%m.%Y}'
+    assert shown == f'{show_day(today(), "fi")}–{show_day(one_year_on(today()), "fi")}'
     assert len(browser.find_elements(By.CSS_SELECTOR, '.card-history tbody tr')) == 1
 
 

@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from .conftest import log_in_browser
+from .test_issuer_paths import shoot
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +101,10 @@ def offline_result(driver):
 
 
 def test_offline_the_page_checks_the_qr_code_itself(door, live_app, live_server):
+    from selenium.webdriver.common.by import By
+
+    from portal.clock import show_day
+
     valid = sign(live_app, children=2)
     door.execute_cdp_cmd('Network.enable', {})
     door.execute_cdp_cmd(
@@ -111,11 +116,16 @@ def test_offline_the_page_checks_the_qr_code_itself(door, live_app, live_server)
     classes, text = offline_result(door)
     until = datetime.date.today() + datetime.timedelta(days=30)
     assert 'status-valid' in classes
-    assert 'VOIMASSA' in text and until.strftime('%d.%m.%Y') in text and 'offline' not in text.lower()
+    assert 'VOIMASSA' in text and show_day(until, 'fi') in text and 'offline' not in text.lower()
+    # offline the page cannot know of a replacement or a loss, and says so
+    assert 'ei voi tietää, onko kortti korvattu uudella tai ilmoitettu kadonneeksi' in text
+    assert door.find_element(By.CSS_SELECTOR, '#offline-result .offline-replaced').is_displayed()
+    shoot(door, 'door-offline-valid-fi')
     assert door.current_url == live_server + '/registry/door'  # the page stayed; nothing was sent
     submit_code(door, tampered_signature(valid))
     classes, text = offline_result(door)
     assert 'status-unknown' in classes and 'ALLEKIRJOITUS EI KELPAA' in text
+    assert 'korvattu' not in text
     submit_code(door, sign(live_app, days=-3))
     classes, text = offline_result(door)
     assert 'status-expired' in classes and 'VANHENTUNUT' in text
@@ -133,3 +143,16 @@ def test_online_the_server_answers_as_before(door, live_app):
     verdict = door.find_element(By.CSS_SELECTOR, '.server-result .verdict').text
     assert verdict == 'TUNTEMATON'  # signed, but the registry does not hold the card: the registry decides
     assert not door.find_element(By.ID, 'offline-result').is_displayed()
+
+
+@pytest.mark.parametrize('lang', ['fi', 'sv', 'en'])
+def test_the_offline_check_writes_days_as_the_server_does(door, live_server, lang):
+    """The day read from a QR code offline is written as portal.clock writes days for the reader."""
+    import datetime
+
+    from portal.clock import show_day
+
+    door.get(f'{live_server}/registry/door?lang={lang}')
+    for day in (datetime.date(2026, 12, 5), datetime.date(2027, 1, 31)):
+        written = door.execute_script('return window.kaikuDoor.formatDay(arguments[0])', f'{day:%Y%m%d}')
+        assert written == show_day(day, lang), (lang, day)

@@ -2,7 +2,6 @@
 the visit of the check that found it valid (its event picked from the site's list or typed as a new one,
 which joins the list), undo a visit, and keep the site's list of events."""
 
-import datetime
 import functools
 import importlib.resources
 
@@ -10,7 +9,7 @@ import colander
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.view import view_config
 
-from kaiku_registry import HELSINKI, codes, today
+from kaiku_registry import codes, today
 from kaiku_registry.api import STATE_ERRORS
 from kaiku_registry.i18n import _
 from kaiku_registry.models import MAX_GROUP, UNDO_WINDOW, CardRegistry, RuleError
@@ -18,7 +17,7 @@ from kaiku_registry.pages import TEMPLATES, by_form_id, errors_of, lookup, my_si
 from kaiku_registry.partners.sites import change_site_events
 from kaiku_registry.records import OTHER_SECTOR, SECTORS
 from kaiku_registry.schemas import SECTOR_TITLES, VisitSchema
-from portal import audit
+from portal import audit, clock
 from portal.security.policy import SESSION_KEY
 from portal.security.tweens import CSP
 
@@ -55,7 +54,6 @@ def door_page(context, request, site, **extra):
         'recent': recent,
         'sectors': SECTOR_TITLES,
         'new_event': NEW_EVENT,
-        'helsinki': HELSINKI,
         'result': None,
         'errors': {},
         'recorded': None,
@@ -80,7 +78,7 @@ def kept_choices(site, chosen):
 
 def recent_visits(context, site, limit=10):
     """This site's visits of the last 30 minutes that can still be undone, newest first."""
-    since = datetime.datetime.now(datetime.UTC) - UNDO_WINDOW
+    since = clock.now() - UNDO_WINDOW
     return [visit for visit in context.recent_visits(site, since) if not visit.undone][:limit]
 
 

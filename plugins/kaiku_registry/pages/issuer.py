@@ -30,6 +30,10 @@ def card_by_id(context, request, site):
     return card
 
 
+#: The prefix of the community card form's fields in the page's errors (the page has two forms).
+COMMUNITY = 'community-'
+
+
 # Issuing -------------------------------------------------------------------------------------------
 def print_page(context, request, card):
     key = request.registry.registry_signing_key
@@ -50,6 +54,7 @@ def issue_page(context, request, site, **extra):
         'situations': LIFE_SITUATION_TITLES,
         'errors': {},
         'values': {'source': 'new', 'issued_on': today().strftime('%d.%m.%Y')},
+        'community_values': {'source': 'new', 'issued_on': today().strftime('%d.%m.%Y')},
         'late_days': LATE_ENTRY.days,
         **extra,
     }
@@ -72,15 +77,54 @@ RULE_ERRORS = {
 }
 
 
-def rule_errors(error, fields=RULE_ERRORS, default='form'):
-    """A form's errors for a :class:`RuleError`, in the reader's language where the rule is known."""
+def rule_errors(error, fields=RULE_ERRORS, default='form', prefix=''):
+    """A form's errors for a :class:`RuleError`, in the reader's language where the rule is known;
+    ``prefix`` names the fields of the page's second form (the community card's)."""
     field, message = fields.get(error.code, (default, error.message))
-    return {field: message}
+    return {field if field == 'form' else prefix + field: message}
 
 
 def issue_values(request):
     fields = ('birth_year', 'postcode', 'children', 'gender', 'life_situation', 'source', 'code', 'issued_on')
     return {name: post(request, name) for name in fields}
+
+
+def stock_choice(request, cstruct, errors, prefix=''):
+    """The pre-printed code and the day it was given when the form chose a card of the site's stock,
+    None for a new random code; what is wrong goes into ``errors`` (its fields named with ``prefix``)."""
+    source = cstruct['source'] or 'new'
+    if source not in ('new', 'stock'):
+        raise HTTPBadRequest(_('Choose a new code or a pre-printed code.'))
+    if source == 'new' and cstruct['code'].strip():
+        # A pre-printed card's code typed with the new-code choice left on: issuing a random code would
+        # leave the card in the holder's hand unregistered.
+        errors[prefix + 'source'] = _(
+            'You typed a pre-printed code: choose the pre-printed card, or empty the code.'
+        )
+    if source != 'stock':
+        return None
+    try:
+        return StockCardSchema().deserialize({name: cstruct[name] for name in ('code', 'issued_on')})
+    except colander.Invalid as e:
+        errors.update({prefix + name: message for name, message in errors_of(request, e).items()})
+    return None
+
+
+def issue_and_record(context, request, site, stock, **values):
+    """Issue the card (by ``stock``'s pre-printed code, or a new one) and note it in the audit log, a
+    card given on an earlier day as a late entry."""
+    if stock is not None:
+        card = context.issue_stock_card(site, stock['code'], stock['issued_on'], today(), **values)
+    else:
+        card = context.issue_card(site, today(), **values)
+    late = stock is not None and stock['issued_on'] < today()
+    detail = {'card': card.id, 'site': site.id}
+    if values.get('community'):
+        detail['community'] = True
+    if stock is not None:
+        detail['issued_on'] = stock['issued_on'].isoformat()
+    audit.record(request, 'registry.card.issue_late' if late else 'registry.card.issue', detail=detail)
+    return card
 
 
 @view_config(
@@ -100,53 +144,42 @@ def issue(context, request):
     it was given (today, or up to 30 days back for a card given on the paper form)."""
     site = my_site(context, request, 'issuer')
     cstruct = issue_values(request)
-    source = cstruct['source'] or 'new'
-    if source not in ('new', 'stock'):
-        raise HTTPBadRequest(_('Choose a new code or a pre-printed code.'))
     holder = ('birth_year', 'postcode', 'children', 'gender', 'life_situation')
-    errors, values, stock = {}, {}, None
+    errors, values = {}, {}
     try:
         values = IssueCardSchema().deserialize({name: cstruct[name] for name in holder})
     except colander.Invalid as e:
         errors.update(errors_of(request, e))
-    if source == 'new' and cstruct['code'].strip():
-        # A pre-printed card's code typed with the new-code choice left on: issuing a random code would
-        # leave the card in the holder's hand unregistered.
-        errors['source'] = _('You typed a pre-printed code: choose the pre-printed card, or empty the code.')
-    if source == 'stock':
-        try:
-            stock = StockCardSchema().deserialize({name: cstruct[name] for name in ('code', 'issued_on')})
-        except colander.Invalid as e:
-            errors.update(errors_of(request, e))
+    stock = stock_choice(request, cstruct, errors)
     if errors:
         return render(request, 'issue.pt', issue_page(context, request, site, errors=errors, values=cstruct))
     try:
-        if stock is not None:
-            card = context.issue_stock_card(site, stock['code'], stock['issued_on'], today(), **values)
-        else:
-            card = context.issue_card(site, today(), **values)
+        card = issue_and_record(context, request, site, stock, **values)
     except RuleError as e:
         return render(
             request, 'issue.pt', issue_page(context, request, site, errors=rule_errors(e), values=cstruct)
         )
-    late = stock is not None and stock['issued_on'] < today()
-    detail = {'card': card.id, 'site': site.id}
-    if stock is not None:
-        detail['issued_on'] = stock['issued_on'].isoformat()
-    audit.record(request, 'registry.card.issue_late' if late else 'registry.card.issue', detail=detail)
     return render(request, 'print.pt', print_page(context, request, card))
 
 
 @view_config(context=CardRegistry, name='issue-community', request_method='POST', permission='registry.issue')
 def issue_community(context, request):
     """Issue the site's community card: no holder data, for its staff member leading a group of clients
-    under 16."""
+    under 16; with a new code, or with a pre-printed code of the site's stock as any card."""
     site = my_site(context, request, 'issuer')
+    cstruct = {name: post(request, name) for name in ('source', 'code', 'issued_on')}
+    errors = {}
+    stock = stock_choice(request, cstruct, errors, prefix=COMMUNITY)
+    page = {'community_values': cstruct}
+    if errors:
+        return render(request, 'issue.pt', issue_page(context, request, site, errors=errors, **page))
     try:
-        card = context.issue_card(site, today(), None, None, 0, community=True)
+        card = issue_and_record(
+            context, request, site, stock, birth_year=None, postcode=None, children=0, community=True
+        )
     except RuleError as e:
-        return render(request, 'issue.pt', issue_page(context, request, site, errors=rule_errors(e)))
-    audit.record(request, 'registry.card.issue', detail={'card': card.id, 'site': site.id, 'community': True})
+        errors = rule_errors(e, prefix=COMMUNITY)
+        return render(request, 'issue.pt', issue_page(context, request, site, errors=errors, **page))
     return render(request, 'print.pt', print_page(context, request, card))
 
 

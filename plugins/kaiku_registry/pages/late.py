@@ -43,6 +43,7 @@ def late_page(site, **extra):
         'errors': {},
         'values': {'sector': 'culture'},
         'recorded': None,
+        'same': (),
         **extra,
     }
 
@@ -81,6 +82,12 @@ def late_visit(context, request):
         request.response.status_int = 400
         return late_page(site, errors=errors, values=cstruct)
     day = values.pop('day')
+    same = context.same_visits(card, site, day, values['sector'], values['children'], values['group'])
+    if same and post(request, 'again') != str(len(same)):
+        # The same paper note entered twice is the likely mistake; a holder who came twice that day
+        # is entered again on confirmation (``again`` counts the entries the staff saw).
+        request.response.status_int = 409
+        return late_page(site, values=cstruct, same=same)
     try:
         visit = context.record_late_visit(card, site, day, today(), **values)
     except RuleError as e:

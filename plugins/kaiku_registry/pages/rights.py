@@ -28,9 +28,9 @@ NATIONAL = 'registry.all_areas'
 NATIONAL_DESK = SimpleNamespace(id=0, name='')
 
 
-def finnish_day(iso):
-    """A date of the export (ISO) as the pages show dates."""
-    return datetime.date.fromisoformat(iso).strftime('%d.%m.%Y')
+def export_day(iso):
+    """A date of the export (ISO) as a date object, for the page to show in the reader's format."""
+    return datetime.date.fromisoformat(iso)
 
 
 def national(context, request):
@@ -93,7 +93,7 @@ def card_export(context, request):
         'exported': exported,
         'sectors': dict(SECTOR_TITLES),
         'reasons': dict(CLOSE_REASON_TITLES),
-        'day': finnish_day,
+        'day': export_day,
         'grouped': codes.grouped,
     }
     return render(request, 'export.pt', values)

@@ -116,8 +116,14 @@
       .then(function (ok) { if (timer) { clearTimeout(timer); } return ok; });
   }
 
+  /* A day of the QR code as the reader's language writes it, as the server's pages do (portal/clock.py:
+     CLDR's short date of fi_FI, sv_FI or en_GB: 5.12.2026, 5.12.2026, 05/12/2026). */
+  var LOCALES = {fi: 'fi-FI', sv: 'sv-FI', en: 'en-GB'};
   function formatDay(yyyymmdd) {
-    return yyyymmdd.slice(6, 8) + '.' + yyyymmdd.slice(4, 6) + '.' + yyyymmdd.slice(0, 4);
+    var day = new Date(Date.UTC(+yyyymmdd.slice(0, 4), +yyyymmdd.slice(4, 6) - 1, +yyyymmdd.slice(6, 8)));
+    var locale = LOCALES[document.documentElement.lang] || LOCALES.fi;
+    return new Intl.DateTimeFormat(locale, {timeZone: 'UTC', year: 'numeric', month: 'numeric', day: 'numeric'})
+      .format(day);
   }
 
   function show(box, outcome, result) {
@@ -166,7 +172,7 @@
     });
   }
 
-  window.kaikuDoor = {check: check, helsinkiToday: helsinkiToday};
+  window.kaikuDoor = {check: check, helsinkiToday: helsinkiToday, formatDay: formatDay};
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start);
   } else {

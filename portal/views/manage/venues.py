@@ -7,7 +7,7 @@ from pyramid.view import view_config
 
 from portal import spreadsheet, venue_files
 from portal.history import NOTE_ATTRIBUTE
-from portal.i18n import _
+from portal.i18n import _, plural
 from portal.resources.folder import Folder
 from portal.security import MANAGE
 from portal.views.manage.common import THEME, flash
@@ -53,9 +53,17 @@ def import_venues(context, request):
     except venue_files.ImportRefused as refused:
         request.response.status_int = 400
         return {'problems': problem_lines(request, refused.problems)}
-    mapping = {'added': len(outcome.added), 'updated': len(outcome.updated), 'same': len(outcome.unchanged)}
+    counts = {'added': len(outcome.added), 'updated': len(outcome.updated), 'same': len(outcome.unchanged)}
+    rows = sum(counts.values())
     flash(
-        request, _('Imported: ${added} venues added, ${updated} updated, ${same} unchanged.', mapping=mapping)
+        request,
+        plural(
+            request,
+            '${n} row imported: ${added} venues added, ${updated} updated, ${same} unchanged.',
+            '${n} rows imported: ${added} venues added, ${updated} updated, ${same} unchanged.',
+            rows,
+            **counts,
+        ),
     )
     return HTTPSeeOther(request.resource_url(context, '@@import'))
 
