@@ -138,6 +138,7 @@ NOTES = (
     (re.compile(r'initial'), _('first saved version')),
     (re.compile(r'created'), _('created')),
     (re.compile(r'import'), _('imported from a file')),
+    (re.compile(r'working copy'), _('working copy')),
     (re.compile(r'settings'), _('settings changed')),
     (re.compile(r'revert to (?P<n>[0-9]+)'), _('reverted to revision ${n}')),
     (re.compile(r'step (?P<step>.+)'), _('step ${step} changed')),

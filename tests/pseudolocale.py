@@ -154,6 +154,13 @@ def place_words():
 def _visible_root(soup):
     for tag in soup(['script', 'style', 'noscript']):
         tag.decompose()
+    # Text marked as another language than the page's (an item's translation beside its original, a
+    # language's own name) is content in that language, not an interface string.
+    page = soup.find('html')
+    page_lang = page.get('lang') if page is not None else None
+    for tag in soup.find_all(lang=True):
+        if not tag.decomposed and tag is not page and tag.get('lang') != page_lang:
+            tag.decompose()
     for comment in soup.find_all(string=lambda text: isinstance(text, Comment)):
         comment.extract()
     return soup

@@ -72,6 +72,7 @@ def translation_schema(content_type, item, lang, request):
         if node.missing is colander.required:
             node.missing = '' if isinstance(node.typ, colander.String) else ()
         node.original_lang = item.language
+        node.translation_lang = lang
         node.original_segments = changes.get(node.name) or [('same', _as_text(original.get(node.name)))]
         node.original_changed = node.name in changes
         # A node's widget is shared with every form made from the type's schema: change a copy.
