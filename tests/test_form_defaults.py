@@ -129,9 +129,12 @@ def test_coordinates_typed_with_a_decimal_comma_are_saved_and_shown_back_with_on
     form.submit('save', status=303)
     assert saved_venue(app)[1:] == (62.2415, 25.7209)
     for lang, latitude in (('fi', '62,2415'), ('sv', '62,2415'), ('en', '62.2415')):
-        edit = client.get('/kohteet/uimahalli/@@edit', params={'lang': lang}).forms['edit-form']
+        # the interface language by its cookie: @@edit?lang=sv opens the Swedish translation instead
+        client.set_cookie('lang', lang)
+        edit = client.get('/kohteet/uimahalli/@@edit').forms['edit-form']
         assert edit['latitude'].value == latitude
-    edit = client.get('/kohteet/uimahalli/@@edit', params={'lang': 'fi'}).forms['edit-form']
+    client.set_cookie('lang', 'fi')
+    edit = client.get('/kohteet/uimahalli/@@edit').forms['edit-form']
     edit.submit('save', status=303)
     assert saved_venue(app)[1:] == (62.2415, 25.7209), 'saving the form unchanged keeps the figures'
 

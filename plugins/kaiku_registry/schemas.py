@@ -301,6 +301,7 @@ class CorrectCardSchema(RenewCardSchema):
         colander.String(),
         title=_('Reason for the correction'),
         validator=colander.OneOf([v for v, _t in CORRECTION_REASON_TITLES[:-1]]),
+        widget=deform.widget.SelectWidget(values=CORRECTION_REASON_TITLES[:-1]),
     )
 
 
