@@ -73,26 +73,29 @@ def test_site_days_answers_as_a_set_of_its_keys():
     later = DAY + datetime.timedelta(days=1)
     keys = [(7, DAY, 30), (7, DAY, 4), (7, later, 9), (8, DAY, 1)]
     index = SiteDays(keys)
-    assert list(index) == sorted(keys) and len(index) == 4
+    assert sorted(index) == sorted(keys) and sorted(index.keys()) == sorted(keys) and len(index) == 4
     assert (7, DAY, 4) in index and (7, DAY, 5) not in index and (9, DAY, 1) not in index
     assert sorted(index.visit_ids(7, DAY)) == [4, 9, 30] and list(index.visit_ids(7, later)) == [9]
     assert list(index.visit_ids(8, later)) == [] and list(index.visit_ids(6, DAY)) == []
     index.discard((7, DAY, 5))  # not there: nothing happens
     index.remove((7, later, 9))
-    assert (7, later) not in index.days  # an emptied day leaves the tree
+    assert (7, later, 9 % 8) not in index.days  # an emptied set leaves the tree
     with pytest.raises(KeyError):
         index.remove((7, later, 9))
     assert len(index) == 3
 
 
-def test_a_sites_visits_of_one_day_are_one_bucket_that_never_splits():
+def test_a_sites_visits_of_one_day_are_a_few_buckets_that_never_split():
     from BTrees.LLBTree import LLSet
 
     from kaiku_registry.site_days import SiteDays
+    from kaiku_registry.statistics import SHARDS
 
     index = SiteDays((7, DAY, visit_id * 7919 % 1000003) for visit_id in range(1, 2001))
-    assert list(index.days.keys()) == [(7, DAY)]
-    assert type(index.days[(7, DAY)]) is LLSet  # a bucket: no inner node to read as current
+    assert list(index.days.keys()) == [(7, DAY, shard) for shard in range(SHARDS)]
+    # buckets: no inner node to read as current; a visit changes the one of its shard
+    assert {type(ids) for ids in index.days.values()} == {LLSet}
+    assert all(visit_id % SHARDS == shard for (_s, _d, shard), ids in index.days.items() for visit_id in ids)
 
 
 def _world(registry):

@@ -4,20 +4,24 @@ from BTrees.LLBTree import LLSet
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
+from kaiku_registry.statistics import shard_of
+
 
 class SiteDays(Persistent):
-    """Every visit as ``(site id, day recorded (UTC), visit id)``, kept as one small set of visit ids per
-    site and day (``days``: ``(site id, day) → LLSet``), so that a site's latest visits are the sets of a
-    day or two.
+    """Every visit as ``(site id, day recorded (UTC), visit id)``, kept as small sets of visit ids per
+    site and day (``days``: ``(site id, day, shard) → LLSet``, the shard of the visit's random id as in
+    :func:`~kaiku_registry.statistics.shard_of`), so that a site's latest visits are the sets of a day or
+    two.
 
-    A site's visits of one day all go into that day's set, a single ``LLSet`` bucket that never splits:
-    concurrent visits change only that bucket, whose conflicts ZODB resolves by merging the ids each
-    added, and no writer marks an inner node of a shared tree as read (``readCurrent``), as inserts into
-    one big tree of keys did (:class:`~kaiku_registry.records.SiteTimeSet`, shapes 4 and 5): on RelStorage
-    a bucket split there took an exclusive lock on a node every other writer held a shared lock on, and
-    under load they deadlocked for PostgreSQL's ``deadlock_timeout``.  The tree of days changes only at a
-    site's first visit of a day.  It answers as a set of its keys does (``add``, ``discard``, ``remove``,
-    ``in``, ``keys`` and iteration in order, ``len``).
+    A visit goes into one set of its site's day, a single ``LLSet`` bucket that never splits: two visits
+    recorded at once change the same set only when their ids fall in the same shard, and then ZODB merges
+    the ids each added; no writer marks an inner node of a shared tree as read (``readCurrent``), as
+    inserts into one big tree of keys did (:class:`~kaiku_registry.records.SiteTimeSet`, shapes 4 and
+    5): on RelStorage a bucket split there took an exclusive lock on a node every other writer held a
+    shared lock on, and under load they deadlocked for PostgreSQL's ``deadlock_timeout``; and with one
+    set per day, every visit of a site would lock the same row through the commit.  The tree of sets
+    changes only at a site's first visits of a day.  It answers as a set of its keys does (``add``,
+    ``discard``, ``remove``, ``in``, ``keys`` and iteration, ``len``).
     """
 
     def __init__(self, keys=()):
@@ -25,21 +29,26 @@ class SiteDays(Persistent):
         for key in keys:
             self.add(key)
 
-    def add(self, key):
+    @staticmethod
+    def _set_key(key):
         site_id, day, visit_id = key
-        ids = self.days.get((site_id, day))
+        return (site_id, day, shard_of(visit_id))
+
+    def add(self, key):
+        set_key = self._set_key(key)
+        ids = self.days.get(set_key)
         if ids is None:
-            ids = self.days[(site_id, day)] = LLSet()
-        ids.add(visit_id)
+            ids = self.days[set_key] = LLSet()
+        ids.add(key[2])
 
     def discard(self, key):
-        site_id, day, visit_id = key
-        ids = self.days.get((site_id, day))
-        if ids is not None and visit_id in ids:
+        set_key = self._set_key(key)
+        ids = self.days.get(set_key)
+        if ids is not None and key[2] in ids:
             if len(ids) == 1:
-                del self.days[(site_id, day)]
+                del self.days[set_key]
             else:
-                ids.remove(visit_id)
+                ids.remove(key[2])
 
     def remove(self, key):
         if key not in self:
@@ -47,12 +56,12 @@ class SiteDays(Persistent):
         self.discard(key)
 
     def __contains__(self, key):
-        site_id, day, visit_id = key
-        ids = self.days.get((site_id, day))
-        return ids is not None and visit_id in ids
+        ids = self.days.get(self._set_key(key))
+        return ids is not None and key[2] in ids
 
     def __iter__(self):
-        for (site_id, day), ids in self.days.items():
+        """The keys by site and day (a day's visits in the order of their shards)."""
+        for (site_id, day, _shard), ids in self.days.items():
             for visit_id in ids:
                 yield (site_id, day, visit_id)
 
@@ -64,5 +73,5 @@ class SiteDays(Persistent):
 
     def visit_ids(self, site_id, first_day):
         """The ids of the visits ``site_id`` recorded on ``first_day`` (UTC) or later."""
-        for _key, ids in self.days.items((site_id, first_day), (site_id + 1,), excludemax=True):
+        for _key, ids in self.days.items((site_id, first_day, 0), (site_id + 1,), excludemax=True):
             yield from ids
