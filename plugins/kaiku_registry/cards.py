@@ -109,7 +109,7 @@ class CardLife:
         card.gender = gender
         card.life_situation = life_situation
         self._store_card(card)
-        self._count(('cards', month_of(today), municipality, site.region, site.id, ''), 1)
+        self._count(('cards', month_of(today), municipality, site.region, site.id, ''), 1, card.id)
         return card
 
     def _store_card(self, card):
