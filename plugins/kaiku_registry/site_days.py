@@ -4,7 +4,7 @@ from BTrees.LLBTree import LLSet
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from kaiku_registry.statistics import shard_of
+from kaiku_registry.statistics import SHARDS, shard_of
 
 
 class SiteDays(Persistent):
@@ -20,8 +20,8 @@ class SiteDays(Persistent):
     5): on RelStorage a bucket split there took an exclusive lock on a node every other writer held a
     shared lock on, and under load they deadlocked for PostgreSQL's ``deadlock_timeout``; and with one
     set per day, every visit of a site would lock the same row through the commit.  The tree of sets
-    changes only at a site's first visits of a day.  It answers as a set of its keys does (``add``,
-    ``discard``, ``remove``, ``in``, ``keys`` and iteration, ``len``).
+    changes only at a site's first visit of a day, which makes all its sets.  It answers as a set of its
+    keys does (``add``, ``discard``, ``remove``, ``in``, ``keys`` and iteration, ``len``).
     """
 
     def __init__(self, keys=()):
@@ -38,17 +38,23 @@ class SiteDays(Persistent):
         set_key = self._set_key(key)
         ids = self.days.get(set_key)
         if ids is None:
-            ids = self.days[set_key] = LLSet()
+            # The site's first visit of the day makes all the day's sets, so that two visits at once
+            # never both make one set (an insert of the same key, which ZODB cannot merge).
+            for shard in range(SHARDS):
+                self.days.setdefault((key[0], key[1], shard), LLSet())
+            ids = self.days[set_key]
         ids.add(key[2])
 
     def discard(self, key):
-        set_key = self._set_key(key)
-        ids = self.days.get(set_key)
-        if ids is not None and key[2] in ids:
-            if len(ids) == 1:
+        """Take ``key`` away (a retention); the day's sets go when they are all empty."""
+        ids = self.days.get(self._set_key(key))
+        if ids is None or key[2] not in ids:
+            return
+        ids.remove(key[2])
+        day = list(self.days.items((key[0], key[1], 0), (key[0], key[1], SHARDS)))
+        if not any(len(other) for _set_key, other in day):
+            for set_key, _ids in day:
                 del self.days[set_key]
-            else:
-                ids.remove(key[2])
 
     def remove(self, key):
         if key not in self:
