@@ -250,3 +250,43 @@ def test_a_registry_of_shape_4_opens_and_gets_its_card_stock(ini, capsys):
     assert 'registry check: 0 differences found' in capsys.readouterr().out
     stored = _corrupt(ini, lambda site: (site['registry'].shape, len(site['registry'].stock_batches)))
     assert stored == (SHAPE, 0)
+
+
+def test_a_registry_of_shape_5_gets_sharded_counts_and_checks_clean(ini, capsys):
+    """A database stored before shape 6 (one Tally per slice, one Length of visits, the door's list as one
+    tree of keys) upgrades on start (evolve step shape0006) to the same figures, and checks clean."""
+    from BTrees.Length import Length
+
+    from kaiku_registry.models import SHAPE, SiteTimeSet, Tally
+    from kaiku_registry.site_days import SiteDays
+    from kaiku_registry.statistics import ShardedLength, ShardedTally
+    from portal.evolve import DONE_KEY
+
+    def figures(site):
+        registry = site['registry']
+        tallies = {key: dict(tally.items()) for key, tally in registry.tallies.items()}
+        return tallies, registry.visit_count(), sorted(registry.visits_by_site_time)
+
+    def make_shape_5(site):
+        registry = site['registry']
+        for key, tally in list(registry.tallies.items()):
+            plain = registry.tallies[key] = Tally()
+            plain.set_counts(dict(tally.items()))
+        registry.visit_count = Length(registry.visit_count())
+        registry.visits_by_site_time = SiteTimeSet(registry.visits_by_site_time)
+        registry.shape = 5
+        site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0006')
+        return figures(site)
+
+    before = _corrupt(ini, make_shape_5)
+    assert before[1] > 0 and before[2]
+    assert _registry_main([ini, 'check']) == 0  # the app's start-up upgrades the registry first
+    assert 'registry check: 0 differences found' in capsys.readouterr().out
+
+    def stored(site):
+        registry = site['registry']
+        kinds = {type(tally) for tally in registry.tallies.values()}
+        kinds |= {type(registry.visit_count), type(registry.visits_by_site_time)}
+        return registry.shape, kinds, figures(site)
+
+    assert _corrupt(ini, stored) == (SHAPE, {ShardedTally, ShardedLength, SiteDays}, before)

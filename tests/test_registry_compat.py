@@ -56,13 +56,20 @@ def test_the_old_module_still_names_every_stored_class():
 
 def test_old_database_opens_with_its_records(old_app):
     from kaiku_registry.models import SHAPE, Card, CardRegistry, Tally
+    from kaiku_registry.site_days import SiteDays
+    from kaiku_registry.statistics import ShardedTally
 
     with edit_site(old_app) as site:
         registry = site['registry']
         assert isinstance(registry, CardRegistry) and registry.shape == SHAPE and not registry.needs_upgrade()
         card = registry.card_by_code(FACTS['card'])
         assert isinstance(card, Card) and card.id == FACTS['card_id'] and card.uses == 1
-        assert all(isinstance(tally, Tally) for _key, tally in registry.counts(by=('month',)))
+        # shape 6 keeps each stored Tally as the first shard of its slice
+        tallies = [tally for _key, tally in registry.counts(by=('month',))]
+        assert tallies and all(isinstance(tally, ShardedTally) for tally in tallies)
+        assert all(type(tally.shards[0]) is Tally and tally.shards[0].counts for tally in tallies)
+        assert isinstance(registry.visits_by_site_time, SiteDays) and len(registry.visits_by_site_time) == 2
+        assert registry.visit_count() == 2
         assert registry.totals('cards') == 2 and registry.totals('adult_uses') == 2
         assert registry.totals('child_uses') == 1
 

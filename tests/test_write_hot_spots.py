@@ -1,8 +1,7 @@
 """Hot spots of concurrent writes that the fault test (tests/test_faults.py) found on RelStorage: the
-retry's waits must outlast PostgreSQL's deadlock detection, and a site's visits of one day must not
-split the buckets of the door's list at every few visits."""
+retry's waits must outlast PostgreSQL's deadlock detection (a site's visits of one day, which split the
+buckets of the door's list at every few visits, are now one set: tests/test_registry_shards.py)."""
 
-import datetime
 import types
 
 import pytest
@@ -34,19 +33,3 @@ def test_the_waits_of_ten_attempts_outlast_a_deadlock_detection_and_five_stay_sh
 
 def test_no_wait_when_the_backoff_is_off(monkeypatch):
     assert ceilings(monkeypatch, 0, 10) == []
-
-
-def test_a_sites_visits_of_one_day_split_the_door_list_a_quarter_as_often():
-    from kaiku_registry.records import SiteTimeSet
-
-    day = datetime.date(2026, 12, 5)
-    keys = SiteTimeSet()
-    for visit_id in range(1, 120 * 8 + 1):
-        keys.add((7, day, visit_id * 7919 % 1000003))
-    buckets = 0
-    bucket = keys._firstbucket
-    while bucket is not None:
-        buckets += 1
-        bucket = bucket._next
-    # with buckets of 30 keys these took 45 buckets (a split every ~20 visits); of 120, 12
-    assert buckets <= 16, buckets

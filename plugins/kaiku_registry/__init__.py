@@ -116,6 +116,14 @@ def upgrade_to_shape_5(root, app_registry):
         registry.upgrade()
 
 
+def upgrade_to_shape_6(root, app_registry):
+    """Shard the card registry's statistics and visit count and keep the door's list as one set per site
+    and day, so that concurrent visits commute (its data's shape 6)."""
+    registry = stored_registry(root)
+    if registry is not None and registry.shape < 6:
+        registry.upgrade()
+
+
 def give_venue_sites_sectors(root, app_registry):
     """Give each venue site without one a default sector, suggested by its venue page's categories."""
     from kaiku_registry.schemas import venue_finder, venue_sector
@@ -148,6 +156,7 @@ EVOLVE_STEPS = (
     ('kaiku_registry.shape0003', upgrade_to_shape_3),
     ('kaiku_registry.shape0004', upgrade_to_shape_4),
     ('kaiku_registry.shape0005', upgrade_to_shape_5),
+    ('kaiku_registry.shape0006', upgrade_to_shape_6),
     ('kaiku_registry.site_sectors', give_venue_sites_sectors),
     ('kaiku_registry.card_replaces', link_replacements_back),
 )

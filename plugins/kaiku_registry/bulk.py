@@ -1,7 +1,7 @@
 """Loading many records at once: the state of :meth:`~kaiku_registry.registry.CardRegistry.bulk`."""
 
 from kaiku_registry.records import new_id
-from kaiku_registry.statistics import Tally, slice_keys
+from kaiku_registry.statistics import ShardedTally, Tally, slice_keys
 
 
 class Bulk:
@@ -42,8 +42,8 @@ class Bulk:
             for entry, delta in entries.items():
                 if delta:
                     if tally is None:
-                        tally = tree[key] = Tally()
-                    tally.add(entry, delta)
+                        tally = tree[key] = ShardedTally() if statistics else Tally()
+                    tally.add(entry, delta, 0)  # one shard: a load changes few objects
 
     def __enter__(self):
         if self.registry._v_bulk is not None:

@@ -135,7 +135,7 @@ class CardLife:
         card.gender = gender
         card.life_situation = life_situation
         self._store_card(card)
-        self._count(('cards', month_of(today), municipality, site.region, site.id, ''), 1)
+        self._count(('cards', month_of(today), municipality, site.region, site.id, ''), 1, card.id)
         return card
 
     def _store_card(self, card):
@@ -345,11 +345,11 @@ class CardLife:
         if ids is None:
             ids = self.visit_ids_by_card[card.id] = LLTreeSet()
         ids.add(visit.id)
-        self.visit_count.change(1)
+        self.visit_count.change(1, visit.id)
         card.uses += 1
         if card.first_use is None:
             card.first_use = day
-            self._count(self._activation_key(card, day), 1)
+            self._count(self._activation_key(card, day), 1, visit.id)
         self._count_visit(visit, site, 1)
         return visit
 
@@ -364,8 +364,8 @@ class CardLife:
 
     def recent_visits(self, site, since):
         """The site's visits recorded at or after ``since`` (an aware datetime), newest first."""
-        keys = self.visits_by_site_time.keys((site.id, since.astimezone(datetime.UTC).date()), (site.id + 1,))
-        found = [self.visits.get(visit_id) for _site, _day, visit_id in keys if _site == site.id]
+        ids = self.visits_by_site_time.visit_ids(site.id, since.astimezone(datetime.UTC).date())
+        found = [self.visits.get(visit_id) for visit_id in ids]
         found = [visit for visit in found if visit is not None and visit.recorded_at >= since]
         return sorted(found, key=lambda visit: visit.recorded_at, reverse=True)
 
@@ -386,6 +386,6 @@ class CardLife:
             return visit
         card.uses -= 1
         if card.uses == 0 and card.first_use is not None:
-            self._count(self._activation_key(card, card.first_use), -1)
+            self._count(self._activation_key(card, card.first_use), -1, visit.id)
             card.first_use = None
         return visit

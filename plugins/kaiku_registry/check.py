@@ -28,6 +28,7 @@ from BTrees.LLBTree import LLTreeSet
 
 from kaiku_registry.models import SLICES, Tally, month_of, site_time_key, slice_keys
 from kaiku_registry.records import ERASED_CARD
+from kaiku_registry.statistics import ShardedTally
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,7 +221,7 @@ def _statistics_families(registry, _since_month, repair):
     found = _compare_mappings('tallies', stored, wanted)
     if repair:
         for difference in found:
-            _set_tally(registry.tallies, difference.key, difference.expected)
+            _set_tally(registry.tallies, difference.key, difference.expected, ShardedTally)
     return found
 
 
@@ -235,16 +236,15 @@ def _open_cards(registry, _since_month, repair):
     found = _compare_mappings('open_tallies', stored, {key: dict(c) for key, c in expected.items()})
     if repair:
         for difference in found:
-            _set_tally(registry.open_tallies, difference.key, difference.expected)
+            _set_tally(registry.open_tallies, difference.key, difference.expected, Tally)
     return found
 
 
-def _set_tally(tree, key, counts):
+def _set_tally(tree, key, counts, kind):
     if not counts:
         tree.pop(key, None)
         return
     tally = tree.get(key)
     if tally is None:
-        tally = tree[key] = Tally()
-    tally.counts = dict(counts)
-    tally._p_changed = True
+        tally = tree[key] = kind()
+    tally.set_counts(counts)

@@ -93,15 +93,9 @@ class VisitTree(LOBTree):
 
 
 class SiteTimeSet(OOTreeSet):
-    """The set behind :attr:`CardRegistry.visits_by_site_time`, with small inner nodes (see
-    :class:`VisitTree`) and buckets of up to 120 keys instead of 30.
-
-    A site's visits of one day all land among the few buckets of that day, so those buckets split
-    often: with 30 keys about every 20th visit changed an inner node that the site's other writers had
-    read as current (on RelStorage each such change also takes an exclusive row lock that the others'
-    shared locks fail on at once, and under load it deadlocked with them for PostgreSQL's
-    ``deadlock_timeout``).  A bucket of 120 keys (some 5 kB) splits a quarter as often.  The size is
-    read from the class at each insert, so stored sets use it at once.
+    """The door's list of shapes 4 and 5 (one tree of ``(site id, day, visit id)`` keys), kept so that
+    stored ones load until shape 6 makes a :class:`~kaiku_registry.site_days.SiteDays` of them: a site's
+    concurrent visits split its buckets and changed inner nodes every writer had read as current.
     """
 
     max_internal_size = 16

@@ -33,7 +33,6 @@ from kaiku_registry.records import (
     Partner,
     PartnerSite,
     RuleError,
-    SiteTimeSet,
     VisitTree,
     area_place,
     in_area,
@@ -44,7 +43,8 @@ from kaiku_registry.records import (
 )
 from kaiku_registry.rights import HolderRights
 from kaiku_registry.shapes import SHAPE, Shapes
-from kaiku_registry.statistics import Statistics
+from kaiku_registry.site_days import SiteDays
+from kaiku_registry.statistics import ShardedLength, Statistics
 from kaiku_registry.stock import CardStock
 from portal.resources.base import Item
 
@@ -59,8 +59,8 @@ class CardRegistry(CardLife, HolderRights, CardStock, Statistics, Shapes, Item):
     type_name = 'Registry'
     exclude_from_nav = True
     #: (site id, day recorded (UTC), visit id) of every visit, so a site's latest visits are a range
-    #: read of a day or two.  The visit's random id, not the time, orders a day's keys: visits recorded
-    #: at once by one site land in different buckets instead of all in the last one.
+    #: read of a day or two: a :class:`~kaiku_registry.site_days.SiteDays`, one small set per site and
+    #: day, so that a site's concurrent visits change one bucket and no shared inner node.
     visits_by_site_time = None
     #: Anyone may read the public impact figures (aggregates with small counts hidden), and a holder their
     #: own card (:mod:`kaiku_registry.pages.holder`).
@@ -86,12 +86,14 @@ class CardRegistry(CardLife, HolderRights, CardStock, Statistics, Shapes, Item):
         self.card_ids_by_code = OLBTree()
         self.card_ids_by_site = LOBTree()
         self.visits = VisitTree()
-        self.visits_by_site_time = SiteTimeSet()
+        self.visits_by_site_time = SiteDays()
         self.visit_ids_by_card = VisitTree()
         #: The statistics: slice key (see :data:`SLICES`) → :class:`Tally` of (measure, sector) → count.
         self.tallies = OOBTree()
         self.card_count = Length()
-        self.visit_count = Length()
+        #: Sharded as the statistics are (:class:`~kaiku_registry.statistics.ShardedLength`): every
+        #: visit changes it.
+        self.visit_count = ShardedLength()
         self.pilot_ends = OOBTree()
         #: Open (not closed) cards by the last day of their validity: (family, ..., month of that day) →
         #: :class:`Tally` of day → count, for the whole registry (``('all', month)``), the issuing site's
@@ -325,7 +327,7 @@ class CardRegistry(CardLife, HolderRights, CardStock, Statistics, Shapes, Item):
         ids = self.visit_ids_by_card.get(visit.card_id)
         if ids is not None and visit.id in ids:
             ids.remove(visit.id)
-        self.visit_count.change(-1)
+        self.visit_count.change(-1, visit.id)
 
 
 #: Databases written before the rename hold ``kaiku_registry.registry.Registry`` (and

@@ -4,16 +4,18 @@ starts)."""
 
 import logging
 
+from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 
-from kaiku_registry.records import Card, SiteTimeSet, area_place, site_time_key
-from kaiku_registry.statistics import Tally
+from kaiku_registry.records import Card, area_place, site_time_key
+from kaiku_registry.site_days import SiteDays
+from kaiku_registry.statistics import ShardedLength, ShardedTally, Tally
 from portal import places
 
 log = logging.getLogger(__name__)
 
 #: The shape of the stored registry this code writes (see :meth:`CardRegistry.upgrade`).
-SHAPE = 5
+SHAPE = 6
 
 
 class Shapes:
@@ -37,6 +39,12 @@ class Shapes:
         made again from the visits.
 
         Shape 4 → 5: the card stock's trees (:mod:`kaiku_registry.stock`) are added, empty.
+
+        Shape 5 → 6: concurrent visits commute: each statistics tally becomes a
+        :class:`~kaiku_registry.statistics.ShardedTally` whose first shard is the stored tally, the visit
+        count a :class:`~kaiku_registry.statistics.ShardedLength` of the same value, and
+        :attr:`visits_by_site_time` a :class:`~kaiku_registry.site_days.SiteDays` made again from the
+        visits (as shape 4 made it, for older registries too).
         """
         if self.shape >= SHAPE:
             return False
@@ -44,10 +52,11 @@ class Shapes:
             self._move_counters()
         if self.shape < 3:
             self._settle_places()
-        if self.shape < 4:
-            self.visits_by_site_time = SiteTimeSet(site_time_key(visit) for visit in self.visits.values())
         if self.shape < 5:
             self._make_stock()
+        if self.shape < 6:
+            self._shard_counts()
+            self.visits_by_site_time = SiteDays(site_time_key(visit) for visit in self.visits.values())
         self.shape = SHAPE
         return True
 
@@ -68,6 +77,13 @@ class Shapes:
         for name in ('aggregates', 'open_by_expiry', 'open_by_site_expiry'):
             if name in old:
                 delattr(self, name)
+
+    def _shard_counts(self):
+        for key, tally in list(self.tallies.items()):
+            if not isinstance(tally, ShardedTally):
+                self.tallies[key] = ShardedTally(tally)
+        if isinstance(self.visit_count, Length):
+            self.visit_count = ShardedLength(self.visit_count())
 
     def _settle_places(self):
         """Give every partner, site, card, coordinator's area and pilot end the table's name of its
