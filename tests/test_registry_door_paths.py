@@ -256,3 +256,20 @@ def test_the_doors_recent_visits_are_in_finnish_time_across_utc_midnight(world, 
         texts = ' '.join(row.get_text(' ') for row in rows)
         assert '22.20' not in texts and '22:20' not in texts
     assert times[0]['datetime'] == recorded.isoformat()
+
+
+def test_the_late_entry_form_preselects_the_sites_own_sector(world):
+    """A paper visit of a swimming hall is not counted as culture by default: the form starts from the
+    site's default sector, as the door does, and keeps the staff's choice after a refusal."""
+    with edit_site(world) as site:
+        site['registry'].site(world.site_ids['venue_a']).sector = 'sport'
+    try:
+        app = client(world, 'venue_a')
+        form = form_with(app.get('/registry/door-late'), 'day')
+        assert form['sector'].value == 'sport'
+        form['sector'] = 'education'
+        refused = form.submit(status=400)  # no code, no day
+        assert form_with(refused, 'day')['sector'].value == 'education'
+    finally:
+        with edit_site(world) as site:
+            site['registry'].site(world.site_ids['venue_a']).sector = None

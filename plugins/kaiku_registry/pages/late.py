@@ -11,7 +11,7 @@ from kaiku_registry.api import STATE_ERRORS
 from kaiku_registry.i18n import _
 from kaiku_registry.models import LATE_ENTRY, MAX_GROUP, CardRegistry, RuleError
 from kaiku_registry.pages import TEMPLATES, errors_of, lookup, my_site, post
-from kaiku_registry.pages.door import GROUP_ERROR
+from kaiku_registry.pages.door import GROUP_ERROR, kept_choices
 from kaiku_registry.pages.issuer import rule_errors
 from kaiku_registry.schemas import SECTOR_TITLES, LateVisitSchema
 from portal import audit
@@ -34,17 +34,19 @@ LATE_VISIT_ERRORS = {
 }
 
 
-def late_page(site, **extra):
+def late_page(site, values=None, **extra):
+    """The late-entry page; the sector chosen is the staff's, or the site's default sector (as at the
+    door), so a paper visit is not counted in another sector by default."""
     return {
         'site': site,
         'sectors': SECTOR_TITLES,
         'late_days': LATE_ENTRY.days,
         'max_group': MAX_GROUP,
         'errors': {},
-        'values': {'sector': 'culture'},
         'recorded': None,
         'same': (),
         **extra,
+        'values': kept_choices(site, values),
     }
 
 
