@@ -7,6 +7,7 @@ and ``tests/conftest.py`` says so loudly at the end of the run; with ``KAIKU_REQ
 a missing tool fails the tests instead.
 """
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -220,6 +221,25 @@ def fetch_as(base, path, login):
         return error.code, error.read().decode('utf-8')
 
 
+@contextlib.contextmanager
+def navigates(driver, timeout=10):
+    """Wait, after the ``with`` block, until the page the block left has been replaced by a loaded new one.
+
+    The old document is marked before the block and the wait is for a document without the mark: a wait on an
+    element of the old page (``staleness_of``) races the navigation, and Chromium's driver may answer it with
+    "Node with given id does not belong to the document" instead of a stale element.  Errors while the
+    page is between documents are retried until the timeout.
+    """
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script('window.kaikuOldPage = true;')
+    yield
+    WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script('return !window.kaikuOldPage && document.readyState === "complete";')
+    )
+
+
 def log_in_browser(driver, base, login):
     """Log the browser in as ``login`` through the login form."""
     from selenium.webdriver.common.by import By
@@ -231,7 +251,8 @@ def log_in_browser(driver, base, login):
     driver.find_element(By.ID, 'login-name').send_keys(login)
     password = driver.find_element(By.ID, 'login-password')
     password.send_keys(TEST_PASSWORD)
-    password.submit()
+    with navigates(driver):
+        password.submit()
     WebDriverWait(driver, 10).until(lambda d: not d.current_url.startswith(base + '/login'))
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from . import test_accessibility
-from .conftest import SCREENSHOTS, log_in_browser, set_viewport
+from .conftest import SCREENSHOTS, log_in_browser, navigates, set_viewport
 from .test_accessibility import run_axe
 
 pytestmark = pytest.mark.browser
@@ -34,7 +34,8 @@ def issue(driver, base, children='2'):
     children_field = driver.find_element(By.ID, 'children')
     children_field.clear()
     children_field.send_keys(children)
-    driver.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.kaiku-card'))
     return driver.find_element(By.CSS_SELECTOR, '.card-code').text.split()[-1], qr_path(driver)
 
@@ -51,7 +52,8 @@ def open_card(driver, base, code, lang='fi'):
 
     driver.get(f'{base}/registry/cards?lang={lang}')
     driver.find_element(By.ID, 'code').send_keys(code)
-    driver.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, 'card-heading'))
 
 
@@ -59,7 +61,8 @@ def click_and_wait(driver, selector, wait_for):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver.find_element(By.CSS_SELECTOR, selector).click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, selector).click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, wait_for))
 
 
@@ -136,7 +139,8 @@ def ask_holder(driver, base, code, year, lang):
     driver.get(f'{base}/registry/my-card?lang={lang}')
     driver.find_element(By.ID, 'code').send_keys(code)
     driver.find_element(By.ID, 'birth_year').send_keys(year)
-    driver.find_element(By.CSS_SELECTOR, '#holder-form button[type="submit"]').click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, '#holder-form button[type="submit"]').click()
     WebDriverWait(driver, 10).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, '.holder-card, .holder-not-found, #errors')
     )

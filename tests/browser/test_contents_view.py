@@ -4,12 +4,10 @@ cut a page and paste it into another folder."""
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.testing import edit_site
 
-from .conftest import BROWSER_ADMIN, log_in_browser
+from .conftest import BROWSER_ADMIN, log_in_browser, navigates
 from .test_keyboard import active, press, tab_until
 from .test_venue_import import screenshot
 
@@ -44,8 +42,8 @@ def folders(live_app):
 
 def click_and_wait(browser, button):
     """Click a submit button and wait for the next page."""
-    button.click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(button))
+    with navigates(browser):
+        button.click()
 
 
 def order(browser):
@@ -63,16 +61,15 @@ def test_reorder_by_keyboard_and_by_dragging_then_cut_and_paste(browser, live_se
     tab_until(browser, lambda element: element['id'] == 'position-item', 'the Move choice')
     press(browser, 'Sivu C')
     assert active(browser)['id'] == 'position-item'
-    rows = browser.find_elements(By.CSS_SELECTOR, 'table.contents tbody tr')
-    press(browser, Keys.TAB, '1', Keys.ENTER)
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(rows[0]))
+    with navigates(browser):
+        press(browser, Keys.TAB, '1', Keys.ENTER)
     assert order(browser) == ['c', 'a', 'b']
     screenshot(browser, 'contents-fi')
     # Mouse: drag row A onto row C's place (the first).
     rows = browser.find_elements(By.CSS_SELECTOR, 'table.contents tbody tr')
     assert rows[0].get_attribute('draggable') == 'true'
-    browser.execute_script(DRAG, rows[1], rows[0])
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(rows[0]))
+    with navigates(browser):
+        browser.execute_script(DRAG, rows[1], rows[0])
     assert order(browser) == ['a', 'c', 'b']
     # Cut page B and paste it into the other folder.
     browser.find_element(By.ID, 'choose-b').click()

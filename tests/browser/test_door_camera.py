@@ -22,6 +22,7 @@ from .conftest import (
     CHROMIUM,
     SCREENSHOTS,
     log_in_browser,
+    navigates,
     require,
     set_viewport,
 )
@@ -104,7 +105,8 @@ def record_visit(driver):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver.find_element(By.CSS_SELECTOR, 'form[action$="door-record"] button[type="submit"]').click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, 'form[action$="door-record"] button[type="submit"]').click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.status-ok'))
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from portal.testing import edit_site
 
-from .conftest import SCREENSHOTS, log_in_browser, set_viewport
+from .conftest import SCREENSHOTS, log_in_browser, navigates, set_viewport
 from .test_print import one_page_of, print_pages
 
 pytestmark = pytest.mark.browser
@@ -53,7 +53,8 @@ def fill_issue_form(driver, code, issued_on=None):
         field.send_keys(issued_on)
     driver.find_element(By.ID, 'birth_year').send_keys('1985')
     driver.find_element(By.ID, 'postcode').send_keys('33100')
-    driver.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
 
 
 def printed_card(driver):
@@ -108,7 +109,8 @@ def test_a_community_card_at_the_door(browser, live_app, live_server):
 
     log_in_browser(browser, live_server, 'issuer')
     browser.get(live_server + '/registry/issue?lang=fi')
-    browser.find_element(By.CSS_SELECTOR, '.community-issue button[type="submit"]').click()
+    with navigates(browser):
+        browser.find_element(By.CSS_SELECTOR, '.community-issue button[type="submit"]').click()
     code, _until = printed_card(browser)
     assert browser.find_element(By.CSS_SELECTOR, '.card-kind').text == 'Yhteisön Kaikukortti'
     browser.delete_all_cookies()
@@ -117,16 +119,19 @@ def test_a_community_card_at_the_door(browser, live_app, live_server):
     for language in ('sv', 'fi'):
         browser.get(f'{live_server}/registry/door?lang={language}')
         browser.find_element(By.ID, 'code').send_keys(code)
-        browser.find_element(By.CSS_SELECTOR, '.door-form button[type="submit"]').click()
+        with navigates(browser):
+            browser.find_element(By.CSS_SELECTOR, '.door-form button[type="submit"]').click()
         WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, 'group'))
         assert browser.find_elements(By.CSS_SELECTOR, '.community-rule')
         assert not browser.find_elements(By.ID, 'children')
         shoot(browser, f'door-community-{language}')
     browser.find_element(By.ID, 'group').send_keys('0')
-    browser.find_element(By.CSS_SELECTOR, 'form[action$="door-record"] button[type="submit"]').click()
+    with navigates(browser):
+        browser.find_element(By.CSS_SELECTOR, 'form[action$="door-record"] button[type="submit"]').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, 'group-error'))
     browser.find_element(By.ID, 'group').send_keys('7')
-    browser.find_element(By.CSS_SELECTOR, 'form[action$="door-record"] button[type="submit"]').click()
+    with navigates(browser):
+        browser.find_element(By.CSS_SELECTOR, 'form[action$="door-record"] button[type="submit"]').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.status-ok'))
     assert '7' in browser.find_element(By.CSS_SELECTOR, '.status-ok').text
     shoot(browser, 'door-community-recorded-fi')
@@ -142,10 +147,12 @@ def test_a_coordinator_makes_allocates_and_prints_a_batch(browser, live_server):
     log_in_browser(browser, live_server, 'coordinator')
     browser.get(live_server + '/registry/stock?lang=fi')
     browser.find_element(By.ID, 'size').send_keys('6')
-    browser.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
+    with navigates(browser):
+        browser.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, 'site_id'))
     Select(browser.find_element(By.ID, 'site_id')).select_by_visible_text('Sosiaalitoimi Tampere (Tampere)')
-    browser.find_element(By.CSS_SELECTOR, 'form[action$="stock-allocate"] button').click()
+    with navigates(browser):
+        browser.find_element(By.CSS_SELECTOR, 'form[action$="stock-allocate"] button').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.status-ok'))
     states = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, 'table.records tbody td')]
     assert states == ['Käyttämätön'] * 6

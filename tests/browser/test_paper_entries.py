@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from portal.testing import edit_site
 
 from . import test_accessibility
-from .conftest import log_in_browser
+from .conftest import log_in_browser, navigates
 from .test_accessibility import run_axe
 from .test_issuer_paths import printed_card, shoot, stock_codes
 
@@ -24,7 +24,8 @@ def community_by_code(driver, code):
     field = driver.find_element(By.ID, 'community-code')
     field.clear()
     field.send_keys(code)
-    driver.find_element(By.CSS_SELECTOR, '.community-issue button[type="submit"]').click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, '.community-issue button[type="submit"]').click()
 
 
 def test_a_community_card_is_issued_from_a_pre_printed_code(browser, live_app, live_server, axe_source):
@@ -51,7 +52,8 @@ def late_visit(driver, base, code, day, lang):
     driver.get(f'{base}/registry/door-late?lang={lang}')
     driver.find_element(By.ID, 'code').send_keys(code)
     driver.find_element(By.ID, 'day').send_keys(day.strftime('%d.%m.%Y'))
-    driver.find_element(By.CSS_SELECTOR, 'main form button[type="submit"]').click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, 'main form button[type="submit"]').click()
 
 
 def test_the_same_paper_visit_twice_is_asked_about(browser, live_app, live_server, axe_source):
@@ -74,7 +76,8 @@ def test_the_same_paper_visit_twice_is_asked_about(browser, live_app, live_serve
         violations = run_axe(browser, axe_source)
         assert not violations, violations
         shoot(browser, f'late-visit-same-{lang}')
-    browser.find_element(By.CSS_SELECTOR, '#same-visit button[name="again"]').click()
+    with navigates(browser):
+        browser.find_element(By.CSS_SELECTOR, '#same-visit button[name="again"]').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.status-ok'))
     assert not browser.find_elements(By.ID, 'same-visit')
     with edit_site(live_app) as site:

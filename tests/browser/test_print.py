@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .conftest import log_in_browser
+from .conftest import log_in_browser, navigates
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,8 @@ def issue_card(driver, base):
     driver.get(base + '/registry/issue')
     driver.find_element(By.ID, 'birth_year').send_keys('1985')
     driver.find_element(By.ID, 'postcode').send_keys('33100')
-    driver.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
+    with navigates(driver):
+        driver.find_element(By.CSS_SELECTOR, 'form.form button[type="submit"]').click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.kaiku-card'))
 
 

@@ -12,7 +12,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.testing import edit_site
 
-from .conftest import BROWSER_ADMIN, SCREENSHOTS, log_in_browser, set_viewport
+from .conftest import BROWSER_ADMIN, SCREENSHOTS, log_in_browser, navigates, set_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -102,7 +102,8 @@ def test_edit_with_the_rich_text_editor_and_save(browser, live_server, live_app,
     assert source.text.splitlines()[0] == '## Aukioloajat'
     toggle.send_keys(Keys.SPACE)
     assert toggle.get_attribute('aria-pressed') == 'false'
-    browser.find_element(By.ID, 'edit-formsave').click()
+    with navigates(browser):
+        browser.find_element(By.ID, 'edit-formsave').click()
     wait_away(browser, '@@add')
     with edit_site(live_app) as site:
         page = site['rikas-teksti']
@@ -118,7 +119,8 @@ def test_edit_with_the_rich_text_editor_and_save(browser, live_server, live_app,
         before = site['rikas-teksti'].texts['fi']['body']
     browser.get(live_server + '/rikas-teksti/@@edit')
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.rich-text-editor'))
-    browser.find_element(By.ID, 'edit-formsave').click()
+    with navigates(browser):
+        browser.find_element(By.ID, 'edit-formsave').click()
     wait_away(browser, '@@edit')
     with edit_site(live_app) as site:
         after = site['rikas-teksti'].texts['fi']['body']

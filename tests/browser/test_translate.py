@@ -8,7 +8,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.testing import edit_site
 
-from .conftest import BROWSER_ADMIN, SCREENSHOTS, log_in_browser, set_viewport
+from .conftest import BROWSER_ADMIN, SCREENSHOTS, log_in_browser, navigates, set_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +57,8 @@ def test_edit_the_swedish_text_beside_the_finnish(browser, live_server, live_app
     set_viewport(browser, 1280)
     field.clear()
     field.send_keys('Kaikukortet på webben')
-    browser.find_element(By.ID, 'edit-formsave').click()
+    with navigates(browser):
+        browser.find_element(By.ID, 'edit-formsave').click()
     WebDriverWait(browser, 10).until(lambda d: '@@translate' not in d.current_url)
     browser.get(live_server + '/kaikukortti/?lang=sv')
     assert browser.find_element(By.TAG_NAME, 'h1').text == 'Kaikukortet på webben'

@@ -8,7 +8,16 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.testing import edit_site
 
-from .conftest import AXE_JS, BROWSER_ADMIN, SCREENSHOTS, fetch, log_in_browser, require, set_viewport
+from .conftest import (
+    AXE_JS,
+    BROWSER_ADMIN,
+    SCREENSHOTS,
+    fetch,
+    log_in_browser,
+    navigates,
+    require,
+    set_viewport,
+)
 from .test_accessibility import run_axe
 
 pytestmark = pytest.mark.browser
@@ -33,17 +42,20 @@ def test_edit_a_published_page_as_a_working_copy_submit_and_publish(browser, liv
     before = description.get_attribute('value')
     description.clear()
     description.send_keys('Työversion kuvaus, joka julkaistaan tarkastuksen jälkeen.')
-    browser.find_element(By.ID, 'edit-formsave').click()
+    with navigates(browser):
+        browser.find_element(By.ID, 'edit-formsave').click()
     WebDriverWait(browser, 10).until(lambda d: '@@edit' not in d.current_url)
     assert browser.current_url.rstrip('/').endswith('/kaikukortti')
     assert before in fetch(live_server + '/kaikukortti/')[1]  # the public still sees the published text
     notice = browser.find_element(By.CSS_SELECTOR, '.working-copy-notice')
-    notice.find_element(By.TAG_NAME, 'a').click()
+    with navigates(browser):
+        notice.find_element(By.TAG_NAME, 'a').click()
     WebDriverWait(browser, 10).until(lambda d: '@@working-copy' in d.current_url)
     assert browser.current_url.endswith('/kaikukortti/@@working-copy')
     inserted = [ins.text for ins in browser.find_elements(By.CSS_SELECTOR, '.diff ins')]
     assert 'Työversion kuvaus, joka julkaistaan tarkastuksen jälkeen.' in ' '.join(inserted)
-    browser.find_element(By.CSS_SELECTOR, 'button[value=submit]').click()
+    with navigates(browser):
+        browser.find_element(By.CSS_SELECTOR, 'button[value=submit]').click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, 'button[value=publish]'))
     assert 'Odottaa tarkastusta' in browser.find_element(By.CSS_SELECTOR, '.working-copy-facts').text
     assert before in fetch(live_server + '/kaikukortti/')[1]
@@ -58,7 +70,8 @@ def test_edit_a_published_page_as_a_working_copy_submit_and_publish(browser, liv
             os.makedirs(SCREENSHOTS, exist_ok=True)
             browser.save_screenshot(os.path.join(SCREENSHOTS, f'working-copy-{lang}-{width}.png'))
     browser.get(live_server + '/kaikukortti/@@working-copy?lang=fi')
-    browser.find_element(By.CSS_SELECTOR, 'button[value=publish]').click()
+    with navigates(browser):
+        browser.find_element(By.CSS_SELECTOR, 'button[value=publish]').click()
     WebDriverWait(browser, 10).until(lambda d: '@@working-copy' not in d.current_url)
     assert browser.current_url.rstrip('/').endswith('/kaikukortti')
     assert not browser.find_elements(By.CSS_SELECTOR, '.working-copy-notice')
