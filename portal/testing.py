@@ -166,11 +166,24 @@ def edit_site(app):
         conn.close()
 
 
+@pytest.fixture(scope='session', autouse=True)
+def cheap_password_hashing():
+    """Passwords hashed and checked with argon2's cheapest parameters during the tests (a check takes
+    microseconds instead of 0.1 s).  ``tests/test_security.py`` checks what the site uses otherwise."""
+    from argon2 import PasswordHasher, profiles
+
+    from portal.security import passwords
+
+    previous = passwords.use_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
+    yield
+    passwords.use_hasher(previous)
+
+
 _hashes = {}
 
 
 def password_hash(password):
-    """The argon2id hash of ``password``, made once per test session (hashing takes a third of a second)."""
+    """The argon2id hash of ``password``, made once per test session."""
     from portal.security import hash_password
 
     if password not in _hashes:

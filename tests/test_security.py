@@ -58,6 +58,40 @@ def test_common_password_list_is_bundled():
     assert 'password' in COMMON_PASSWORDS
 
 
+@pytest.fixture
+def site_hasher():
+    """The parameters the site hashes with outside the tests (the suite uses cheap ones)."""
+    from argon2 import PasswordHasher
+
+    from portal.security import passwords
+
+    previous = passwords.use_hasher(PasswordHasher())
+    yield
+    passwords.use_hasher(previous)
+
+
+def test_the_site_hashes_with_rfc_9106_parameters_outside_the_tests():
+    """A process that is not the test suite hashes with argon2id at RFC 9106's 64 MiB, 3 passes, 4 lanes."""
+    import subprocess
+    import sys
+
+    code = "from portal.security import hash_password; print(hash_password('x' * 12))"
+    made = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert made.startswith('$argon2id$v=19$m=65536,t=3,p=4$')
+
+
+def test_a_cheap_hash_is_checked_then_replaced_by_one_with_the_sites_parameters(site_hasher):
+    from argon2 import PasswordHasher, profiles
+
+    from portal.security import passwords
+
+    strong = passwords.hash_password(PASSWORD)
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
+    assert passwords.verify_password(cheap, PASSWORD) and passwords.verify_password(strong, PASSWORD)
+    assert passwords.needs_rehash(cheap) and not passwords.needs_rehash(strong)
+
+
+@pytest.mark.usefixtures('site_hasher')
 def test_hash_is_argon2id_and_verifies():
     from portal.security import User
 
@@ -69,6 +103,7 @@ def test_hash_is_argon2id_and_verifies():
     assert not user.check_password(PASSWORD + 'x')
 
 
+@pytest.mark.usefixtures('site_hasher')
 def test_weaker_hash_is_replaced_at_login():
     from argon2 import PasswordHasher
 
