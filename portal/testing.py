@@ -54,9 +54,60 @@ def write_ini(directory, **overrides):
     return path
 
 
+#: The databases :func:`build_app` has made once in this process, by the settings that shaped them: the
+#: folder of a first build's ``Data.fs``, ``Audit.fs`` and blobs.  Loading and indexing ``content/`` is
+#: nine tenths of building an application (0.40 s of 0.45); a later build with the same settings starts
+#: from a copy of those files (0.05 s), exactly as a restarted site starts from its database.
+_built_databases = {}
+_DATABASE_FILES = ('Data.fs', 'Data.fs.index', 'Audit.fs', 'Audit.fs.index')
+
+
+def _shaping_key(directory, overrides):
+    """The key of the database these settings make, or None when it cannot be shared: the folder is not
+    empty, the storage is not the default one, or a setting names a file or folder (its content may be
+    a test's own and change between builds)."""
+    if os.listdir(directory) or any(name.startswith('zodbconn.') for name in overrides):
+        return None
+    values = [str(value) for value in overrides.values()]
+    if any(os.sep in value or '://' in value for value in values):
+        return None
+    return tuple(sorted(zip(overrides, values, strict=True)))
+
+
+def _copy_database(source, directory):
+    import shutil
+
+    for name in _DATABASE_FILES:
+        if os.path.exists(os.path.join(source, name)):
+            shutil.copyfile(os.path.join(source, name), os.path.join(directory, name))
+    if os.path.isdir(os.path.join(source, 'blobs')):
+        shutil.copytree(os.path.join(source, 'blobs'), os.path.join(directory, 'blobs'))
+
+
 def build_app(directory, **overrides):
+    """An application on the FileStorage in ``directory``, made as :func:`app_settings` says.
+
+    An empty ``directory`` gets a copy of the database that the same settings made before in this
+    process (see :data:`_built_databases`), so the content is loaded and indexed once per process, not
+    once per application; the copy is the database that first start left, as a restart finds it.
+    """
+    import atexit
+    import shutil
+    import tempfile
+
     from portal import main
 
+    directory = str(directory)
+    key = _shaping_key(directory, overrides)
+    if key is not None:
+        source = _built_databases.get(key)
+        if source is None:
+            source = tempfile.mkdtemp(prefix='kaiku-built-')
+            atexit.register(shutil.rmtree, source, True)
+            # Made as a console script makes it: no one-time setup link, which the copy's start offers.
+            close_app(main({'console_script': 'true'}, **app_settings(source, **overrides)))
+            _built_databases[key] = source
+        _copy_database(source, directory)
     return main({}, **app_settings(directory, **overrides))
 
 
