@@ -166,13 +166,11 @@ def _visible_root(soup):
     return soup
 
 
-def read_texts(page_html):
-    """``(text, attributes, count)`` of a page: all its visible text as one string (a marked message may
-    hold elements, so the markers of one message can sit in different text nodes), the list of the values
-    of the attributes a reader sees or hears, and how many text nodes and attributes there are."""
+def visible_texts(page_html):
+    """``(strings, attributes)`` of a page: its visible text nodes, and the values of the attributes a
+    reader sees or hears."""
     soup = _visible_root(BeautifulSoup(page_html, 'html.parser'))
     strings = list(soup.stripped_strings)
-    text = ' '.join(strings)
     attributes = []
     for tag in soup.find_all(True):
         for name in READ_ATTRIBUTES:
@@ -180,7 +178,15 @@ def read_texts(page_html):
                 attributes.append(tag[name])
         if tag.name == 'input' and tag.get('type') in BUTTON_TYPES and tag.get('value'):
             attributes.append(tag['value'])
-    return text, attributes, len(strings) + len(attributes)
+    return strings, attributes
+
+
+def read_texts(page_html):
+    """``(text, attributes, count)`` of a page: all its visible text as one string (a marked message may
+    hold elements, so the markers of one message can sit in different text nodes), the list of the values
+    of the attributes a reader sees or hears, and how many text nodes and attributes there are."""
+    strings, attributes = visible_texts(page_html)
+    return ' '.join(strings), attributes, len(strings) + len(attributes)
 
 
 def strip_marked(text):
@@ -241,23 +247,29 @@ def verbatim_msgids(catalog_paths):
     return exact, patterns
 
 
-def shown_msgids(page_html, msgids, counted=None):
+def shown_msgids(page_html, msgids, counted=None, memo=None):
     """The English msgids a Swedish page shows verbatim, as whole text nodes or attributes; ``counted``
-    (a list) gets the number of text nodes and attributes read."""
+    (a list) gets the number of text nodes and attributes read.  ``memo`` (a dict kept over a crawl for
+    the same ``msgids``) keeps what each text was found to show: most text (the menus, the footer) is on
+    every page, and trying each text against every msgid with a placeholder was most of the crawl's time."""
     exact, patterns = msgids
-    soup = _visible_root(BeautifulSoup(page_html, 'html.parser'))
-    texts = [' '.join(node.split()) for node in soup.stripped_strings]
-    texts += [' '.join(value.split()) for value in read_texts(page_html)[1]]
+    strings, attributes = visible_texts(page_html)
+    texts = [' '.join(text.split()) for text in (*strings, *attributes)]
     if counted is not None:
         counted.append(len(texts))
+    memo = {} if memo is None else memo
     found = []
     for text in texts:
-        if text in exact:
-            found.append(text)
-            continue
-        found += [
-            msgid for start, regex, msgid in patterns if text.startswith(start) and regex.fullmatch(text)
-        ]
+        if text not in memo:
+            if text in exact:
+                memo[text] = [text]
+            else:
+                memo[text] = [
+                    msgid
+                    for start, regex, msgid in patterns
+                    if text.startswith(start) and regex.fullmatch(text)
+                ]
+        found += memo[text]
     return found
 
 

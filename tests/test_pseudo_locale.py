@@ -210,11 +210,11 @@ def test_no_english_msgid_is_shown_on_a_swedish_page(site):
     ]
     exact, patterns = verbatim_msgids(catalogs)
     msgids = exact - set(LANGUAGE_NAMES.values()), patterns  # the language switcher names each in itself
-    problems, pages, forms, counted = [], 0, 0, []
+    problems, pages, forms, counted, memo = [], 0, 0, [], {}
     for login, seeds in crawl_targets(site).items():
         crawl = Crawl(site, login, 'sv', RULE_CASES.get(login, ()))
         for where, res in crawl.everything(seeds, site.seeded):
-            found = shown_msgids(res.text, msgids, counted)
+            found = shown_msgids(res.text, msgids, counted, memo)
             problems += [f'{login or "anonymous"} {where}: {msgid}' for msgid in found]
         pages, forms = pages + crawl.pages, forms + crawl.forms
     print(
