@@ -82,9 +82,12 @@ def prepare_single_line(value):
 
 
 def prepare_multi_line(value):
+    """NFC, and every line ending a newline: a browser sends a textarea's lines ending in CR LF
+    (HTML's form submission rule), so a text saved as it was shown would otherwise differ from the stored
+    one and count as a change (a working copy made by a save that changed nothing)."""
     if not isinstance(value, str):
         return value
-    return unicodedata.normalize('NFC', value)
+    return unicodedata.normalize('NFC', value.replace('\r\n', '\n').replace('\r', '\n'))
 
 
 def _text_validator(multiline):

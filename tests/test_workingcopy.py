@@ -103,6 +103,21 @@ def test_a_save_that_changes_nothing_makes_no_copy(app, editor):
         assert site['aukioloajat'].working_copy is None
 
 
+@pytest.mark.parametrize('ending', ['\r\n', '\r'])
+def test_a_save_of_the_same_lines_sent_with_a_browsers_line_endings_makes_no_copy(app, editor, ending):
+    """A browser sends a textarea's lines ending in CR LF: the same text is no change."""
+    with edit_site(app) as site:
+        site['aukioloajat'].texts['fi']['body'] = 'Avoinna arkisin.\n\nSuljettu pyhinä.'
+    form = editor.get('/aukioloajat/@@edit').forms['edit-form']
+    form['body'] = form['body'].value.replace('\n', ending)
+    form.submit('save', status=303)
+    with edit_site(app) as site:
+        assert site['aukioloajat'].working_copy is None
+    edit_copy(editor, 'Avoinna arkisin.\r\nSuljettu pyhinä.')
+    with edit_site(app) as site:
+        assert site['aukioloajat'].working_copy.values['body'] == 'Avoinna arkisin.\nSuljettu pyhinä.'
+
+
 def test_cancelling_discards_the_copy(app, editor):
     edit_copy(editor)
     step(editor, 'cancel')
