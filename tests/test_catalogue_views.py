@@ -389,3 +389,23 @@ class TestSeo:
         script = res.html.select_one('script[type="application/ld+json"]')
         assert '<' not in script.string
         assert json.loads(script.string)['name'].startswith('=HYPERLINK')
+
+
+@pytest.mark.parametrize(
+    ('query', 'said'),
+    [
+        ('lang=sv&category=museum&access=step_free', '(2 valda)'),
+        ('lang=sv&category=museum', '(1 vald)'),
+        ('lang=fi&category=museum&category=theatre&access=step_free', '(3 valittu)'),
+        ('lang=en&access=step_free', '(1 chosen)'),
+        ('lang=fi', None),
+    ],
+)
+def test_the_folded_choices_say_how_many_are_chosen(testapp, query, said):
+    res = testapp.get(f'/venues/?{query}')
+    summary = res.html.select_one('.search-choices > summary')
+    count = summary.select_one('.chosen-count')
+    assert (count.get_text(strip=True) if count else None) == said
+    assert summary.get_text(' ', strip=True).startswith(
+        {'sv': 'Kategori och', 'fi': 'Luokka ja', 'en': 'Category and'}[query[5:7]]
+    )

@@ -316,6 +316,7 @@ def catalogue(context, request):
         'rows': venue_rows(request, catalog, result.docids, translated['values']['categories']),
         'total': result.total,
         'count_text': plural(request, '${n} venue found', '${n} venues found', result.total),
+        'chosen_text': chosen_text(request, params),
         'page': params.page,
         'pages': pages,
         'page_links': page_links(params.page, pages, lambda n: link(page=n)),
@@ -328,6 +329,13 @@ def catalogue(context, request):
         'csv_url': data_url('search.csv'),
         'csv_plain_url': data_url('search.csv') + ('&' if query else '?') + 'dialect=plain',
     }
+
+
+def chosen_text(request, params):
+    """How many categories and accessibility features the search has chosen ("2 chosen"), shown beside
+    the choices where a phone folds them away; None when none is."""
+    n = len(params.categories) + len(params.access)
+    return plural(request, '${n} chosen', '${n} chosen', n) if n else None
 
 
 #: The page that tells how a municipality joins the Kaikukortti network.

@@ -33,7 +33,7 @@ const selector = 'a[href], button, input:not([type=hidden]), select, textarea, s
 const visible = el => {
   const r = el.getBoundingClientRect();
   const s = getComputedStyle(el);
-  return r.width > 0 && r.height > 0 && s.visibility !== 'hidden'
+  return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && el.checkVisibility()
     && !el.closest('.skip-link, .visually-hidden');
 };
 // A link in a sentence: inline, in a block whose text is more than the link's own (WCAG's inline exception).
@@ -183,6 +183,32 @@ def test_menu_opens_by_keyboard_without_javascript(browser, live_server):
         assert not browser.find_element(By.CSS_SELECTOR, 'nav.main-nav').is_displayed()
     finally:
         browser.execute_cdp_cmd('Emulation.setScriptExecutionDisabled', {'value': False})
+
+
+@pytest.mark.parametrize(('lang', 'results'), [('fi', 'Kohteet'), ('sv', 'Platser')])
+def test_the_catalogue_shows_results_on_a_phones_first_screen_and_its_choices_on_a_wide_one(
+    lang, results, browser, live_server
+):
+    """On a phone the catalogue's choices and facet lists are folded (a summary opens them, by keyboard
+    too), so the count and the results start on the first screen; a wide screen shows the choices."""
+    set_viewport(browser, *PHONE)
+    browser.get(f'{live_server}/venues/?lang={lang}&category=museum')
+    heading = browser.find_element(By.ID, 'results-heading')
+    assert heading.text == results
+    top = browser.execute_script(
+        "return document.getElementById('results-heading').getBoundingClientRect().top"
+    )
+    assert top < PHONE[1], f'the results start at {top:.0f} px on a {PHONE} phone'
+    summary = browser.find_element(By.CSS_SELECTOR, '.search-choices > summary')
+    assert '(1 ' in summary.text  # how many are chosen, said while folded
+    assert not browser.execute_script(SHOWN, 'input[name=category]')
+    summary.send_keys(Keys.ENTER)
+    assert browser.execute_script(SHOWN, 'input[name=category]')
+    set_viewport(browser, 1280, 900)
+    browser.get(f'{live_server}/venues/?lang={lang}')
+    assert browser.execute_script(SHOWN, 'input[name=category]'), 'the choices are folded at 1280 px'
+    browser.execute_script("document.querySelector('.facets nav a').scrollIntoView()")
+    assert browser.execute_script(SHOWN, '.facets nav a'), 'the facet lists are folded at 1280 px'
 
 
 def test_wide_screen_shows_the_menu_open(browser, live_server):
