@@ -147,7 +147,10 @@ def visit(browser, live_server, page_paths, session_cookie):
 
     def visit(name):
         if name in LOGGED_IN:
-            browser.add_cookie({'name': 'kaiku_session', 'value': session_cookie, 'path': '/'})
+            browser.execute_cdp_cmd(
+                'Network.setCookie',
+                {'name': 'kaiku_session', 'value': session_cookie, 'url': live_server + '/', 'path': '/'},
+            )
         browser.get(live_server + page_paths[name])
 
     return visit
@@ -292,8 +295,9 @@ def set_viewport(driver, width, height=900):
 def browser(driver, live_server):
     """The shared driver with no cookies (so no remembered language), a 1280 px wide viewport and normal
     text size."""
-    driver.get(live_server + '/robots.txt')
-    driver.delete_all_cookies()
+    # The browser's cookies cleared in one DevTools call: loading a page of the site first to delete
+    # them through WebDriver cost a page load a test (about 50 ms, a minute of the suite).
+    driver.execute_cdp_cmd('Network.clearBrowserCookies', {})
     set_viewport(driver, 1280)
     yield driver
     driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
