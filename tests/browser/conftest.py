@@ -119,8 +119,8 @@ def prepare_logged_in_pages(app):
         workspace.set_statuses(['12-arviointi'], 'not_needed')
 
 
-def log_in_cookie(base):
-    """The session cookie of :data:`BROWSER_ADMIN` logged in through the real form."""
+def log_in_cookie(base, login=BROWSER_ADMIN):
+    """The session cookie of ``login`` logged in through the real form."""
     import http.cookiejar
     import re
     import urllib.parse
@@ -130,7 +130,7 @@ def log_in_cookie(base):
     with opener.open(base + '/login', timeout=30) as response:
         html = response.read().decode('utf-8')
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    data = urllib.parse.urlencode({'csrf_token': token, 'login': BROWSER_ADMIN, 'password': TEST_PASSWORD})
+    data = urllib.parse.urlencode({'csrf_token': token, 'login': login, 'password': TEST_PASSWORD})
     with opener.open(base + '/login', data.encode('ascii'), timeout=30):
         pass
     return next(cookie.value for cookie in jar if cookie.name == 'kaiku_session')
@@ -141,16 +141,33 @@ def session_cookie(live_server):
     return log_in_cookie(live_server)
 
 
+@pytest.fixture(scope='session')
+def session_cookies(live_server):
+    """``cookie(login)``: the session cookie of ``login``, logged in through the real form once a session."""
+    cookies = {}
+
+    def cookie(login):
+        if login not in cookies:
+            cookies[login] = log_in_cookie(live_server, login)
+        return cookies[login]
+
+    return cookie
+
+
+def use_session(driver, base, cookie):
+    """Give the browser the session ``cookie`` for the site at ``base`` (no page of the site need be open)."""
+    driver.execute_cdp_cmd(
+        'Network.setCookie', {'name': 'kaiku_session', 'value': cookie, 'url': base + '/', 'path': '/'}
+    )
+
+
 @pytest.fixture
 def visit(browser, live_server, page_paths, session_cookie):
     """Open the page called ``name`` of the table in the browser, logged in when the table says so."""
 
     def visit(name):
         if name in LOGGED_IN:
-            browser.execute_cdp_cmd(
-                'Network.setCookie',
-                {'name': 'kaiku_session', 'value': session_cookie, 'url': live_server + '/', 'path': '/'},
-            )
+            use_session(browser, live_server, session_cookie)
         browser.get(live_server + page_paths[name])
 
     return visit

@@ -3,7 +3,7 @@ phone (375 px, with the header's menu open) and on a desktop (1280 px)."""
 
 import pytest
 
-from .conftest import AXE_JS, log_in_browser, require, set_viewport
+from .conftest import AXE_JS, require, set_viewport, use_session
 from .pages import LOGGED_IN_PAGES, PAGES
 
 pytestmark = pytest.mark.browser
@@ -75,10 +75,12 @@ def test_no_wcag_violations(name, width, browser, visit, page_paths, axe_source)
 
 @pytest.mark.parametrize('width', WIDTHS)
 @pytest.mark.parametrize('name', [name for name, _path, _login in LOGGED_IN_PAGES])
-def test_no_wcag_violations_logged_in(name, width, browser, live_server, logged_in_pages, axe_source):
+def test_no_wcag_violations_logged_in(
+    name, width, browser, live_server, logged_in_pages, axe_source, session_cookies
+):
     path, login = logged_in_pages[name]
     set_viewport(browser, width)
-    log_in_browser(browser, live_server, login)
+    use_session(browser, live_server, session_cookies(login))
     browser.get(live_server + path)
     browser.execute_script(OPEN_MENU)
     assert browser.current_url == live_server + path, f'{path} sent {login} to {browser.current_url}'

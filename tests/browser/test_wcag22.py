@@ -14,7 +14,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from .conftest import log_in_browser, set_viewport
+from .conftest import set_viewport, use_session
 from .pages import LOGGED_IN_PAGES, PAGES
 
 pytestmark = pytest.mark.browser
@@ -120,11 +120,11 @@ return r.width > 0 && r.height > 0 && (hit === el || el.contains(hit));
 """
 
 
-def open_page(browser, live_server, visit, logged_in_pages, name):
+def open_page(browser, live_server, visit, logged_in_pages, name, session_cookies):
     """Open page ``name`` of either table, logged in as its user when it is a logged-in page."""
     if name in logged_in_pages:
         path, login = logged_in_pages[name]
-        log_in_browser(browser, live_server, login)
+        use_session(browser, live_server, session_cookies(login))
         browser.get(live_server + path)
         assert browser.current_url == live_server + path, f'{path} sent {login} to {browser.current_url}'
     else:
@@ -136,9 +136,11 @@ ALL_PAGES = [name for name, _ in PAGES] + [name for name, _path, _login in LOGGE
 
 @pytest.mark.parametrize('width', WIDTHS)
 @pytest.mark.parametrize('name', ALL_PAGES)
-def test_targets_are_at_least_24_px(name, width, browser, live_server, visit, logged_in_pages):
+def test_targets_are_at_least_24_px(
+    name, width, browser, live_server, visit, logged_in_pages, session_cookies
+):
     set_viewport(browser, width, 900)
-    open_page(browser, live_server, visit, logged_in_pages, name)
+    open_page(browser, live_server, visit, logged_in_pages, name, session_cookies)
     browser.execute_script(OPEN_MENU)
     result = browser.execute_script(TARGETS)
     assert result['count'] >= 3
@@ -146,9 +148,11 @@ def test_targets_are_at_least_24_px(name, width, browser, live_server, visit, lo
 
 
 @pytest.mark.parametrize('name', [name for name, _ in PAGES] + STAFF_PAGES)
-def test_heading_on_the_first_screen_of_a_phone(name, browser, live_server, visit, logged_in_pages):
+def test_heading_on_the_first_screen_of_a_phone(
+    name, browser, live_server, visit, logged_in_pages, session_cookies
+):
     set_viewport(browser, *PHONE)
-    open_page(browser, live_server, visit, logged_in_pages, name)
+    open_page(browser, live_server, visit, logged_in_pages, name, session_cookies)
     found = browser.execute_script(HEADING)
     assert found is not None, f'{name} has no h1 in main'
     assert found['bottom'] <= PHONE[1], f'{name}: the h1 ends at {found["bottom"]:.0f} px on a {PHONE} phone'
@@ -240,12 +244,14 @@ def test_focus_is_never_obscured(name, width, browser, visit):
     assert stops >= 3
 
 
-def test_help_comes_in_the_same_place_on_every_page(browser, live_server, visit, logged_in_pages):
+def test_help_comes_in_the_same_place_on_every_page(
+    browser, live_server, visit, logged_in_pages, session_cookies
+):
     """The footer's links to help (accessibility statement and feedback, privacy notice) are the same
     and in the same order on the public pages and the staff pages."""
     footers = {}
     for name in ['home', 'home-sv', 'venue', 'not-found', 'login', 'estimator', *STAFF_PAGES]:
-        open_page(browser, live_server, visit, logged_in_pages, name)
+        open_page(browser, live_server, visit, logged_in_pages, name, session_cookies)
         footers[name] = browser.execute_script(
             "return [...document.querySelectorAll('footer a')].map(a => new URL(a.href).pathname)"
         )
