@@ -180,6 +180,18 @@ def test_sharded_visits_answer_as_the_tree_of_visits():
     assert sorted(visits.items()) == [(6, 'v6'), (5 + VISIT_SHARDS, 'v69')]
 
 
+def test_a_visit_shard_keeps_small_buckets():
+    """Recording a visit pickles its bucket with every visit in it: a shard's buckets hold at most 16."""
+    from kaiku_registry.sharded_visits import VISIT_SHARDS, ShardedVisits
+
+    visits = ShardedVisits((n * VISIT_SHARDS, 'visit') for n in range(1, 401))
+    bucket, sizes = visits.shards[0]._firstbucket, []
+    while bucket is not None:
+        sizes.append(len(bucket))
+        bucket = bucket._next
+    assert sum(sizes) == 400 and max(sizes) <= 16
+
+
 @pytest.mark.parametrize(
     ('sharded', 'conflicts'), [(False, True), (True, False)], ids=['one tree', 'sharded']
 )

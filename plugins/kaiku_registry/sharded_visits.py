@@ -12,11 +12,24 @@ from kaiku_registry.records import VisitTree
 VISIT_SHARDS = 64
 
 
+class VisitShard(VisitTree):
+    """One tree of :class:`ShardedVisits`, whose buckets hold at most 16 visits instead of 60.
+
+    A visit is a plain object inside its bucket, so recording one pickles (and every other connection
+    that reads the bucket next unpickles) all the visits of its bucket: about 9 µs each here, 0.4 ms for
+    the 45 of an average bucket of 60, 0.1 ms for the 12 of one of 16.  Smaller buckets split more often
+    (a split changes the parent node), which conflicts only with a visit added under the same parent of
+    the same shard.
+    """
+
+    max_leaf_size = 16
+
+
 class ShardedVisits(Persistent):
-    """Every visit by its id, in :data:`VISIT_SHARDS` :class:`~kaiku_registry.records.VisitTree` objects,
-    the visit id modulo :data:`VISIT_SHARDS` choosing the tree.  It answers as the one tree of shapes
-    1 to 6 did (``get``, ``[]``, ``in``, ``del``, ``pop``, ``keys``, ``values``, ``items``, iteration,
-    ``len``), walking the trees one after another: keys are in order within a tree, not across trees.
+    """Every visit by its id, in :data:`VISIT_SHARDS` :class:`VisitShard` trees, the visit id modulo
+    :data:`VISIT_SHARDS` choosing the tree.  It answers as the one tree of shapes 1 to 6 did (``get``,
+    ``[]``, ``in``, ``del``, ``pop``, ``keys``, ``values``, ``items``, iteration, ``len``), walking the
+    trees one after another: keys are in order within a tree, not across trees.
 
     Adding a key to a BTree marks every inner node on its way as read (``readCurrent``), and a bucket that
     splits changes its parent; while the registry is young that parent is the tree's root, so with one
@@ -27,7 +40,7 @@ class ShardedVisits(Persistent):
     """
 
     def __init__(self, visits=()):
-        self.shards = tuple(VisitTree() for _ in range(VISIT_SHARDS))
+        self.shards = tuple(VisitShard() for _ in range(VISIT_SHARDS))
         for visit_id, visit in visits:
             self[visit_id] = visit
 
