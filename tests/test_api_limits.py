@@ -89,6 +89,24 @@ def test_the_site_ceiling_needs_many_clients_failing(client, world):
     verify(client, tokens[5], world['card_a'], status=429)
 
 
+def test_a_visit_reads_the_throttle_in_its_own_transaction(client, world, monkeypatch):
+    """The visit's view reads the lookup throttle through the request's connection (no transaction of
+    the throttle's own, which on ZEO is a round trip more), and a token locked out by its unknown codes
+    is refused a visit as a verification."""
+    from portal.security.throttle import Throttle
+
+    token, locked = world['tokens'][:2]
+    visit = {'code': world['card_a'], 'sector': 'sport'}
+    original, opened = Throttle._connection, []
+    monkeypatch.setattr(Throttle, '_connection', lambda self: opened.append(self.name) or original(self))
+    res = client.post_json(API + '/visits', visit, headers={'Authorization': f'Bearer {token}'})
+    assert res.status_int == 201 and opened == []
+    for _ in range(20):
+        verify(client, locked, UNKNOWN)
+    res = client.post_json(API + '/visits', visit, headers={'Authorization': f'Bearer {locked}'}, status=429)
+    assert res.json['error'] == 'rate_limited'
+
+
 def door_check(app, code, status=200):
     form = app.get('/registry/door').forms[2]
     form['code'] = code

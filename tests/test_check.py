@@ -85,7 +85,7 @@ def _miscount_cards(site):
 
 
 def _drop_visit_of_card(site):
-    ids = site['registry'].visit_ids_by_card[_first(site['registry'].visit_ids_by_card)]
+    ids = next(ids for ids in site['registry'].visit_ids_by_card.values() if ids)  # a used card's
     ids.remove(_first(ids))
 
 

@@ -55,7 +55,9 @@ def test_the_old_module_still_names_every_stored_class():
 
 
 def test_old_database_opens_with_its_records(old_app):
+    from kaiku_registry.check import check
     from kaiku_registry.models import SHAPE, Card, CardRegistry, Tally
+    from kaiku_registry.sharded_visits import ShardedVisits
     from kaiku_registry.site_days import SiteDays
     from kaiku_registry.statistics import ShardedTally
 
@@ -69,6 +71,10 @@ def test_old_database_opens_with_its_records(old_app):
         assert tallies and all(isinstance(tally, ShardedTally) for tally in tallies)
         assert all(type(tally.shards[0]) is Tally and tally.shards[0].counts for tally in tallies)
         assert isinstance(registry.visits_by_site_time, SiteDays) and len(registry.visits_by_site_time) == 2
+        # shape 7: the visits in their shards' trees, and every card's visit set
+        assert isinstance(registry.visits, ShardedVisits) and len(registry.visits) == 2
+        assert all(len(registry.visit_ids_by_card[card.id]) == 1 for card in registry.cards.values())
+        assert check(registry) == []
         assert registry.visit_count() == 2
         assert registry.totals('cards') == 2 and registry.totals('adult_uses') == 2
         assert registry.totals('child_uses') == 1

@@ -348,3 +348,64 @@ class TestUpgrade:
                 assert 'aggregates' not in registry.__dict__
         finally:
             close_app(app)
+
+    @staticmethod
+    def _make_shape_6(registry):
+        """Turn ``registry`` into what shape 6 stored: the visits in one tree, and a visit set only for
+        the cards that had been used."""
+        from kaiku_registry.records import VisitTree
+
+        registry.visits = VisitTree(dict(registry.visits.items()))
+        for card in registry.cards.values():
+            if not card.uses and not registry.visit_ids_by_card[card.id]:
+                del registry.visit_ids_by_card[card.id]
+        registry.shape = 6
+
+    def test_a_shape_6_registry_moves_every_visit_and_check_finds_nothing(self):
+        from kaiku_registry.check import check
+        from kaiku_registry.sharded_visits import VISIT_SHARDS, ShardedVisits
+
+        registry, issuers, venues = _fresh()
+        _load(registry, issuers, venues, 11, n_visits=300)
+        unused = [registry.issue_card(issuers[0], TODAY, 1990, '33100', 0) for _ in range(3)]
+        visits = dict(registry.visits.items())
+        self._make_shape_6(registry)
+        assert registry.needs_upgrade()
+        # the check of this code wants a set for every card, an empty one too
+        found = [(d.structure, d.key, d.stored, d.expected) for d in check(registry)]
+        assert all(('visit_ids_by_card', card.id, None, set()) in found for card in unused)
+        assert registry.upgrade() is True
+        assert isinstance(registry.visits, ShardedVisits) and dict(registry.visits.items()) == visits
+        assert all(visit_id % VISIT_SHARDS == shard
+                   for shard, tree in enumerate(registry.visits.shards) for visit_id in tree)  # fmt: skip
+        assert all(len(registry.visit_ids_by_card[card.id]) == 0 for card in unused)
+        assert check(registry) == []
+        assert registry.upgrade() is False  # a second run changes nothing
+
+    def test_a_shape_6_registry_upgrades_when_the_application_starts(self, tmp_path):
+        from kaiku_registry.check import check
+        from kaiku_registry.models import SHAPE
+        from kaiku_registry.sharded_visits import ShardedVisits
+        from portal.evolve import DONE_KEY
+
+        app = build_app(str(tmp_path), **{'portal.load_on_start': 'false'})
+        try:
+            with edit_site(app) as site:
+                registry = site['registry']
+                issuers, venues = _world(registry)
+                _load(registry, issuers, venues, 12)
+                registry.issue_card(issuers[1], TODAY, 1990, '40100', 1)  # one card never used
+                visits = dict(registry.visits.items())
+                self._make_shape_6(registry)
+                site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0007')
+        finally:
+            close_app(app)
+        app = build_app(str(tmp_path), **{'portal.load_on_start': 'false'})
+        try:
+            with edit_site(app) as site:
+                registry = site['registry']
+                assert registry.shape == SHAPE and isinstance(registry.visits, ShardedVisits)
+                assert dict(registry.visits.items()) == visits
+                assert check(registry) == []
+        finally:
+            close_app(app)

@@ -1,6 +1,7 @@
-"""Concurrent visits commute (shape 6): the statistics and the visit count are sharded, and the door's list
-keeps one small set per site and day, so two visits of one site at once change no object in common but
-that day's set, whose concurrent inserts ZODB merges."""
+"""Concurrent visits commute (shapes 6 and 7): the statistics and the visit count are sharded, the door's
+list keeps one small set per site and day, the visits are kept in many trees and each card has its visit
+set from its issue on, so two visits of one site at once change no object in common but that day's set,
+whose concurrent inserts ZODB merges."""
 
 import datetime
 
@@ -48,8 +49,9 @@ def test_a_sharded_length_answers_as_a_length():
     count = ShardedLength(7)
     count.change(1, shard=9)
     count.change(-2, shard=4)
-    count.change(3)
-    assert count() == 9 and count.shards[0]() == 7
+    assert count() == 6 and count.shards[0]() == 7 and count.shards[1]() == 1
+    count.change(3)  # a shard at random, shard 0 too at times
+    assert count() == 9
 
 
 def test_a_shard_still_resolves_concurrent_changes(db):
@@ -154,3 +156,113 @@ def test_two_visits_of_one_site_at_once_both_count(db, monkeypatch, ids, merged)
         assert registry.visit_count() == 3 and registry.totals('adult_uses') == 3
         assert registry.totals('activated') == 3
         assert set(registry.visits_by_site_time.visit_ids(site_id, DAY)) == {8000, *ids}
+
+
+def test_sharded_visits_answer_as_the_tree_of_visits():
+    from kaiku_registry.sharded_visits import VISIT_SHARDS, ShardedVisits
+
+    visits = ShardedVisits((visit_id, f'v{visit_id}') for visit_id in (5, 5 + VISIT_SHARDS, 7))
+    assert len(visits) == 3 and visits and not ShardedVisits()
+    assert list(visits.shards[5].keys()) == [5, 5 + VISIT_SHARDS] and list(visits.shards[7].keys()) == [7]
+    assert visits[5] == 'v5' and visits.get(7) == 'v7' and visits.get(6) is None and visits.get(6, 0) == 0
+    assert 7 in visits and 6 not in visits
+    for stranger in ('5', 5.0, None, 2**70, -5):  # as an LOBTree answers them: not there
+        assert stranger not in visits and visits.get(stranger) is None
+    assert sorted(visits) == sorted(visits.keys()) == [5, 7, 5 + VISIT_SHARDS]
+    assert sorted(visits.values()) == ['v5', 'v69', 'v7'] and dict(visits.items())[7] == 'v7'
+    visits[6] = 'v6'
+    del visits[5]
+    assert visits.pop(7) == 'v7' and visits.pop(7, None) is None
+    with pytest.raises(KeyError):
+        visits[5]
+    with pytest.raises(KeyError):
+        del visits[5]
+    assert sorted(visits.items()) == [(6, 'v6'), (5 + VISIT_SHARDS, 'v69')]
+
+
+def test_a_visit_shard_keeps_small_buckets():
+    """Recording a visit pickles its bucket with every visit in it: a shard's buckets hold at most 16."""
+    from kaiku_registry.sharded_visits import VISIT_SHARDS, ShardedVisits
+
+    visits = ShardedVisits((n * VISIT_SHARDS, 'visit') for n in range(1, 401))
+    bucket, sizes = visits.shards[0]._firstbucket, []
+    while bucket is not None:
+        sizes.append(len(bucket))
+        bucket = bucket._next
+    assert sum(sizes) == 400 and max(sizes) <= 16
+
+
+@pytest.mark.parametrize(
+    ('sharded', 'conflicts'), [(False, True), (True, False)], ids=['one tree', 'sharded']
+)
+def test_a_bucket_split_does_not_fail_a_visit_added_to_another_shard(db, sharded, conflicts):
+    """A young registry's visits: in one tree, every bucket's parent is the root, which every insert
+    marks as read (``readCurrent``) and a split changes, so a visit added while another transaction split
+    a bucket conflicted; in the sharded visits the two keys have parents of their own and both commit."""
+    import random
+
+    from ZODB.POSException import ConflictError
+
+    from kaiku_registry.records import VisitTree
+    from kaiku_registry.sharded_visits import VISIT_SHARDS, ShardedVisits
+
+    rng = random.Random(26)
+    keys = [rng.randrange(1, 2**50) * VISIT_SHARDS + shard for shard in (0, 1) for _ in range(100)]
+    stored = dict.fromkeys(keys, 'visit')
+    with db.transaction() as conn:
+        conn.root()['visits'] = ShardedVisits(stored.items()) if sharded else VisitTree(stored)
+    (c1, c2), (tm1, tm2) = two_connections(db)
+    splitting, elsewhere = c1.root()['visits'], c2.root()['visits']
+    low = min(key for key in keys if key % VISIT_SHARDS == 0)
+    for step in range(1, 62):  # more than a bucket holds, next to one key of shard 0: a bucket splits
+        splitting[low + step * VISIT_SHARDS] = 'visit'
+    elsewhere[max(keys) + 1 + VISIT_SHARDS] = 'visit'  # a key of shard 1
+    tm1.commit()
+    if conflicts:
+        with pytest.raises(ConflictError):
+            tm2.commit()
+        return
+    tm2.commit()
+    c1.sync()
+    assert len(c1.root()['visits']) == 200 + 61 + 1
+
+
+def _touched(conn):
+    """The oids a connection's transaction writes and those it marked as read (``readCurrent``)."""
+    return {obj._p_oid for obj in conn._registered_objects}, set(conn._readCurrent)
+
+
+def test_two_first_visits_of_two_cards_touch_nothing_in_common(db, monkeypatch):
+    """Two visits recorded at once, of two cards never used and with ids in other shards, write no
+    object in common, and neither marks as read an object the other writes: a card's visit set was made
+    when it was issued (no key goes into ``visit_ids_by_card``) and each visit goes into a tree of its
+    shard."""
+    from kaiku_registry.records import new_id
+    from kaiku_registry.registry import CardRegistry
+
+    visit_ids = iter([8000, 8001, 8002])
+    monkeypatch.setattr(
+        CardRegistry, '_new_id', lambda self, tree: next(visit_ids) if tree is self.visits else new_id(tree)
+    )
+    with db.transaction() as conn:
+        registry = conn.root()['registry'] = CardRegistry()
+        issuer, venue = _world(registry)
+        codes = [registry.issue_card(issuer, DAY, 1980, '37100', 2).code for _ in range(3)]
+        assert all(len(registry.visit_ids_by_card[registry.card_by_code(code).id]) == 0 for code in codes)
+        registry.record_visit(registry.card_by_code(codes[0]), venue, DAY, 'sport')
+        site_id = venue.id
+    (c1, c2), (tm1, tm2) = two_connections(db)
+    touched = []
+    for conn, code in ((c1, codes[1]), (c2, codes[2])):
+        registry = conn.root()['registry']
+        registry.record_visit(registry.card_by_code(code), registry.site(site_id), DAY, 'sport')
+        touched.append(_touched(conn))
+    (written1, read1), (written2, read2) = touched
+    assert written1 and written2
+    assert not written1 & (written2 | read2) and not written2 & read1
+    tm1.commit()
+    tm2.commit()
+    with db.transaction() as conn:
+        registry = conn.root()['registry']
+        assert registry.visit_count() == 3 and sorted(registry.visits) == [8000, 8001, 8002]
+        assert registry.totals('activated') == 3

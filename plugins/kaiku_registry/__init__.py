@@ -124,6 +124,14 @@ def upgrade_to_shape_6(root, app_registry):
         registry.upgrade()
 
 
+def upgrade_to_shape_7(root, app_registry):
+    """Keep the card registry's visits in many trees and give every card its visit set, so that
+    concurrent visits insert no key into a shared tree (its data's shape 7)."""
+    registry = stored_registry(root)
+    if registry is not None and registry.shape < 7:
+        registry.upgrade()
+
+
 def give_venue_sites_sectors(root, app_registry):
     """Give each venue site without one a default sector, suggested by its venue page's categories."""
     from kaiku_registry.schemas import venue_finder, venue_sector
@@ -157,6 +165,7 @@ EVOLVE_STEPS = (
     ('kaiku_registry.shape0004', upgrade_to_shape_4),
     ('kaiku_registry.shape0005', upgrade_to_shape_5),
     ('kaiku_registry.shape0006', upgrade_to_shape_6),
+    ('kaiku_registry.shape0007', upgrade_to_shape_7),
     ('kaiku_registry.site_sectors', give_venue_sites_sectors),
     ('kaiku_registry.card_replaces', link_replacements_back),
 )

@@ -14,6 +14,7 @@ import math
 import colander
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
+from pyramid_zodbconn import get_connection
 
 from kaiku_registry import REGISTRY_NAME, codes, openapi, today
 from kaiku_registry.api_guard import MAX_BODY, MAX_DEPTH, PREFIX, ReadConnections  # noqa: F401 - kept importable
@@ -145,7 +146,9 @@ def lookup_failed(app_registry, site, client):
 
 
 def guard(request, site):
-    wait = lookup_wait(request.registry, site, api_client(request))
+    # The request's connection, whose transaction has just begun: a throttle in the main database is
+    # read there instead of beginning a transaction of its own (on ZEO, a round trip to the server).
+    wait = lookup_wait(request.registry, site, api_client(request), get_connection(request))
     if wait:
         raise ApiError(
             429,

@@ -145,6 +145,7 @@ class CardLife:
         if ids is None:
             ids = self.card_ids_by_site[card.site_id] = LLTreeSet()
         ids.add(card.id)
+        self.visit_ids_by_card[card.id] = LLTreeSet()
         self.card_count.change(1)
         self._track_expiry(card, 1)
 
@@ -342,7 +343,7 @@ class CardLife:
         self.visits[visit.id] = visit
         self.visits_by_site_time.add(site_time_key(visit))
         ids = self.visit_ids_by_card.get(card.id)
-        if ids is None:
+        if ids is None:  # made when the card was issued; made here only if it went missing (check says so)
             ids = self.visit_ids_by_card[card.id] = LLTreeSet()
         ids.add(visit.id)
         self.visit_count.change(1, visit.id)

@@ -86,15 +86,24 @@ def _cards(registry, _since_month, repair):
     return found
 
 
-def _fix_sets(structure, tree, stored, expected, repair):
-    """Compare ``key → set of ids``; repair adds and removes ids in the stored sets."""
-    differences = _compare_mappings(structure, stored, expected)
+def _fix_sets(structure, tree, stored, expected, repair, every=False):
+    """Compare ``key → set of ids``; repair adds and removes ids in the stored sets.  With ``every``, each
+    key of ``expected`` has a set, an empty one too, and no other key has one (a card's visit set is made
+    when the card is issued); without it, absent and empty are the same."""
+    if every:
+        differences = [
+            Difference(structure, key, stored.get(key), expected.get(key))
+            for key in sorted(stored.keys() | expected.keys(), key=repr)
+            if stored.get(key) != expected.get(key)
+        ]
+    else:
+        differences = _compare_mappings(structure, stored, expected)
     for difference in differences:
         if not repair:
             continue
         want = difference.expected or set()
         ids = tree.get(difference.key)
-        if not want:
+        if difference.expected is None or not (want or every):
             tree.pop(difference.key, None)
             continue
         if ids is None:
@@ -115,14 +124,14 @@ def _fix_length(structure, length, expected, repair):
 
 def _visits(registry, _since_month, repair):
     found = []
-    by_card = defaultdict(set)
+    by_card = {card_id: set() for card_id in registry.cards}
     keys = set()
     for visit in registry.visits.values():
         if visit.card_id != ERASED_CARD:
-            by_card[visit.card_id].add(visit.id)
+            by_card.setdefault(visit.card_id, set()).add(visit.id)
         keys.add(site_time_key(visit))
     stored = {card_id: set(ids) for card_id, ids in registry.visit_ids_by_card.items()}
-    found += _fix_sets('visit_ids_by_card', registry.visit_ids_by_card, stored, by_card, repair)
+    found += _fix_sets('visit_ids_by_card', registry.visit_ids_by_card, stored, by_card, repair, every=True)
 
     stored_keys = set(registry.visits_by_site_time)
     for key in sorted(keys - stored_keys):

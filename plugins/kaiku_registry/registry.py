@@ -43,6 +43,7 @@ from kaiku_registry.records import (
 )
 from kaiku_registry.rights import HolderRights
 from kaiku_registry.shapes import SHAPE, Shapes
+from kaiku_registry.sharded_visits import ShardedVisits
 from kaiku_registry.site_days import SiteDays
 from kaiku_registry.statistics import ShardedLength, Statistics
 from kaiku_registry.stock import CardStock
@@ -85,8 +86,12 @@ class CardRegistry(CardLife, HolderRights, CardStock, Statistics, Shapes, Item):
         self.cards = LOBTree()
         self.card_ids_by_code = OLBTree()
         self.card_ids_by_site = LOBTree()
-        self.visits = VisitTree()
+        #: Every visit by its id, in many trees (:class:`~kaiku_registry.sharded_visits.ShardedVisits`):
+        #: every visit adds one.
+        self.visits = ShardedVisits()
         self.visits_by_site_time = SiteDays()
+        #: Each card's visit ids (card id → ``LLTreeSet``), made when the card is issued, so that a visit
+        #: only adds to its card's set and never inserts a key into this tree.
         self.visit_ids_by_card = VisitTree()
         #: The statistics: slice key (see :data:`SLICES`) → :class:`Tally` of (measure, sector) → count.
         self.tallies = OOBTree()

@@ -5,9 +5,11 @@ starts)."""
 import logging
 
 from BTrees.Length import Length
+from BTrees.LLBTree import LLTreeSet
 from BTrees.OOBTree import OOBTree
 
 from kaiku_registry.records import Card, area_place, site_time_key
+from kaiku_registry.sharded_visits import ShardedVisits
 from kaiku_registry.site_days import SiteDays
 from kaiku_registry.statistics import ShardedLength, ShardedTally, Tally
 from portal import places
@@ -15,7 +17,7 @@ from portal import places
 log = logging.getLogger(__name__)
 
 #: The shape of the stored registry this code writes (see :meth:`CardRegistry.upgrade`).
-SHAPE = 6
+SHAPE = 7
 
 
 class Shapes:
@@ -45,6 +47,10 @@ class Shapes:
         count a :class:`~kaiku_registry.statistics.ShardedLength` of the same value, and
         :attr:`visits_by_site_time` a :class:`~kaiku_registry.site_days.SiteDays` made again from the
         visits (as shape 4 made it, for older registries too).
+
+        Shape 6 → 7: concurrent visits insert no key into a shared tree: the visits move from one
+        ``VisitTree`` into a :class:`~kaiku_registry.sharded_visits.ShardedVisits`, and every card without
+        a visit set in :attr:`visit_ids_by_card` gets an empty one (a card has it from its issue on).
         """
         if self.shape >= SHAPE:
             return False
@@ -57,6 +63,8 @@ class Shapes:
         if self.shape < 6:
             self._shard_counts()
             self.visits_by_site_time = SiteDays(site_time_key(visit) for visit in self.visits.values())
+        if self.shape < 7:
+            self._shard_visits()
         self.shape = SHAPE
         return True
 
@@ -84,6 +92,13 @@ class Shapes:
                 self.tallies[key] = ShardedTally(tally)
         if isinstance(self.visit_count, Length):
             self.visit_count = ShardedLength(self.visit_count())
+
+    def _shard_visits(self):
+        if not isinstance(self.visits, ShardedVisits):
+            self.visits = ShardedVisits(self.visits.items())
+        for card_id in self.cards:
+            if card_id not in self.visit_ids_by_card:
+                self.visit_ids_by_card[card_id] = LLTreeSet()
 
     def _settle_places(self):
         """Give every partner, site, card, coordinator's area and pilot end the table's name of its
