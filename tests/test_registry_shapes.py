@@ -97,6 +97,24 @@ def _recount(registry):
     return aggregates, open_by_site
 
 
+def _started_again(tmp_path, before_start, after_start):
+    """Build an application, call ``before_start(site, registry)`` in a committed transaction, close it,
+    start it again on the same database (the evolve steps run), then call ``after_start(registry,
+    what before_start returned)`` while the new application's connection is open."""
+    app = build_app(str(tmp_path), **{'portal.load_on_start': 'false'})
+    try:
+        with edit_site(app) as site:
+            prepared = before_start(site, site['registry'])
+    finally:
+        close_app(app)
+    app = build_app(str(tmp_path), **{'portal.load_on_start': 'false'})
+    try:
+        with edit_site(app) as site:
+            after_start(site['registry'], prepared)
+    finally:
+        close_app(app)
+
+
 def _make_old_shape(registry):
     """Turn ``registry`` into what the code before shape 2 stored: Length counters, no tallies."""
     aggregates, open_by_site = _recount(registry)
@@ -327,27 +345,21 @@ class TestUpgrade:
         from kaiku_registry.reports import summary
         from portal.evolve import DONE_KEY
 
-        app = build_app(str(tmp_path), **{'portal.load_on_start': 'false'})
-        try:
-            with edit_site(app) as site:
-                registry = site['registry']
-                issuers, venues = _world(registry)
-                _load(registry, issuers, venues, 9)
-                before = summary(registry, TODAY)
-                _make_old_shape(registry)
-                # older code knew no evolve steps of the plugin: its database has not had this one
-                site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0002')
-        finally:
-            close_app(app)
-        app = build_app(str(tmp_path), **{'portal.load_on_start': 'false'})
-        try:
-            with edit_site(app) as site:
-                registry = site['registry']
-                assert registry.shape == SHAPE
-                assert summary(registry, TODAY) == before
-                assert 'aggregates' not in registry.__dict__
-        finally:
-            close_app(app)
+        def before_start(site, registry):
+            issuers, venues = _world(registry)
+            _load(registry, issuers, venues, 9)
+            before = summary(registry, TODAY)
+            _make_old_shape(registry)
+            # older code knew no evolve steps of the plugin: its database has not had this one
+            site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0002')
+            return before
+
+        def after_start(registry, before):
+            assert registry.shape == SHAPE
+            assert summary(registry, TODAY) == before
+            assert 'aggregates' not in registry.__dict__
+
+        _started_again(tmp_path, before_start, after_start)
 
     @staticmethod
     def _make_shape_6(registry):
@@ -388,24 +400,18 @@ class TestUpgrade:
         from kaiku_registry.sharded_visits import ShardedVisits
         from portal.evolve import DONE_KEY
 
-        app = build_app(str(tmp_path), **{'portal.load_on_start': 'false'})
-        try:
-            with edit_site(app) as site:
-                registry = site['registry']
-                issuers, venues = _world(registry)
-                _load(registry, issuers, venues, 12)
-                registry.issue_card(issuers[1], TODAY, 1990, '40100', 1)  # one card never used
-                visits = dict(registry.visits.items())
-                self._make_shape_6(registry)
-                site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0007')
-        finally:
-            close_app(app)
-        app = build_app(str(tmp_path), **{'portal.load_on_start': 'false'})
-        try:
-            with edit_site(app) as site:
-                registry = site['registry']
-                assert registry.shape == SHAPE and isinstance(registry.visits, ShardedVisits)
-                assert dict(registry.visits.items()) == visits
-                assert check(registry) == []
-        finally:
-            close_app(app)
+        def before_start(site, registry):
+            issuers, venues = _world(registry)
+            _load(registry, issuers, venues, 12)
+            registry.issue_card(issuers[1], TODAY, 1990, '40100', 1)  # one card never used
+            visits = dict(registry.visits.items())
+            self._make_shape_6(registry)
+            site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0007')
+            return visits
+
+        def after_start(registry, visits):
+            assert registry.shape == SHAPE and isinstance(registry.visits, ShardedVisits)
+            assert dict(registry.visits.items()) == visits
+            assert check(registry) == []
+
+        _started_again(tmp_path, before_start, after_start)

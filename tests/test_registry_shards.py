@@ -109,6 +109,26 @@ def _world(registry):
     return issuer, venue
 
 
+def _three_cards_one_used(db, monkeypatch, ids):
+    """A registry committed in ``db`` with three cards, each with its (empty) visit set made at issue,
+    the first used once (visit id 8000, which makes the site's tallies and day sets); the next visits get
+    the ids ``ids``.  Returns the cards' codes and the venue site's id."""
+    from kaiku_registry.records import new_id
+    from kaiku_registry.registry import CardRegistry
+
+    visit_ids = iter([8000, *ids])
+    monkeypatch.setattr(
+        CardRegistry, '_new_id', lambda self, tree: next(visit_ids) if tree is self.visits else new_id(tree)
+    )
+    with db.transaction() as conn:
+        registry = conn.root()['registry'] = CardRegistry()
+        issuer, venue = _world(registry)
+        codes = [registry.issue_card(issuer, DAY, 1980, '37100', 2).code for _ in range(3)]
+        assert all(len(registry.visit_ids_by_card[registry.card_by_code(code).id]) == 0 for code in codes)
+        registry.record_visit(registry.card_by_code(codes[0]), venue, DAY, 'sport')
+        return codes, venue.id
+
+
 @pytest.mark.parametrize(
     ('ids', 'merged'),
     [((8001, 8002), set()), ((8003, 8011), {'Tally', 'Length'})],
@@ -121,20 +141,9 @@ def test_two_visits_of_one_site_at_once_both_count(db, monkeypatch, ids, merged)
     visit adds to was made by the first visit of the day, not by both at once)."""
     from BTrees.Length import Length
 
-    from kaiku_registry.records import new_id
-    from kaiku_registry.registry import CardRegistry
     from kaiku_registry.statistics import Tally
 
-    visit_ids = iter([8000, *ids])
-    monkeypatch.setattr(
-        CardRegistry, '_new_id', lambda self, tree: next(visit_ids) if tree is self.visits else new_id(tree)
-    )
-    with db.transaction() as conn:
-        registry = conn.root()['registry'] = CardRegistry()
-        issuer, venue = _world(registry)
-        codes = [registry.issue_card(issuer, DAY, 1980, '37100', 2).code for _ in range(3)]
-        registry.record_visit(registry.card_by_code(codes[0]), venue, DAY, 'sport')
-        site_id = venue.id
+    codes, site_id = _three_cards_one_used(db, monkeypatch, ids)
     resolved = []
     for cls in (Tally, Length):
         original = cls._p_resolveConflict
@@ -237,20 +246,7 @@ def test_two_first_visits_of_two_cards_touch_nothing_in_common(db, monkeypatch):
     object in common, and neither marks as read an object the other writes: a card's visit set was made
     when it was issued (no key goes into ``visit_ids_by_card``) and each visit goes into a tree of its
     shard."""
-    from kaiku_registry.records import new_id
-    from kaiku_registry.registry import CardRegistry
-
-    visit_ids = iter([8000, 8001, 8002])
-    monkeypatch.setattr(
-        CardRegistry, '_new_id', lambda self, tree: next(visit_ids) if tree is self.visits else new_id(tree)
-    )
-    with db.transaction() as conn:
-        registry = conn.root()['registry'] = CardRegistry()
-        issuer, venue = _world(registry)
-        codes = [registry.issue_card(issuer, DAY, 1980, '37100', 2).code for _ in range(3)]
-        assert all(len(registry.visit_ids_by_card[registry.card_by_code(code).id]) == 0 for code in codes)
-        registry.record_visit(registry.card_by_code(codes[0]), venue, DAY, 'sport')
-        site_id = venue.id
+    codes, site_id = _three_cards_one_used(db, monkeypatch, (8001, 8002))
     (c1, c2), (tm1, tm2) = two_connections(db)
     touched = []
     for conn, code in ((c1, codes[1]), (c2, codes[2])):
