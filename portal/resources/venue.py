@@ -137,7 +137,9 @@ class VenueSchema(ItemSchema):
     child_tickets = colander.SchemaNode(
         colander.Boolean(),
         title=_('Child tickets'),
-        description=_("Free tickets for the holder's children under 18 at the same event."),
+        description=_(
+            "Free tickets for the holder's own children and grandchildren under 18 at the same event."
+        ),
         default=True,
         missing=True,
     )
