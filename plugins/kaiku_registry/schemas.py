@@ -98,7 +98,7 @@ CORRECTION_REASON_TITLES = (
 assert [v for v, _t in CORRECTION_REASON_TITLES] == list(CORRECTION_REASONS)
 #: What an entry of a card's history (:class:`~kaiku_registry.records.CardEvent`) tells.
 CARD_EVENT_TITLES = (
-    ('children', _('Number of minor children')),
+    ('children', _('Number of children and grandchildren under 18')),
     ('postcode', _('Postcode')),
     ('renewal', _('Renewed')),
     ('reprint', _('Printed again')),
@@ -214,7 +214,7 @@ class IssueCardSchema(colander.MappingSchema):
     )
     children = colander.SchemaNode(
         AsciiInteger(),
-        title=_('Number of minor children'),
+        title=_('Number of children and grandchildren under 18'),
         description=_('Own children and grandchildren under 18 who may come along free.'),
         missing=0,
         validator=colander.Range(0, MAX_CHILDREN),
@@ -282,7 +282,7 @@ class RenewCardSchema(colander.MappingSchema):
 
     children = colander.SchemaNode(
         AsciiInteger(),
-        title=_('Number of minor children'),
+        title=_('Number of children and grandchildren under 18'),
         missing=None,
         validator=colander.Range(0, MAX_CHILDREN),
     )
