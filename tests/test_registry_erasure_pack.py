@@ -14,8 +14,8 @@ from portal.testing import add_user, build_app, close_app, edit_site, log_in, wr
 PASSWORD = 'kaiku erasure test passphrase 42'
 
 
-def make_world(directory):
-    app = build_app(str(directory))
+def make_world(directory, **settings):
+    app = build_app(str(directory), **settings)
     with edit_site(app) as site:
         registry = site['registry']
         city = registry.add_partner('Tampereen kaupunki', 'municipality', 'Tampere', 'Pirkanmaa')
@@ -176,6 +176,50 @@ def test_an_erased_card_is_gone_from_every_file_after_the_pack(world):
             conn.close()
     finally:
         close_app(app)
+
+
+def test_on_zeo_the_pack_goes_through_the_server_and_says_what_is_left_there(tmp_path, capsys):
+    """On ZEO the command packs through the server and says what is left to do there (README, "Erasing
+    personal data"): delete the old file, restart the server, back up; after those the code and the
+    postcode are in no file of the server's, nor in the app's blob cache."""
+    import servers
+
+    from kaiku_registry.scripts import main
+
+    zeo, port = servers.start_zeo(str(tmp_path / 'zeo'))
+    try:
+        uri = servers.zeo_uri(port, tmp_path / 'blobcache')
+        (tmp_path / 'app').mkdir()
+        directory, app = make_world(tmp_path / 'app', **{'zodbconn.uri': uri})
+        grouped = issue(app, '98762')
+        visit(app, grouped, 'culture')
+        issuer = client(app, 'issuer')
+        ask = form_to(find_card(issuer, grouped), '/card-erase').submit(status=200)
+        assert form_to(ask, '/card-erase').submit(status=200).html.select_one('.status-ok') is not None
+        ini = write_ini(directory, **{'zodbconn.uri': uri})
+        close_app(app)
+        capsys.readouterr()
+        assert main([ini, 'erase-pack']) == 0
+        said = capsys.readouterr().out
+        assert 'main: packed with no history' in said
+        assert 'main: not a FileStorage here' in said and 'restart it' in said
+        wanted = variants(grouped.replace('-', ''))
+        server_files = tmp_path / 'zeo'
+        old = server_files / 'Data.fs.old'
+        before_pack = old.read_bytes()
+        assert [v for v in wanted if v in before_pack], 'the file before the pack is the step left by hand'
+        # The README's steps on the server: delete the old file, and restart the server: its FileStorage's
+        # Data.fs.tmp still holds bytes of earlier transactions (the card's postcode) until it is opened.
+        old.unlink()
+        servers.stop(zeo)
+        zeo, port = servers.start_zeo(str(server_files))
+        for path in [*files_under(server_files), *files_under(tmp_path / 'blobcache')]:
+            with open(path, 'rb') as f:
+                data = f.read()
+            assert not [v for v in wanted if v in data], f'{path} holds the erased code'
+            assert b'98762' not in data or path.endswith('.conf'), f'{path} holds the erased postcode'
+    finally:
+        servers.stop(zeo)
 
 
 def test_the_export_page_and_file_hold_the_cards_visits(shared):

@@ -2,7 +2,8 @@
 copies a database and its backups keep of what was erased.
 
 ZODB keeps every earlier revision of an object until the database is packed, FileStorage keeps the file
-before a pack as ``Data.fs.old``, and backups keep what they copied.  :func:`after_erasure` packs the
+before a pack as ``Data.fs.old`` and the bytes of its largest transaction so far in ``Data.fs.tmp`` (emptied
+only when the storage is opened again), and backups keep what they copied.  :func:`after_erasure` packs the
 content and the audit databases with no history (days=0), deletes the ``.old`` files, makes a new full
 backup of each FileStorage and deletes the backup points before it (``kaiku-registry <ini> erase-pack``).
 """
@@ -58,7 +59,11 @@ def after_erasure(config_uri, settings, say=print):
             say(f'{label}: deleted {path}')
         say(f'{label}: packed with no history')
         if not uri.startswith('file://'):
-            say(f'{label}: not a FileStorage: back it up and delete older backups where the storage is kept')
+            say(
+                f'{label}: not a FileStorage here: on a ZEO server delete its Data.fs.old, restart it (its '
+                'Data.fs.tmp keeps bytes of earlier transactions until the storage is opened again), back '
+                'it up and delete older backups there (README, "Erasing personal data")'
+            )
             continue
         try:
             backup = from_config(config_uri, database=name)
