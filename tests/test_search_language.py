@@ -5,21 +5,9 @@ is read through its page and its open data, site search through its page.
 """
 
 import pytest
-import webtest
 
-from portal.testing import build_app, close_app
-
-
-@pytest.fixture(scope='module')
-def app(tmp_path_factory):
-    app = build_app(str(tmp_path_factory.mktemp('search-language')))
-    yield app
-    close_app(app)
-
-
-@pytest.fixture
-def testapp(app):
-    return webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com'})
+# ``app`` and ``testapp`` are the shared fixtures of portal.testing: the site built from content/, read
+# through requests that never commit.
 
 
 def found(testapp, q, **params):

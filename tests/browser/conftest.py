@@ -137,11 +137,6 @@ def log_in_cookie(base, login=BROWSER_ADMIN):
 
 
 @pytest.fixture(scope='session')
-def session_cookie(live_server):
-    return log_in_cookie(live_server)
-
-
-@pytest.fixture(scope='session')
 def session_cookies(live_server):
     """``cookie(login)``: the session cookie of ``login``, logged in through the real form once a session."""
     cookies = {}
@@ -152,6 +147,12 @@ def session_cookies(live_server):
         return cookies[login]
 
     return cookie
+
+
+@pytest.fixture(scope='session')
+def session_cookie(session_cookies):
+    """The session cookie of :data:`BROWSER_ADMIN`."""
+    return session_cookies(BROWSER_ADMIN)
 
 
 def use_session(driver, base, cookie):
