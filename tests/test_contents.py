@@ -4,9 +4,9 @@
 import re
 
 import pytest
-import webtest
 
-from portal.testing import add_user, log_in
+from portal.testing import add_user
+from portal.testing import browser as testing_browser
 
 pytestmark = pytest.mark.usefixtures('english_interface')
 
@@ -36,10 +36,7 @@ def app(make_app):
 
 
 def browser(app, login=None, addr='192.0.2.1'):
-    client = webtest.TestApp(app, extra_environ={'HTTP_HOST': 'example.com', 'REMOTE_ADDR': addr})
-    if login:
-        log_in(client, login, PASSWORD)
-    return client
+    return testing_browser(app, login, PASSWORD, addr)
 
 
 def listed(res):
