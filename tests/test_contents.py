@@ -6,7 +6,7 @@ import re
 import pytest
 
 from portal.testing import add_user
-from portal.testing import browser as testing_browser
+from portal.testing import browser as portal_browser
 
 pytestmark = pytest.mark.usefixtures('english_interface')
 
@@ -36,7 +36,7 @@ def app(make_app):
 
 
 def browser(app, login=None, addr='192.0.2.1'):
-    return testing_browser(app, login, PASSWORD, addr)
+    return portal_browser(app, login, PASSWORD, addr)
 
 
 def listed(res):
