@@ -11,8 +11,8 @@ editing forms exist, so this module wraps :func:`portal.main` and adds, to this 
 ``GET /__test__/edit?id=...``
     200 when that edit is in the database, 404 when it is not.
 ``GET /__test__/edits``
-    the counter, every recorded id, and how many times this process retried a request after a
-    conflict.
+    the counter, every recorded id, how many times this process retried a request after a
+    conflict, and how many objects its database connections loaded from and stored to the storage.
 
 Run as ``python tests/serve_app.py --uri ZODB_URI --port PORT``; it serves with waitress until killed.
 """
@@ -20,6 +20,7 @@ Run as ``python tests/serve_app.py --uri ZODB_URI --port PORT``; it serves with 
 import argparse
 import os
 import sys
+import threading
 
 import transaction
 from BTrees.Length import Length
@@ -64,7 +65,34 @@ def show_edit(request):
 
 def edits(request):
     edited = _edited(request)
-    return {'count': edited['count'](), 'ids': list(edited['log'].keys()), 'retries': RETRIES['count']}
+    return {
+        'count': edited['count'](),
+        'ids': list(edited['log'].keys()),
+        'retries': RETRIES['count'],
+        **TRANSFERS.totals(),
+    }
+
+
+class Transfers:
+    """Counts the objects every database connection loaded and stored, as ZODB reports them when a
+    connection closes (the activity monitor's hook): the write benchmark's objects per visit."""
+
+    def __init__(self):
+        self.loads = self.stores = 0
+        self.lock = threading.Lock()
+
+    def closedConnection(self, conn):
+        loads, stores = conn.getTransferCounts(True)
+        with self.lock:
+            self.loads += loads
+            self.stores += stores
+
+    def totals(self):
+        with self.lock:
+            return {'loads': self.loads, 'stores': self.stores}
+
+
+TRANSFERS = Transfers()
 
 
 def count_retry(event):
@@ -90,6 +118,7 @@ def main(global_config, **settings):
 
     app = portal_main(global_config, **settings)
     prepare(app.registry._zodb_databases[''])
+    app.registry._zodb_databases[''].setActivityMonitor(TRANSFERS)
     config = Configurator(registry=app.registry)
     plain = {'permission': NO_PERMISSION_REQUIRED, 'require_csrf': False, 'renderer': 'json'}
     config.add_route('test_edit', '/__test__/edit')

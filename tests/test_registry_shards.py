@@ -50,7 +50,7 @@ def test_a_sharded_length_answers_as_a_length():
     count.change(1, shard=9)
     count.change(-2, shard=4)
     assert count() == 6 and count.shards[0]() == 7 and count.shards[1]() == 1
-    count.change(3)  # a shard at random, shard 0 too at times
+    count.change(3)  # no shard given: the writer's own (a random one for a count in no database)
     assert count() == 9
 
 
@@ -129,20 +129,19 @@ def _three_cards_one_used(db, monkeypatch, ids):
         return codes, venue.id
 
 
-@pytest.mark.parametrize(
-    ('ids', 'merged'),
-    [((8001, 8002), set()), ((8003, 8011), {'Tally', 'Length'})],
-    ids=['other shards', 'one shard'],
-)
-def test_two_visits_of_one_site_at_once_both_count(db, monkeypatch, ids, merged):
+@pytest.mark.parametrize('same_shard', [False, True], ids=['two writers', 'one shard'])
+def test_two_visits_of_one_site_at_once_both_count(db, monkeypatch, same_shard):
     """The site's tallies and its day's sets exist (a visit in shard 0 made them); two more visits,
-    recorded at once in two connections, commit: in different shards with no conflict to resolve in a
-    tally or a count, in one shard with the tallies and the count merged (and the day's set the second
-    visit adds to was made by the first visit of the day, not by both at once)."""
+    recorded at once in two connections, commit: each connection in its own shard with no conflict to
+    resolve in a tally or a count, and when both connections write to one shard, with the tallies and the
+    count merged (and the day's set the second visit adds to was made by the first visit of the day, not by
+    both at once)."""
     from BTrees.Length import Length
 
+    from kaiku_registry import statistics
     from kaiku_registry.statistics import Tally
 
+    ids = (8001, 8002)
     codes, site_id = _three_cards_one_used(db, monkeypatch, ids)
     resolved = []
     for cls in (Tally, Length):
@@ -154,17 +153,56 @@ def test_two_visits_of_one_site_at_once_both_count(db, monkeypatch, ids, merged)
 
         monkeypatch.setattr(cls, '_p_resolveConflict', counting)
     (c1, c2), (tm1, tm2) = two_connections(db)
+    if same_shard:
+        monkeypatch.setitem(statistics._writer_shards, c1, 3)
+        monkeypatch.setitem(statistics._writer_shards, c2, 3)
     for conn, code in ((c1, codes[1]), (c2, codes[2])):
         registry = conn.root()['registry']
         registry.record_visit(registry.card_by_code(code), registry.site(site_id), DAY, 'sport')
+    assert (
+        statistics.writer_shard(c1.root()['registry']) == statistics.writer_shard(c2.root()['registry'])
+    ) is (same_shard)
     tm1.commit()
     tm2.commit()
-    assert set(resolved) == merged
+    assert set(resolved) == ({'Tally', 'Length'} if same_shard else set())
     with db.transaction() as conn:
         registry = conn.root()['registry']
         assert registry.visit_count() == 3 and registry.totals('adult_uses') == 3
         assert registry.totals('activated') == 3
         assert set(registry.visits_by_site_time.visit_ids(site_id, DAY)) == {8000, *ids}
+
+
+def test_a_writer_keeps_its_shards_in_its_cache_while_another_writes(db, monkeypatch):
+    """Each connection writes the statistics to its own shard, transaction after transaction: a visit in
+    one connection loads no tally again after visits committed in another, so concurrent visits do not
+    make each other reload the site's tallies (a shard per visit did: nearly every tally, every time)."""
+    from kaiku_registry.statistics import SHARDS, Tally, writer_shard
+
+    codes, site_id = _three_cards_one_used(db, monkeypatch, range(9000, 9400))
+    (c1, c2), (tm1, tm2) = two_connections(db)
+    registries = [c1.root()['registry'], c2.root()['registry']]
+    shards = {writer_shard(registry) for registry in registries}
+    assert len(shards) == 2 and shards <= set(range(SHARDS))
+    loaded = []
+    original = Tally.__setstate__
+
+    def counting(self, state):
+        loaded.append(self)
+        return original(self, state)
+
+    monkeypatch.setattr(Tally, '__setstate__', counting)
+    for turn in range(6):
+        for manager, registry in ((tm1, registries[0]), (tm2, registries[1])):
+            manager.begin()
+            card = registry.card_by_code(codes[turn % 3])
+            registry.record_visit(card, registry.site(site_id), DAY, 'sport')
+            manager.commit()
+        if turn == 1:
+            loaded.clear()  # from here on each connection has the shards it writes in its cache
+    assert loaded == []
+    assert {writer_shard(registry) for registry in registries} == shards  # the same shards all along
+    with db.transaction() as conn:
+        assert conn.root()['registry'].totals('adult_uses') == 1 + 12
 
 
 def test_sharded_visits_answer_as_the_tree_of_visits():

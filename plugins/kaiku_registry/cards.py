@@ -135,7 +135,7 @@ class CardLife:
         card.gender = gender
         card.life_situation = life_situation
         self._store_card(card)
-        self._count(('cards', month_of(today), municipality, site.region, site.id, ''), 1, card.id)
+        self._count(('cards', month_of(today), municipality, site.region, site.id, ''), 1)
         return card
 
     def _store_card(self, card):
@@ -346,11 +346,11 @@ class CardLife:
         if ids is None:  # made when the card was issued; made here only if it went missing (check says so)
             ids = self.visit_ids_by_card[card.id] = LLTreeSet()
         ids.add(visit.id)
-        self.visit_count.change(1, visit.id)
+        self.visit_count.change(1)
         card.uses += 1
         if card.first_use is None:
             card.first_use = day
-            self._count(self._activation_key(card, day), 1, visit.id)
+            self._count(self._activation_key(card, day), 1)
         self._count_visit(visit, site, 1)
         return visit
 
@@ -387,6 +387,6 @@ class CardLife:
             return visit
         card.uses -= 1
         if card.uses == 0 and card.first_use is not None:
-            self._count(self._activation_key(card, card.first_use), -1, visit.id)
+            self._count(self._activation_key(card, card.first_use), -1)
             card.first_use = None
         return visit

@@ -332,7 +332,7 @@ class CardRegistry(CardLife, HolderRights, CardStock, Statistics, Shapes, Item):
         ids = self.visit_ids_by_card.get(visit.card_id)
         if ids is not None and visit.id in ids:
             ids.remove(visit.id)
-        self.visit_count.change(-1, visit.id)
+        self.visit_count.change(-1)
 
 
 #: Databases written before the rename hold ``kaiku_registry.registry.Registry`` (and
