@@ -93,12 +93,15 @@ def start_zeo(directory):
 def zeo_uri(port, blob_cache):
     return (
         f'zeo://127.0.0.1:{port}?blob_dir={blob_cache}&shared_blob_dir=false'
-        '&cache_size=64MB&connection_cache_size=5000'
+        '&cache_size=64MB&connection_cache_size=5000&connection_pool_size=12'
     )
 
 
 def file_uri(directory):
-    return f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs&connection_cache_size=5000'
+    return (
+        f'file://{directory}/Data.fs?blobstorage_dir={directory}/blobs'
+        '&connection_cache_size=5000&connection_pool_size=12'
+    )
 
 
 def start_test_app(uri, log_path, load=False, threads=4, retry=20):
@@ -155,6 +158,7 @@ RELSTORAGE_CONF = """\
 %import relstorage
 <zodb main>
   cache-size 5000
+  pool-size 12
   <relstorage>
     blob-dir {blob_dir}
     shared-blob-dir false

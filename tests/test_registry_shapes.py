@@ -415,3 +415,70 @@ class TestUpgrade:
             assert check(registry) == []
 
         _started_again(tmp_path, before_start, after_start)
+
+    @staticmethod
+    def _make_shape_7(registry):
+        """Turn ``registry`` into what shape 7 stored: each statistics tally and the visit count in 8
+        shards, their counts spread over them as concurrent writers left them."""
+        from kaiku_registry.statistics import ShardedLength, ShardedTally
+
+        for tally in registry.tallies.values():
+            assert isinstance(tally, ShardedTally)
+            counts = dict(tally.items())
+            tally.shards = tally.shards[:8]
+            tally.set_counts({key: count - 1 for key, count in counts.items()})
+            for key in counts:
+                tally.shards[7].add(key, 1)  # a count of another writer's shard
+            assert dict(tally.items()) == counts
+        total = registry.visit_count()
+        registry.visit_count = ShardedLength(total - 2)
+        registry.visit_count.shards = registry.visit_count.shards[:8]
+        registry.visit_count.shards[5].change(2)
+        registry.shape = 7
+
+    def test_a_shape_7_registry_grows_its_shards_to_the_same_counts(self):
+        from kaiku_registry.check import check
+        from kaiku_registry.reports import summary
+        from kaiku_registry.statistics import SHARDS
+
+        registry, issuers, venues = _fresh()
+        _load(registry, issuers, venues, 13, n_visits=200)
+        card = registry.issue_card(issuers[0], TODAY, 1990, '33100', 0)
+        before, visits = summary(registry, TODAY), registry.visit_count()
+        self._make_shape_7(registry)
+        assert registry.needs_upgrade() and check(registry) == []
+        # a registry not upgraded yet still counts: a writer's shard is taken among the stored ones
+        visit = registry.record_visit(card, venues[0], TODAY, 'sport')
+        assert registry.visit_count() == visits + 1 and summary(registry, TODAY) != before
+        registry.undo_visit(visit, venues[0])  # its record stays, undone
+        visits += 1
+        assert summary(registry, TODAY) == before and registry.visit_count() == visits
+        assert registry.upgrade() is True
+        assert {len(tally.shards) for tally in registry.tallies.values()} == {SHARDS} and SHARDS > 8
+        assert len(registry.visit_count.shards) == SHARDS
+        assert summary(registry, TODAY) == before and registry.visit_count() == visits
+        assert check(registry) == []
+        assert registry.upgrade() is False  # a second run changes nothing
+
+    def test_a_shape_7_registry_upgrades_when_the_application_starts(self, tmp_path):
+        from kaiku_registry.check import check
+        from kaiku_registry.models import SHAPE
+        from kaiku_registry.reports import summary
+        from kaiku_registry.statistics import SHARDS
+        from portal.evolve import DONE_KEY
+
+        def before_start(site, registry):
+            issuers, venues = _world(registry)
+            _load(registry, issuers, venues, 14)
+            before = summary(registry, TODAY)
+            self._make_shape_7(registry)
+            site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0008')
+            return before
+
+        def after_start(registry, before):
+            assert registry.shape == SHAPE
+            assert all(len(tally.shards) == SHARDS for tally in registry.tallies.values())
+            assert summary(registry, TODAY) == before
+            assert check(registry) == []
+
+        _started_again(tmp_path, before_start, after_start)

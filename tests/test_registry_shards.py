@@ -44,14 +44,43 @@ def test_a_sharded_tally_adds_to_one_shard_and_reads_the_sum():
 
 
 def test_a_sharded_length_answers_as_a_length():
-    from kaiku_registry.statistics import ShardedLength
+    from kaiku_registry.statistics import SHARDS, ShardedLength
 
     count = ShardedLength(7)
-    count.change(1, shard=9)
+    count.change(1, shard=SHARDS + 1)
     count.change(-2, shard=4)
     assert count() == 6 and count.shards[0]() == 7 and count.shards[1]() == 1
     count.change(3)  # no shard given: the writer's own (a random one for a count in no database)
     assert count() == 9
+
+
+def test_each_connection_of_a_process_keeps_its_own_shard(monkeypatch):
+    """Connections are dealt shards from the process's random start, each its own while it lives; one the
+    pool made anew takes the shard of one let go, so a process's shards stay together and seldom reach
+    those of another process; a tally or count stored with fewer shards takes the shard modulo its own."""
+    import gc
+    import weakref
+
+    from kaiku_registry import statistics
+    from kaiku_registry.statistics import SHARDS, writer_shard
+
+    class Jar:
+        """Stands for a database connection: what a persistent object's ``_p_jar`` is."""
+
+    class Loaded:
+        def __init__(self, jar):
+            self._p_jar = jar
+
+    monkeypatch.setattr(statistics, '_writer_shards', weakref.WeakKeyDictionary())
+    monkeypatch.setattr(statistics, '_start', SHARDS - 2)
+    jars = [Jar() for _ in range(3)]
+    assert [writer_shard(Loaded(jar)) for jar in jars] == [SHARDS - 2, SHARDS - 1, 0]
+    assert writer_shard(Loaded(jars[1])) == SHARDS - 1  # the same in every transaction
+    del jars[1]
+    gc.collect()
+    assert writer_shard(Loaded(Jar())) == SHARDS - 1
+    assert writer_shard(Loaded(jars[0]), 8) == (SHARDS - 2) % 8
+    assert writer_shard(Loaded(None)) in range(SHARDS)  # an object in no database yet: any
 
 
 def test_a_shard_still_resolves_concurrent_changes(db):
@@ -70,8 +99,7 @@ def test_a_shard_still_resolves_concurrent_changes(db):
 
 
 def test_site_days_answers_as_a_set_of_its_keys():
-    from kaiku_registry.site_days import SiteDays
-    from kaiku_registry.statistics import SHARDS
+    from kaiku_registry.site_days import DAY_SHARDS, SiteDays
 
     later = DAY + datetime.timedelta(days=1)
     keys = [(7, DAY, 30), (7, DAY, 4), (7, later, 9), (8, DAY, 1)]
@@ -80,10 +108,10 @@ def test_site_days_answers_as_a_set_of_its_keys():
     assert (7, DAY, 4) in index and (7, DAY, 5) not in index and (9, DAY, 1) not in index
     assert sorted(index.visit_ids(7, DAY)) == [4, 9, 30] and list(index.visit_ids(7, later)) == [9]
     assert list(index.visit_ids(8, later)) == [] and list(index.visit_ids(6, DAY)) == []
-    assert len(index.days) == 3 * SHARDS  # a site's first visit of a day makes all the day's sets
+    assert len(index.days) == 3 * DAY_SHARDS  # a site's first visit of a day makes all the day's sets
     index.discard((7, DAY, 5))  # not there: nothing happens
     index.remove((7, later, 9))
-    assert (7, later, 0) not in index.days and len(index.days) == 2 * SHARDS  # an emptied day goes
+    assert (7, later, 0) not in index.days and len(index.days) == 2 * DAY_SHARDS  # an emptied day goes
     with pytest.raises(KeyError):
         index.remove((7, later, 9))
     assert len(index) == 3
@@ -92,14 +120,15 @@ def test_site_days_answers_as_a_set_of_its_keys():
 def test_a_sites_visits_of_one_day_are_a_few_buckets_that_never_split():
     from BTrees.LLBTree import LLSet
 
-    from kaiku_registry.site_days import SiteDays
-    from kaiku_registry.statistics import SHARDS
+    from kaiku_registry.site_days import DAY_SHARDS, SiteDays
 
     index = SiteDays((7, DAY, visit_id * 7919 % 1000003) for visit_id in range(1, 2001))
-    assert list(index.days.keys()) == [(7, DAY, shard) for shard in range(SHARDS)]
+    assert list(index.days.keys()) == [(7, DAY, shard) for shard in range(DAY_SHARDS)]
     # buckets: no inner node to read as current; a visit changes the one of its shard
     assert {type(ids) for ids in index.days.values()} == {LLSet}
-    assert all(visit_id % SHARDS == shard for (_s, _d, shard), ids in index.days.items() for visit_id in ids)
+    assert all(
+        visit_id % DAY_SHARDS == shard for (_s, _d, shard), ids in index.days.items() for visit_id in ids
+    )
 
 
 def _world(registry):

@@ -132,6 +132,14 @@ def upgrade_to_shape_7(root, app_registry):
         registry.upgrade()
 
 
+def upgrade_to_shape_8(root, app_registry):
+    """Grow the card registry's statistics tallies and visit count to more shards than two app processes
+    have database connections, so that each connection keeps to its own (its data's shape 8)."""
+    registry = stored_registry(root)
+    if registry is not None and registry.shape < 8:
+        registry.upgrade()
+
+
 def give_venue_sites_sectors(root, app_registry):
     """Give each venue site without one a default sector, suggested by its venue page's categories."""
     from kaiku_registry.schemas import venue_finder, venue_sector
@@ -166,6 +174,7 @@ EVOLVE_STEPS = (
     ('kaiku_registry.shape0005', upgrade_to_shape_5),
     ('kaiku_registry.shape0006', upgrade_to_shape_6),
     ('kaiku_registry.shape0007', upgrade_to_shape_7),
+    ('kaiku_registry.shape0008', upgrade_to_shape_8),
     ('kaiku_registry.site_sectors', give_venue_sites_sectors),
     ('kaiku_registry.card_replaces', link_replacements_back),
 )

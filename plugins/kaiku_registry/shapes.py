@@ -17,7 +17,7 @@ from portal import places
 log = logging.getLogger(__name__)
 
 #: The shape of the stored registry this code writes (see :meth:`CardRegistry.upgrade`).
-SHAPE = 7
+SHAPE = 8
 
 
 class Shapes:
@@ -51,6 +51,10 @@ class Shapes:
         Shape 6 → 7: concurrent visits insert no key into a shared tree: the visits move from one
         ``VisitTree`` into a :class:`~kaiku_registry.sharded_visits.ShardedVisits`, and every card without
         a visit set in :attr:`visit_ids_by_card` gets an empty one (a card has it from its issue on).
+
+        Shape 7 → 8: each statistics tally and the visit count grow from 8 shards to
+        :data:`~kaiku_registry.statistics.SHARDS`, the new ones empty, so that the database connections of
+        two app processes seldom write to one shard (see :func:`~kaiku_registry.statistics.writer_shard`).
         """
         if self.shape >= SHAPE:
             return False
@@ -65,6 +69,8 @@ class Shapes:
             self.visits_by_site_time = SiteDays(site_time_key(visit) for visit in self.visits.values())
         if self.shape < 7:
             self._shard_visits()
+        if self.shape < 8:
+            self._grow_shards()
         self.shape = SHAPE
         return True
 
@@ -92,6 +98,11 @@ class Shapes:
                 self.tallies[key] = ShardedTally(tally)
         if isinstance(self.visit_count, Length):
             self.visit_count = ShardedLength(self.visit_count())
+
+    def _grow_shards(self):
+        for tally in self.tallies.values():
+            tally.grow()
+        self.visit_count.grow()
 
     def _shard_visits(self):
         if not isinstance(self.visits, ShardedVisits):

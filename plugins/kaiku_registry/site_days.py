@@ -4,13 +4,16 @@ from BTrees.LLBTree import LLSet
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-from kaiku_registry.statistics import SHARDS, shard_of
+from kaiku_registry.statistics import shard_of
+
+#: How many sets a site's day is kept in (a visit's set is its id modulo this: stored keys depend on it).
+DAY_SHARDS = 8
 
 
 class SiteDays(Persistent):
     """Every visit as ``(site id, day recorded (UTC), visit id)``, kept as small sets of visit ids per
-    site and day (``days``: ``(site id, day, shard) → LLSet``, the shard of the visit's random id as in
-    :func:`~kaiku_registry.statistics.shard_of`), so that a site's latest visits are the sets of a day or
+    site and day (``days``: ``(site id, day, shard) → LLSet``, the shard the visit's random id modulo
+    :data:`DAY_SHARDS`), so that a site's latest visits are the sets of a day or
     two.
 
     A visit goes into one set of its site's day, a single ``LLSet`` bucket that never splits: two visits
@@ -32,7 +35,7 @@ class SiteDays(Persistent):
     @staticmethod
     def _set_key(key):
         site_id, day, visit_id = key
-        return (site_id, day, shard_of(visit_id))
+        return (site_id, day, shard_of(visit_id, DAY_SHARDS))
 
     def add(self, key):
         set_key = self._set_key(key)
@@ -40,7 +43,7 @@ class SiteDays(Persistent):
         if ids is None:
             # The site's first visit of the day makes all the day's sets, so that two visits at once
             # never both make one set (an insert of the same key, which ZODB cannot merge).
-            for shard in range(SHARDS):
+            for shard in range(DAY_SHARDS):
                 self.days.setdefault((key[0], key[1], shard), LLSet())
             ids = self.days[set_key]
         ids.add(key[2])
@@ -51,7 +54,7 @@ class SiteDays(Persistent):
         if ids is None or key[2] not in ids:
             return
         ids.remove(key[2])
-        day = list(self.days.items((key[0], key[1], 0), (key[0], key[1], SHARDS)))
+        day = list(self.days.items((key[0], key[1], 0), (key[0], key[1], DAY_SHARDS)))
         if not any(len(other) for _set_key, other in day):
             for set_key, _ids in day:
                 del self.days[set_key]
