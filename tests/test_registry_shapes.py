@@ -115,6 +115,30 @@ def _started_again(tmp_path, before_start, after_start):
         close_app(app)
 
 
+def _upgraded_at_start(tmp_path, seed, make_old, step, kept, after):
+    """A registry of :func:`_load`'s records (``seed``) and a card never used, turned by ``make_old`` into
+    what older code stored, in a database that has not had the evolve step ``step``; the application starts
+    again, and ``after(registry, kept)`` gets the registry at :data:`SHAPE` and what ``kept(registry)`` read
+    before ``make_old``."""
+    from kaiku_registry.models import SHAPE
+    from portal.evolve import DONE_KEY
+
+    def before_start(site, registry):
+        issuers, venues = _world(registry)
+        _load(registry, issuers, venues, seed)
+        registry.issue_card(issuers[1], TODAY, 1990, '40100', 1)
+        before = kept(registry)
+        make_old(registry)
+        site._p_jar.root()[DONE_KEY].remove(step)
+        return before
+
+    def after_start(registry, before):
+        assert registry.shape == SHAPE and not registry.needs_upgrade()
+        after(registry, before)
+
+    _started_again(tmp_path, before_start, after_start)
+
+
 def _make_old_shape(registry):
     """Turn ``registry`` into what the code before shape 2 stored: Length counters, no tallies."""
     aggregates, open_by_site = _recount(registry)
@@ -341,25 +365,17 @@ class TestUpgrade:
         assert registry.upgrade() is False  # a second run changes nothing
 
     def test_an_old_registry_upgrades_when_the_application_starts(self, tmp_path):
-        from kaiku_registry.models import SHAPE
         from kaiku_registry.reports import summary
-        from portal.evolve import DONE_KEY
 
-        def before_start(site, registry):
-            issuers, venues = _world(registry)
-            _load(registry, issuers, venues, 9)
-            before = summary(registry, TODAY)
-            _make_old_shape(registry)
-            # older code knew no evolve steps of the plugin: its database has not had this one
-            site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0002')
-            return before
-
-        def after_start(registry, before):
-            assert registry.shape == SHAPE
+        def after(registry, before):
             assert summary(registry, TODAY) == before
             assert 'aggregates' not in registry.__dict__
 
-        _started_again(tmp_path, before_start, after_start)
+        # older code knew no evolve steps of the plugin: its database has not had this one
+        step = 'kaiku_registry.shape0002'
+        _upgraded_at_start(
+            tmp_path, 9, _make_old_shape, step, lambda registry: summary(registry, TODAY), after
+        )
 
     @staticmethod
     def _make_shape_6(registry):
@@ -396,25 +412,16 @@ class TestUpgrade:
 
     def test_a_shape_6_registry_upgrades_when_the_application_starts(self, tmp_path):
         from kaiku_registry.check import check
-        from kaiku_registry.models import SHAPE
         from kaiku_registry.sharded_visits import ShardedVisits
-        from portal.evolve import DONE_KEY
 
-        def before_start(site, registry):
-            issuers, venues = _world(registry)
-            _load(registry, issuers, venues, 12)
-            registry.issue_card(issuers[1], TODAY, 1990, '40100', 1)  # one card never used
-            visits = dict(registry.visits.items())
-            self._make_shape_6(registry)
-            site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0007')
-            return visits
-
-        def after_start(registry, visits):
-            assert registry.shape == SHAPE and isinstance(registry.visits, ShardedVisits)
-            assert dict(registry.visits.items()) == visits
+        def after(registry, visits):
+            assert isinstance(registry.visits, ShardedVisits) and dict(registry.visits.items()) == visits
             assert check(registry) == []
 
-        _started_again(tmp_path, before_start, after_start)
+        def visits(registry):
+            return dict(registry.visits.items())
+
+        _upgraded_at_start(tmp_path, 12, self._make_shape_6, 'kaiku_registry.shape0007', visits, after)
 
     @staticmethod
     def _make_shape_7(registry):
@@ -462,23 +469,15 @@ class TestUpgrade:
 
     def test_a_shape_7_registry_upgrades_when_the_application_starts(self, tmp_path):
         from kaiku_registry.check import check
-        from kaiku_registry.models import SHAPE
         from kaiku_registry.reports import summary
         from kaiku_registry.statistics import SHARDS
-        from portal.evolve import DONE_KEY
 
-        def before_start(site, registry):
-            issuers, venues = _world(registry)
-            _load(registry, issuers, venues, 14)
-            before = summary(registry, TODAY)
-            self._make_shape_7(registry)
-            site._p_jar.root()[DONE_KEY].remove('kaiku_registry.shape0008')
-            return before
-
-        def after_start(registry, before):
-            assert registry.shape == SHAPE
+        def after(registry, before):
             assert all(len(tally.shards) == SHARDS for tally in registry.tallies.values())
             assert summary(registry, TODAY) == before
             assert check(registry) == []
 
-        _started_again(tmp_path, before_start, after_start)
+        def figures(registry):
+            return summary(registry, TODAY)
+
+        _upgraded_at_start(tmp_path, 14, self._make_shape_7, 'kaiku_registry.shape0008', figures, after)
