@@ -443,7 +443,7 @@ class TestUpgrade:
         registry.visit_count.shards[5].change(2)
         registry.shape = 7
 
-    def test_a_shape_7_registry_grows_its_shards_to_the_same_counts(self):
+    def test_a_shape_7_registry_grows_its_shards_keeping_its_counts(self):
         from kaiku_registry.check import check
         from kaiku_registry.reports import summary
         from kaiku_registry.statistics import SHARDS
@@ -454,18 +454,22 @@ class TestUpgrade:
         before, visits = summary(registry, TODAY), registry.visit_count()
         self._make_shape_7(registry)
         assert registry.needs_upgrade() and check(registry) == []
-        # a registry not upgraded yet still counts: a writer's shard is taken among the stored ones
-        visit = registry.record_visit(card, venues[0], TODAY, 'sport')
-        assert registry.visit_count() == visits + 1 and summary(registry, TODAY) != before
-        registry.undo_visit(visit, venues[0])  # its record stays, undone
-        visits += 1
-        assert summary(registry, TODAY) == before and registry.visit_count() == visits
         assert registry.upgrade() is True
-        assert {len(tally.shards) for tally in registry.tallies.values()} == {SHARDS} and SHARDS > 8
-        assert len(registry.visit_count.shards) == SHARDS
+        assert len(registry.visit_count.shards) == SHARDS > 8
+        assert {len(tally.shards) for tally in registry.tallies.values()} == {8}  # they grow when written
         assert summary(registry, TODAY) == before and registry.visit_count() == visits
         assert check(registry) == []
         assert registry.upgrade() is False  # a second run changes nothing
+        # a visit grows the tallies it counts in, with their counts; the others keep their 8 shards
+        counts = {key: dict(tally.items()) for key, tally in registry.tallies.items()}
+        visit = registry.record_visit(card, venues[0], TODAY, 'sport')
+        changed = {key for key, tally in registry.tallies.items() if dict(tally.items()) != counts.get(key)}
+        grown = {key for key, tally in registry.tallies.items() if len(tally.shards) == SHARDS}
+        assert grown == changed and 8 <= len(changed) < len(counts)
+        assert registry.visit_count() == visits + 1 and summary(registry, TODAY) != before
+        registry.undo_visit(visit, venues[0])  # its record stays, undone
+        assert summary(registry, TODAY) == before and registry.visit_count() == visits + 1
+        assert check(registry) == []
 
     def test_a_shape_7_registry_upgrades_when_the_application_starts(self, tmp_path):
         from kaiku_registry.check import check
@@ -473,7 +477,7 @@ class TestUpgrade:
         from kaiku_registry.statistics import SHARDS
 
         def after(registry, before):
-            assert all(len(tally.shards) == SHARDS for tally in registry.tallies.values())
+            assert len(registry.visit_count.shards) == SHARDS
             assert summary(registry, TODAY) == before
             assert check(registry) == []
 

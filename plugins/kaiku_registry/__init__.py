@@ -133,8 +133,9 @@ def upgrade_to_shape_7(root, app_registry):
 
 
 def upgrade_to_shape_8(root, app_registry):
-    """Grow the card registry's statistics tallies and visit count to more shards than two app processes
-    have database connections, so that each connection keeps to its own (its data's shape 8)."""
+    """Grow the card registry's visit count to more shards than two app processes have database
+    connections, so that each connection keeps to its own; the tallies grow when next written (its data's
+    shape 8)."""
     registry = stored_registry(root)
     if registry is not None and registry.shape < 8:
         registry.upgrade()

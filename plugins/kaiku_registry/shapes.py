@@ -52,9 +52,11 @@ class Shapes:
         ``VisitTree`` into a :class:`~kaiku_registry.sharded_visits.ShardedVisits`, and every card without
         a visit set in :attr:`visit_ids_by_card` gets an empty one (a card has it from its issue on).
 
-        Shape 7 → 8: each statistics tally and the visit count grow from 8 shards to
-        :data:`~kaiku_registry.statistics.SHARDS`, the new ones empty, so that the database connections of
-        two app processes seldom write to one shard (see :func:`~kaiku_registry.statistics.writer_shard`).
+        Shape 7 → 8: the visit count grows from 8 shards to :data:`~kaiku_registry.statistics.SHARDS`,
+        the new ones empty, so that the database connections of two app processes seldom write to one
+        shard (see :func:`~kaiku_registry.statistics.writer_shard`); each statistics tally grows the same
+        way when it is next written (most, of past months, are only read: growing them all here would
+        make tens of objects a tally in one transaction).
         """
         if self.shape >= SHAPE:
             return False
@@ -100,8 +102,6 @@ class Shapes:
             self.visit_count = ShardedLength(self.visit_count())
 
     def _grow_shards(self):
-        for tally in self.tallies.values():
-            tally.grow()
         self.visit_count.grow()
 
     def _shard_visits(self):

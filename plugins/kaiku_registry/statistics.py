@@ -66,9 +66,8 @@ class Tally(Persistent):
         return {**committed, 'counts': counts}
 
 
-#: How many shards a sharded tally or count has (shape 8; 8 before): more than the connections of two
-#: processes, which with 8 shared every shard and reloaded each other's (13.3 objects loaded a visit, 4.9
-#: with 32; ZEO 186 → 275 visits/s at 16 writers); a cold read of the stats page's figures 31 → 97 ms.
+#: Shards of a sharded tally or count (shape 8; 8 before, which two processes' connections all shared,
+#: each reloading the other's): a read loads this many (see the README's operations notes for figures).
 SHARDS = 32
 
 
@@ -77,9 +76,8 @@ def shard_of(number, shards=SHARDS):
     return (random.randrange(shards) if number is None else number) % shards  # noqa: S311 - no secret
 
 
-#: Each live database connection's shard (see :func:`writer_shard`): the first free one from the process's
-#: random start, so that two processes' first connections do not both take shard 0 and a connection the
-#: pool made anew takes a shard of one it let go instead of one nearer another process's.
+#: Each live connection's shard (:func:`writer_shard`): the first free one from the process's random
+#: start, so that processes seldom share one and a connection made anew takes one let go.
 _writer_shards = weakref.WeakKeyDictionary()
 _start = random.randrange(SHARDS)  # noqa: S311 - no secret
 _dealing = threading.Lock()
@@ -111,7 +109,8 @@ class ShardedTally(Persistent):
 
     def add(self, key, delta, shard=None):
         """Add to the count of ``key`` in the shard of ``shard`` (a number; None: the writer's own)."""
-        self.shards[_pick(self, shard)].add(key, delta)
+        index = _pick(self, shard)  # before self.shards is read: it may grow them
+        self.shards[index].add(key, delta)
 
     @property
     def counts(self):
@@ -135,7 +134,7 @@ class ShardedTally(Persistent):
                 tally.set_counts({})
 
     def grow(self):
-        """Give a tally stored with fewer than :data:`SHARDS` shards the missing ones (empty)."""
+        """Give a tally of fewer shards the missing ones, empty (when next written: see shape 8)."""
         if len(self.shards) < SHARDS:
             self.shards = (*self.shards, *(Tally() for _ in range(SHARDS - len(self.shards))))
 
@@ -151,7 +150,8 @@ class ShardedLength(Persistent):
         return sum(length() for length in self.shards)
 
     def change(self, delta, shard=None):
-        self.shards[_pick(self, shard)].change(delta)
+        index = _pick(self, shard)  # first: it may grow the shards
+        self.shards[index].change(delta)
 
     def grow(self):
         """Give a count stored with fewer than :data:`SHARDS` shards the missing ones (empty)."""
@@ -160,8 +160,8 @@ class ShardedLength(Persistent):
 
 
 def _pick(sharded, shard):
-    """The index of the shard a change of ``sharded`` goes to (one stored by older code may have fewer
-    than :data:`SHARDS` until the shape 8 upgrade grows it)."""
+    """The index of the shard a change of ``sharded`` goes to; one stored with fewer shards grows first."""
+    sharded.grow()
     count = len(sharded.shards)
     return writer_shard(sharded, count) if shard is None else shard_of(shard, count)
 
