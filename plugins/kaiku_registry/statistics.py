@@ -100,7 +100,7 @@ def writer_shard(obj, shards=SHARDS):
 
 class ShardedTally(Persistent):
     """The counts of one statistics slice as :data:`SHARDS` :class:`Tally` objects: :meth:`add` changes
-    one of them, and reads add them up.  This object itself is written only when it is made, so
+    one of them, and reads add them up.  This object is written only when made (or grown: shape 8), so
     concurrent writers only read it (without ``readCurrent``).  It answers as a :class:`Tally` does."""
 
     def __init__(self, first=None):
