@@ -419,8 +419,13 @@ class TestCouncilAnswer:
         ]
         assert rows['Share of those reached by card issuers'][:4] == ['5 %', '19.15 €', '20 %', '8.97 €']
         assert rows['Share of those reached by card issuers'][4:] == ['8,400 €', '33,600 €']
-        labels = [text.get_text() for text in svg.select('text[text-anchor="end"]')][::2]
-        assert labels[0] == 'Share of those reached by card issuers'
+        labels = [text.get_text() for text in svg.select('text.label')]
+        assert labels[:3] == list(rows)[:3]  # the chart's rows are the table's, in its order
+        # Each bar runs from its input's low to its high end of the cost per use, the figures either side.
+        first = svg.select('rect')[0]
+        low, high = (text.get_text() for text in first.find_next_siblings('text', limit=2))
+        assert (low, high) == ('8.97 €', '19.15 €')
+        assert all(rect['x'].endswith('%') and rect['width'].endswith('%') for rect in svg.select('rect'))
         assert section.select_one('.break-even').get_text(strip=True) == (
             'The cost per use stays under 10.00 € while activation is at least 47.5 % '
             '(the other figures at their expected values; the estimate expects 38 %).'

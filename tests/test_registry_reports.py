@@ -1,6 +1,7 @@
 """Statistics from the running aggregates, and the small-count guard of public figures."""
 
 import datetime
+import re
 
 import pytest
 
@@ -72,13 +73,22 @@ def test_chart_is_escaped_svg():
     assert 'aria-label="Käyttö &quot;kuukausittain&quot;"' in svg
 
 
+def test_chart_is_drawn_in_percent_across_so_its_text_is_never_scaled():
+    from kaiku_registry.reports import bar_chart_svg
+
+    svg = bar_chart_svg('Uses', [('2025-01', 40), ('2025-02', 10)])
+    assert 'viewBox' not in svg and 'width="100%"' in svg
+    widths = [float(width) for width in re.findall(r'<rect [^>]*width="([0-9.]+)%"', svg)]
+    assert len(widths) == 2 and widths[0] == 4 * widths[1] and widths[0] <= 100
+
+
 def test_chart_writes_a_hidden_count_as_the_table_does_and_draws_no_bar_for_it():
     from kaiku_registry.reports import bar_chart_svg
 
     svg = bar_chart_svg('Uses', [('2025-01', 40), ('2025-02', '< 5'), ('2025-03', '..')])
     assert '>&lt; 5</text>' in svg and '>..</text>' in svg
     assert '>0</text>' not in svg
-    assert svg.count('width="0"') == 2
+    assert svg.count('width="0%"') == 2 and svg.count('<rect') == 3
 
 
 def test_suppression_is_the_same_for_the_same_figures():

@@ -280,7 +280,7 @@ def test_every_demo_municipality_is_safe_and_its_chart_shows_what_its_table_show
     table = [str(published['month', m]) for m in months]
     assert labels[1::2] == table
     assert labels[0::2] == [th.get_text(strip=True) for th in res.html.select('table th time')]
-    bars = [int(rect['width']) for rect in res.html.select('figure svg rect')]
+    bars = [float(rect['width'].removesuffix('%')) for rect in res.html.select('figure svg rect')]
     assert all(width == 0 for width, shown in zip(bars, table, strict=True) if not shown.isdigit())
 
 

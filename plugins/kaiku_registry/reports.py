@@ -299,30 +299,33 @@ def area_months(registry, today, municipality=None, region=None):
     return [rows[key] for key in sorted(rows)]
 
 
-def bar_chart_svg(title, rows, width=640, bar_height=22):
+def bar_chart_svg(title, rows, bar_height=30):
     """A horizontal bar chart as SVG, drawn on the server; the page shows the same data as a table.
 
-    A value that is not a number (a hidden count, :data:`PRIMARY` or :data:`SECONDARY`) is written as
-    the table writes it, with no bar, so the chart shows exactly what the table shows.
+    Across, it is drawn in percentages of its width and, down, in pixels, with no ``viewBox``: its text
+    keeps the page's size at any width (a chart scaled to its width wrote 6 px text on a phone and 25 px on
+    a wide screen), and only the bars grow and shrink.  A value that is not a number (a hidden count,
+    :data:`PRIMARY` or :data:`SECONDARY`) is written as the table writes it, with no bar, so the chart
+    shows exactly what the table shows.
     """
     rows = [(str(label), value if isinstance(value, str) else int(value)) for label, value in rows]
-    label_width = 200
-    top = 8
+    label_share, value_room, top = 40, 15, 4  # percent of the width for labels and for the last figure
     height = top * 2 + bar_height * max(1, len(rows))
     biggest = max((value for _label, value in rows if isinstance(value, int)), default=0) or 1
-    scale = (width - label_width - 70) / biggest
+    scale = (100 - label_share - value_room) / biggest
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" role="img" '
         f'class="chart" aria-label="{escape(title, {chr(34): "&quot;"})}">'
     ]
     for i, (label, value) in enumerate(rows):
         y = top + i * bar_height
-        bar = max(1, round(value * scale)) if isinstance(value, int) and value else 0
+        bar = max(0.5, round(value * scale, 2)) if isinstance(value, int) and value else 0
+        middle = f'y="{y + bar_height / 2:.1f}" dominant-baseline="central"'
         parts.append(
-            f'<text x="{label_width - 8}" y="{y + bar_height * 0.68:.1f}" text-anchor="end">'
-            f'{escape(label[:32])}</text>'
-            f'<rect x="{label_width}" y="{y + 3}" width="{bar}" height="{bar_height - 6}" fill="#4b2882"/>'
-            f'<text x="{label_width + bar + 6}" y="{y + bar_height * 0.68:.1f}">{escape(str(value))}</text>'
+            f'<text x="{label_share - 2}%" {middle} text-anchor="end">{escape(label[:32])}</text>'
+            f'<rect x="{label_share}%" y="{y + 4}" width="{bar:g}%" height="{bar_height - 8}" '
+            'fill="#4b2882"/>'
+            f'<text x="{label_share + bar:g}%" dx="6" {middle}>{escape(str(value))}</text>'
         )
     parts.append('</svg>')
     return ''.join(parts)

@@ -8,9 +8,9 @@ the other; a vertical line marks the cost per use with every input at its expect
 
 from html import escape
 
-LABEL_WIDTH = 250
-VALUE_WIDTH = 80
-TOP = 24
+#: Percent of the width left and right of the bars for their figures, and pixels above the rows.
+VALUE_ROOM = 20
+TOP = 26
 
 
 def _attr(text):
@@ -22,40 +22,48 @@ def _shorten(name, length=40):
     return name if len(name) <= length else name[: length - 1].rstrip() + '…'
 
 
-def swing_chart_svg(title, rows, base, label, width=680, bar_height=24):
-    """``rows``: (input's title, cost per use at its low end, at its high end); ``label`` formats a value."""
+def swing_chart_svg(title, rows, base, label, row_height=48):
+    """``rows``: (input's title, cost per use at its low end, at its high end); ``label`` formats a value.
+
+    Each row is the input's title on a line of its own, then its bar, so that a long title needs no room
+    beside the bars.  Across, the chart is drawn in percentages of its width and, down, in pixels, with no
+    ``viewBox``: its text keeps the page's size at any width (scaled to its width, it wrote 8 px text on a
+    phone), and only the bars grow and shrink.
+    """
     rows = [(name, low, high) for name, low, high in rows if low is not None and high is not None]
-    height = TOP + bar_height * max(1, len(rows)) + 8
+    height = TOP + row_height * max(1, len(rows)) + 8
     values = [base] + [v for _name, low, high in rows for v in (low, high)]
     values = [v for v in values if v is not None]
     smallest, biggest = (min(values), max(values)) if values else (0, 1)
     span = (biggest - smallest) or 1
-    plot = width - LABEL_WIDTH - 2 * VALUE_WIDTH
+    plot = 100 - 2 * VALUE_ROOM
 
     def x(value):
-        return LABEL_WIDTH + VALUE_WIDTH + (value - smallest) / span * plot
+        return VALUE_ROOM + (value - smallest) / span * plot
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" role="img" '
         f'class="chart sensitivity-chart" aria-label="{_attr(title)}">'
     ]
     if base is not None:
         parts.append(
-            f'<line x1="{x(base):.1f}" y1="{TOP - 6}" x2="{x(base):.1f}" y2="{height - 4}" '
+            f'<line x1="{x(base):.2f}%" y1="{TOP - 6}" x2="{x(base):.2f}%" y2="{height - 4}" '
             f'stroke="#000" stroke-dasharray="4 3"/>'
-            f'<text x="{x(base):.1f}" y="{TOP - 10}" text-anchor="middle">{escape(label(base))}</text>'
+            f'<text x="{x(base):.2f}%" y="{TOP - 10}" text-anchor="middle">{escape(label(base))}</text>'
         )
     for i, (name, low, high) in enumerate(rows):
-        y = TOP + i * bar_height
+        y = TOP + i * row_height
         left, right = sorted((low, high))
-        bar = max(1.0, x(right) - x(left))
-        text_y = f'{y + bar_height * 0.68:.1f}'
+        bar = max(0.3, x(right) - x(left))
+        bar_y = y + row_height / 2
+        middle = f'y="{bar_y + (row_height / 2 - 4) / 2:.1f}" dominant-baseline="central"'
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{text_y}" text-anchor="end">{escape(_shorten(name))}</text>'
-            f'<rect x="{x(left):.1f}" y="{y + 4}" width="{bar:.1f}" height="{bar_height - 8}" '
+            f'<text class="label" x="0" y="{y + 4}" dominant-baseline="hanging">'
+            f'{escape(_shorten(name))}</text>'
+            f'<rect x="{x(left):.2f}%" y="{bar_y}" width="{bar:.2f}%" height="{row_height / 2 - 4}" '
             'fill="#4b2882"/>'
-            f'<text x="{x(left) - 6:.1f}" y="{text_y}" text-anchor="end">{escape(label(left))}</text>'
-            f'<text x="{x(left) + bar + 6:.1f}" y="{text_y}">{escape(label(right))}</text>'
+            f'<text x="{x(left):.2f}%" dx="-6" {middle} text-anchor="end">{escape(label(left))}</text>'
+            f'<text x="{x(left) + bar:.2f}%" dx="6" {middle}>{escape(label(right))}</text>'
         )
     parts.append('</svg>')
     return ''.join(parts)

@@ -109,3 +109,27 @@ def test_screenshots(name, browser, visit):
         with open(path, 'wb') as f:
             f.write(base64.b64decode(shot['data']))
         assert os.path.getsize(path) > 1000
+
+
+CHART_TEXT = """
+return [...document.querySelectorAll('svg.chart text')].map(text => [
+  text.textContent, text.getBoundingClientRect().height, parseFloat(getComputedStyle(text).fontSize),
+  text.getBoundingClientRect().left >= 0 && text.getBoundingClientRect().right <= innerWidth,
+]);
+"""
+
+
+@pytest.mark.parametrize('name', ['estimator', 'decision-brief'])
+def test_chart_text_keeps_the_page_text_size_at_any_width(name, browser, visit):
+    """A chart's text is drawn at its font size on a phone and on a wide screen, inside the window: a
+    chart scaled to its width (a viewBox) drew 13 px text 8 px high at 375 px and 10 px high at 1280 px."""
+    for width in (375, 1280):
+        set_viewport(browser, width)
+        visit(name)
+        texts = browser.execute_script(CHART_TEXT)
+        assert texts, f'{name}: no chart'
+        small = [(text, round(high, 1), size) for text, high, size, _inside in texts if high < size * 0.95]
+        assert not small, f'{name} at {width} px: chart text drawn smaller than its font size: {small[:4]}'
+        outside = [text for text, _height, _size, inside in texts if not inside]
+        assert not outside, f'{name} at {width} px: chart text past the window: {outside[:4]}'
+        assert min(size for _text, _height, size, _inside in texts) >= 13
