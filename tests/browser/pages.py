@@ -15,6 +15,8 @@ PAGES = [
     ('guides-listing', '/guides/'),
     ('page', '/kaikukortti/'),
     ('page-sv', '/kaikukortti/?lang=sv'),
+    ('easy-fi', '/selkokieli/'),
+    ('easy-sv', '/selkokieli/?lang=sv'),
     ('venue', '{first_venue}'),
     ('venue-en', '{first_venue}?lang=en'),
     ('material', '{first_material}'),
