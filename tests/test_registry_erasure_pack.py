@@ -222,6 +222,78 @@ def test_on_zeo_the_pack_goes_through_the_server_and_says_what_is_left_there(tmp
         servers.stop(zeo)
 
 
+def _relation_files(conn):
+    """The files of every table, TOAST table and index of the database ``conn`` is connected to."""
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT current_setting('data_directory')")
+        data_directory = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT relname, pg_relation_filepath(oid) FROM pg_class WHERE relkind IN ('r', 't', 'i') "
+            'AND pg_relation_filepath(oid) IS NOT NULL'
+        )
+        relations = cursor.fetchall()
+    for name, path in relations:
+        base = os.path.join(data_directory, path)
+        for segment in [base, *(f'{base}.{n}' for n in range(1, 100))]:
+            if not os.path.exists(segment):
+                break
+            yield name, segment
+
+
+def _holding(conn, wanted):
+    with conn.cursor() as cursor:
+        cursor.execute('CHECKPOINT')  # the pages on disk, as a reader of the files finds them
+    found = set()
+    for name, path in _relation_files(conn):
+        with open(path, 'rb') as f:
+            data = f.read()
+        if any(value in data for value in wanted):
+            found.add(name)
+    return found
+
+
+def test_on_relstorage_the_pack_rewrites_postgresqls_tables(tmp_path, capsys):
+    """On RelStorage a pack deletes the rows of earlier revisions, but PostgreSQL keeps their bytes in the
+    table's files until the files are rewritten: the command runs VACUUM FULL, and then no file of the
+    database holds the erased code or postcode (before it, ``object_state``'s did)."""
+    import servers
+
+    from kaiku_registry.scripts import main
+
+    dsn = os.environ.get('KAIKU_TEST_PG_DSN')
+    if not dsn:
+        pytest.skip('RelStorage erasure test skipped: no PostgreSQL server (KAIKU_TEST_PG_DSN is not set)')
+    psycopg2 = pytest.importorskip('psycopg2')
+    with servers.postgres_database(dsn) as database:
+        conn = psycopg2.connect(database)
+        conn.autocommit = True
+        try:
+            files = list(_relation_files(conn))
+            if not files or not os.access(files[0][1], os.R_OK):
+                pytest.skip(
+                    "PostgreSQL's data files cannot be read here (the test reads them as a thief could)"
+                )
+            uri = servers.relstorage_uri(database, str(tmp_path / 'relstorage'))
+            (tmp_path / 'app').mkdir()
+            directory, app = make_world(tmp_path / 'app', **{'zodbconn.uri': uri})
+            grouped = issue(app, '98763')
+            visit(app, grouped, 'culture')
+            wanted = {*variants(grouped.replace('-', '')), b'98763'}
+            assert 'object_state' in _holding(conn, wanted), 'the search finds what the database holds'
+            issuer = client(app, 'issuer')
+            ask = form_to(find_card(issuer, grouped), '/card-erase').submit(status=200)
+            assert form_to(ask, '/card-erase').submit(status=200).html.select_one('.status-ok') is not None
+            ini = write_ini(directory, **{'zodbconn.uri': uri})
+            close_app(app)
+            capsys.readouterr()
+            assert main([ini, 'erase-pack']) == 0
+            said = capsys.readouterr().out
+            assert 'main: packed with no history' in said and 'VACUUM FULL' in said
+            assert _holding(conn, wanted) == set()
+        finally:
+            conn.close()
+
+
 def test_the_export_page_and_file_hold_the_cards_visits(shared):
     grouped = issue(shared, '33100')
     visit(shared, grouped, 'sport', children='1')

@@ -11,8 +11,9 @@
 - ``keygen``: create the QR signing key named by ``kaiku_registry.signing_key`` if it is missing, and say
   where it and the session secret are kept.
 - ``erase-pack``: the steps after erasing a card (see :mod:`kaiku_registry.erasure`): pack the content
-  and audit databases with no history, delete the files a pack leaves, make a new full backup and delete
-  the older backup points.  A FileStorage is locked by the running site: stop it first.
+  and audit databases with no history, delete the files a pack leaves (rewrite PostgreSQL's tables on
+  RelStorage), make a new full backup and delete the older backup points.  A FileStorage is locked by the
+  running site, and a rewritten table while it is rewritten: stop the site first.
 - ``check [--repair]``: recount every index, list, counter and tally from the cards and visits, print
   each difference, and with ``--repair`` fix them (see :mod:`kaiku_registry.check`); the exit status is
   1 when a difference was found and not repaired.
