@@ -169,3 +169,20 @@ def test_the_front_page_and_the_card_holders_page_link_the_holders_view(app, pat
     link = res.html.select_one('main a[href="/registry/my-card"]')
     assert link is not None and link.text.strip(), (path, lang)
     assert client.get(link['href'], status=200).html.select_one('form#holder-form') is not None
+
+
+@pytest.mark.parametrize(
+    ('lang', 'never_kept'),
+    [
+        ('fi', ['nimeä', 'henkilötunnusta', 'syntymäaikaa', 'osoitetta']),
+        ('sv', ['namn', 'personbeteckning', 'födelsedatum', 'adress']),
+        ('en', ['name', 'identity code', 'date of birth', 'address']),
+    ],
+)
+def test_the_page_says_in_the_holders_language_what_the_registry_never_keeps(app, lang, never_kept):
+    """As the holder's information page and the issue form say: no name, identity code, date of birth or
+    address (the page asks for the year of birth, so the date of birth must be named)."""
+    page = visitor(app).get('/registry/my-card', params={'lang': lang}, status=200)
+    helps = [p.get_text(' ', strip=True) for p in page.html.select('main p.help')]
+    said = next(text for text in helps if never_kept[0] in text)
+    assert [word for word in never_kept if word not in said] == []
