@@ -115,8 +115,8 @@ audit: $(STAMP)
 
 # Extract translatable strings from Python and templates, then merge them into every language's catalog.
 i18n: $(STAMP)
-	$(BIN)/pot-create -c lingva.cfg -o portal/locale/$(DOMAIN).pot portal themes/kaiku
-	$(BIN)/pot-create -c lingva.cfg -o plugins/kaiku_registry/locale/kaiku_registry.pot plugins/kaiku_registry
+	$(BIN)/pot-create -c lingva.cfg -k plural:2,3 -o portal/locale/$(DOMAIN).pot portal themes/kaiku
+	$(BIN)/pot-create -c lingva.cfg -k plural:2,3 -o plugins/kaiku_registry/locale/kaiku_registry.pot plugins/kaiku_registry
 	for l in $(LOCALES); do \
 	  $(BIN)/pybabel update -D $(DOMAIN) -l $$l -i portal/locale/$(DOMAIN).pot -d portal/locale --no-fuzzy-matching; \
 	  $(BIN)/pybabel update -D kaiku_registry -l $$l -i plugins/kaiku_registry/locale/kaiku_registry.pot \

@@ -25,10 +25,15 @@ COOKIE = 'lang'
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-def plural(request, singular, plural_form, n, domain=DOMAIN, **mapping):
+def plural(request, singular, plural_form, n, domain=DOMAIN, mapping=None):
     """``singular`` or ``plural_form`` by ``n`` in the request's language (gettext's plural rules), with
-    ``${n}`` and the other ``mapping`` values filled in.  Both forms are msgids of ``domain``."""
-    return request.localizer.pluralize(singular, plural_form, n, domain=domain, mapping={'n': n, **mapping})
+    ``${n}`` and the other ``mapping`` values filled in.  Both forms are msgids of ``domain``.
+
+    ``make i18n`` extracts the two forms (lingva's keyword ``plural:2,3``), whose parser reads only plain
+    arguments: call it with names, literals and ``mapping=...``, not expressions or ``**``."""
+    return request.localizer.pluralize(
+        singular, plural_form, n, domain=domain, mapping={'n': n, **(mapping or {})}
+    )
 
 
 def _param(request, name):

@@ -164,13 +164,14 @@ def site_search(context, request):
         )
     pairs = [('q', q), *(('type', t) for t in chosen)]
     base = f'{request.path_url}?{urlencode(pairs)}'
+    total = result.total if result else 0
     return {
         'q': q,
         'corrected': corrected_text(q, result) if result is not None else None,
         'chosen': chosen,
         'types': section_titles,
-        'total': result.total if result else 0,
-        'count_text': plural(request, '${n} result', '${n} results', result.total if result else 0),
+        'total': total,
+        'count_text': plural(request, '${n} result', '${n} results', total),
         'items': [catalog.item_for(docid) for docid in result.docids] if result else [],
         'urls': [item_url(request, catalog, docid) for docid in result.docids] if result else [],
         'page': page,

@@ -62,7 +62,7 @@ def import_venues(context, request):
             '${n} row imported: ${added} venues added, ${updated} updated, ${same} unchanged.',
             '${n} rows imported: ${added} venues added, ${updated} updated, ${same} unchanged.',
             rows,
-            **counts,
+            mapping=counts,
         ),
     )
     return HTTPSeeOther(request.resource_url(context, '@@import'))
