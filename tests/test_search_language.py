@@ -151,6 +151,22 @@ class TestSpelling:
         names = found(testapp, q)[0]
         assert set(names) == venues_with(app, categories=category), q
 
+    @pytest.mark.parametrize(
+        ('q', 'meant'),
+        [
+            ('teaterissa', 'teatterissa'),
+            ('kansalaisopsitoon', 'kansalaisopistoon'),
+            ('uimahallisa', 'uimahallissa'),
+        ],
+    )
+    def test_a_misspelt_inflected_finnish_word_is_corrected_by_voikkos_speller(self, testapp, q, meant):
+        """No indexed word is one edit away from a misspelt inflected form: Voikko's speller gives its
+        spellings, and the first that finds anything is searched for and shown."""
+        names = found(testapp, q)[0]
+        assert names and set(names) == set(found(testapp, meant)[0]), q
+        res = testapp.get('/venues/', params={'q': q, 'lang': 'fi'})
+        assert res.html.select_one('.corrected').get_text().split()[-1] != q
+
     def test_a_known_word_is_not_corrected(self, testapp):
         res = testapp.get('/venues/', params={'q': 'uimahalli', 'lang': 'fi'})
         assert res.html.select_one('.corrected') is None

@@ -17,6 +17,7 @@ word is analysed once per process (:data:`CACHE_SIZE`).
 import functools
 import logging
 import re
+import threading
 
 log = logging.getLogger(__name__)
 
@@ -118,3 +119,31 @@ def analyse(word):
     if function is None:
         return ()
     return tuple(dict.fromkeys(function(word)))
+
+
+#: One speller for every thread: a Voikko handle may be used by one thread at a time.
+_spelling = threading.Lock()
+
+
+@functools.cache
+def _speller():
+    """libvoikko's Finnish speller, or None (pyvoikko has none; nor has a machine without Voikko)."""
+    if analyser()[0] != 'libvoikko':
+        return None
+    import libvoikko
+
+    return libvoikko.Voikko('fi')
+
+
+def suggest(word):
+    """Voikko's spellings for a misspelt Finnish ``word``, likeliest first, inflected as the word was
+    (*teaterissa* → *teatterissa*, *kansalaisopsitoon* → *kansalaisopistoon*); ``()`` when the word is
+    spelt right or no speller is here.  One edit away is not enough for an inflected word, whose
+    misspelt form is no indexed word's neighbour."""
+    speller = _speller() if 0 < len(word) <= MAX_WORD_LENGTH else None
+    if speller is None:
+        return ()
+    with _spelling:
+        if speller.spell(word):
+            return ()
+        return tuple(speller.suggest(word))

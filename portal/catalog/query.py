@@ -22,6 +22,7 @@ from hypatia.text.okapiindex import score as okapi_score
 from pyramid.authorization import Everyone
 
 from portal.catalog.indexes import SiteCatalog
+from portal.catalog.morphology import suggest
 from portal.catalog.text import STOP_WORDS, query_terms, stem, words
 from portal.i18n import LANGUAGES
 
@@ -124,6 +125,8 @@ def _postings(catalog, term):
 ALPHABET = 'abcdefghijklmnopqrstuvwxyzåäö'
 #: Words shorter than this are not corrected (one edit away from too many).
 MIN_CORRECTED_LENGTH = 4
+#: How many of Voikko's suggestions for a word are tried, likeliest first.
+SUGGESTIONS_TRIED = 5
 
 
 def _edits(word):
@@ -156,6 +159,11 @@ def correct(catalog, word):
                 counts[candidate] = counts.get(candidate, 0) + len(docs)
     for candidate in sorted(counts, key=lambda each: (-counts[each], each)):
         if _postings(catalog, candidate):
+            return candidate
+    # A misspelt inflected Finnish word is no indexed word's neighbour: Voikko's speller knows its forms.
+    for suggestion in suggest(word)[:SUGGESTIONS_TRIED]:
+        candidate = suggestion.lower()
+        if candidate != word and candidate.isalpha() and _postings(catalog, candidate):
             return candidate
     return None
 
