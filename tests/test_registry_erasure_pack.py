@@ -101,6 +101,21 @@ def files_under(directory):
             yield os.path.join(folder, name)
 
 
+def erase_and_pack(app, directory, uri, grouped, capsys):
+    """The card's issuer erases it (asked, then confirmed); the app stops and ``erase-pack`` runs on an ini
+    naming ``uri``.  Returns what the command printed."""
+    from kaiku_registry.scripts import main
+
+    issuer = client(app, 'issuer')
+    ask = form_to(find_card(issuer, grouped), '/card-erase').submit(status=200)
+    assert form_to(ask, '/card-erase').submit(status=200).html.select_one('.status-ok') is not None
+    ini = write_ini(directory, **{'zodbconn.uri': uri})
+    close_app(app)
+    capsys.readouterr()
+    assert main([ini, 'erase-pack']) == 0
+    return capsys.readouterr().out
+
+
 def test_an_erased_card_is_gone_from_every_file_after_the_pack(world):
     from kaiku_registry.scripts import main
     from portal.scripts.backup import from_config
@@ -184,8 +199,6 @@ def test_on_zeo_the_pack_goes_through_the_server_and_says_what_is_left_there(tmp
     postcode are in no file of the server's, nor in the app's blob cache."""
     import servers
 
-    from kaiku_registry.scripts import main
-
     zeo, port = servers.start_zeo(str(tmp_path / 'zeo'))
     try:
         uri = servers.zeo_uri(port, tmp_path / 'blobcache')
@@ -193,14 +206,7 @@ def test_on_zeo_the_pack_goes_through_the_server_and_says_what_is_left_there(tmp
         directory, app = make_world(tmp_path / 'app', **{'zodbconn.uri': uri})
         grouped = issue(app, '98762')
         visit(app, grouped, 'culture')
-        issuer = client(app, 'issuer')
-        ask = form_to(find_card(issuer, grouped), '/card-erase').submit(status=200)
-        assert form_to(ask, '/card-erase').submit(status=200).html.select_one('.status-ok') is not None
-        ini = write_ini(directory, **{'zodbconn.uri': uri})
-        close_app(app)
-        capsys.readouterr()
-        assert main([ini, 'erase-pack']) == 0
-        said = capsys.readouterr().out
+        said = erase_and_pack(app, directory, uri, grouped, capsys)
         assert 'main: packed with no history' in said
         assert 'main: not a FileStorage here' in said and 'restart it' in said
         wanted = variants(grouped.replace('-', ''))
@@ -258,8 +264,6 @@ def test_on_relstorage_the_pack_rewrites_postgresqls_tables(tmp_path, capsys):
     database holds the erased code or postcode (before it, ``object_state``'s did)."""
     import servers
 
-    from kaiku_registry.scripts import main
-
     dsn = os.environ.get('KAIKU_TEST_PG_DSN')
     if not dsn:
         pytest.skip('RelStorage erasure test skipped: no PostgreSQL server (KAIKU_TEST_PG_DSN is not set)')
@@ -280,14 +284,7 @@ def test_on_relstorage_the_pack_rewrites_postgresqls_tables(tmp_path, capsys):
             visit(app, grouped, 'culture')
             wanted = {*variants(grouped.replace('-', '')), b'98763'}
             assert 'object_state' in _holding(conn, wanted), 'the search finds what the database holds'
-            issuer = client(app, 'issuer')
-            ask = form_to(find_card(issuer, grouped), '/card-erase').submit(status=200)
-            assert form_to(ask, '/card-erase').submit(status=200).html.select_one('.status-ok') is not None
-            ini = write_ini(directory, **{'zodbconn.uri': uri})
-            close_app(app)
-            capsys.readouterr()
-            assert main([ini, 'erase-pack']) == 0
-            said = capsys.readouterr().out
+            said = erase_and_pack(app, directory, uri, grouped, capsys)
             assert 'main: packed with no history' in said and 'VACUUM FULL' in said
             assert _holding(conn, wanted) == set()
         finally:
