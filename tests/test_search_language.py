@@ -360,3 +360,35 @@ def test_a_municipality_with_a_published_workspace_links_to_it(app, testapp):
         testapp.get(links()[0], status=200)
     finally:
         publish(previous)
+
+
+def test_voikko_is_never_used_by_two_threads_at_once(monkeypatch):
+    """libvoikko: "one instance should not be used simultaneously from multiple threads"; the site
+    analyses words in every thread that searches or saves."""
+    import threading
+    import time
+
+    from portal.catalog import morphology
+
+    inside, most, lock = [0], [0], threading.Lock()
+
+    def slow_analysis(word):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.01)
+        with lock:
+            inside[0] -= 1
+        return []
+
+    monkeypatch.setattr(morphology, 'analyser', lambda: ('slow', slow_analysis))
+    morphology.analyse.cache_clear()
+    try:
+        threads = [threading.Thread(target=morphology.analyse, args=(f'sana{n}',)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        morphology.analyse.cache_clear()
+    assert most[0] == 1

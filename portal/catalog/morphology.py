@@ -109,6 +109,11 @@ def analyser():
     return None, None
 
 
+#: One analysis at a time: "one instance should not be used simultaneously from multiple threads"
+#: (libvoikko's own words), and the site analyses words in every waitress thread that searches or saves.
+_analysing = threading.Lock()
+
+
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def analyse(word):
     """The distinct analyses of ``word`` (folded or not), or ``()`` when Voikko is missing or does not
@@ -118,7 +123,9 @@ def analyse(word):
     _name, function = analyser()
     if function is None:
         return ()
-    return tuple(dict.fromkeys(function(word)))
+    with _analysing:
+        found = function(word)
+    return tuple(dict.fromkeys(found))
 
 
 #: One speller for every thread: a Voikko handle may be used by one thread at a time.
