@@ -392,3 +392,34 @@ def test_voikko_is_never_used_by_two_threads_at_once(monkeypatch):
     finally:
         morphology.analyse.cache_clear()
     assert most[0] == 1
+
+
+def test_threads_stemming_at_once_get_the_stems_one_thread_gets():
+    """A snowballstemmer stemmer keeps the word it works on in itself: threads sharing one got each
+    other's stems now and then (wrong index terms, a query that misses).  Each thread has its own."""
+    import sys
+    import threading
+
+    from portal.catalog import text
+
+    words = [f'{stem}{ending}' for stem in ('simhall', 'teater', 'museum', 'bibliotek') for ending in
+             ('', 'en', 'ar', 'arna', 'ens', 'et', 'ernas')] * 40  # fmt: skip
+    expected = {word: text.stem.__wrapped__('sv', word) for word in words}
+    wrong = []
+
+    def work():
+        for word in words:
+            if text.stem.__wrapped__('sv', word) != expected[word]:
+                wrong.append(word)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=work) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []

@@ -19,6 +19,7 @@ stemmer and the analyser are made when first used and are never stored.
 
 import functools
 import re
+import threading
 import unicodedata
 
 from hypatia.text.lexicon import Lexicon
@@ -106,11 +107,19 @@ class FoldingSplitter:
     processGlob = process
 
 
-@functools.cache
-def _stemmer(language):
-    import snowballstemmer
+#: Each thread's own stemmers: a snowballstemmer stemmer keeps the word it works on in itself
+#: (``set_current``, ``_stem``, ``get_current``), so two threads sharing one get each other's stems.
+_thread_stemmers = threading.local()
 
-    return snowballstemmer.stemmer(STEMMERS[language])
+
+def _stemmer(language):
+    stemmers = _thread_stemmers.__dict__.setdefault('by_language', {})
+    found = stemmers.get(language)
+    if found is None:
+        import snowballstemmer
+
+        found = stemmers[language] = snowballstemmer.stemmer(STEMMERS[language])
+    return found
 
 
 @functools.lru_cache(maxsize=STEM_CACHE_SIZE)
