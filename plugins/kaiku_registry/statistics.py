@@ -150,7 +150,7 @@ class ShardedLength(Persistent):
         return sum(length() for length in self.shards)
 
     def change(self, delta, shard=None):
-        index = _pick(self, shard)  # first: it may grow the shards
+        index = _pick(self, shard)  # before self.shards is read: it may grow them
         self.shards[index].change(delta)
 
     def grow(self):
@@ -318,24 +318,24 @@ class Statistics:
         if visit.children:
             self._count(('child_uses', *base), sign * visit.children)
 
-    def _count(self, key, delta, shard=None):
+    def _count(self, key, delta):
         """Add ``delta`` to the count of ``key`` = ``(measure, month, municipality, region, site id,
-        sector)`` in every slice, in the shard of ``shard`` (a number; None: the writer's own)."""
+        sector)`` in every slice, in the writer's own shard (:func:`writer_shard`)."""
         bulk = self._v_bulk
         if bulk is not None:
             bulk.counts[key] = bulk.counts.get(key, 0) + delta
             return
         measure, month, municipality, region, site_id, sector = key
         for slice_key in slice_keys(month, municipality, region, site_id):
-            self._tally(self.tallies, slice_key, (measure, sector), delta, shard)
+            self._tally(self.tallies, slice_key, (measure, sector), delta)
 
-    def _tally(self, tree, key, entry, delta, shard=None):
+    def _tally(self, tree, key, entry, delta):
         """Add ``delta`` to ``entry`` of the tally of ``key`` in ``tree``: a :class:`ShardedTally` in the
         statistics (``tallies``), a :class:`Tally` in the open-card tallies."""
         tally = tree.get(key)
         if tally is None:
             tally = tree[key] = ShardedTally() if tree is self.tallies else Tally()
-        tally.add(entry, delta, shard)
+        tally.add(entry, delta)
 
     def counts(self, by=(), **match):
         """``(key, tally)`` of the statistics slices that hold the counts matching ``match`` (month,

@@ -58,10 +58,22 @@ def _clean(base):
     return base.replace('=', '')
 
 
-def _libvoikko():
+#: One analysis or spelling at a time: "one instance should not be used simultaneously from multiple
+#: threads" (libvoikko's own words), and the site analyses words in every waitress thread that searches or
+#: saves.
+_analysing = threading.Lock()
+
+
+@functools.cache
+def _voikko():
+    """The process's one libvoikko instance (analysis and spelling), used under :data:`_analysing`."""
     import libvoikko
 
-    voikko = libvoikko.Voikko('fi')
+    return libvoikko.Voikko('fi')
+
+
+def _libvoikko():
+    voikko = _voikko()
 
     def analyse(word):
         found = []
@@ -99,7 +111,8 @@ def analyser():
     for name, load in IMPLEMENTATIONS:
         try:
             found = load()
-            found('kala')
+            with _analysing:
+                found('kala')
         except Exception as error:  # a missing module, library or dictionary: try the next one
             log.debug('Finnish morphology: %s not available (%s)', name, error)
             continue
@@ -107,11 +120,6 @@ def analyser():
         return name, found
     log.warning('Finnish morphology: no Voikko found; Finnish text is stemmed by Snowball only')
     return None, None
-
-
-#: One analysis at a time: "one instance should not be used simultaneously from multiple threads"
-#: (libvoikko's own words), and the site analyses words in every waitress thread that searches or saves.
-_analysing = threading.Lock()
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
@@ -128,29 +136,15 @@ def analyse(word):
     return tuple(dict.fromkeys(found))
 
 
-#: One speller for every thread: a Voikko handle may be used by one thread at a time.
-_spelling = threading.Lock()
-
-
-@functools.cache
-def _speller():
-    """libvoikko's Finnish speller, or None (pyvoikko has none; nor has a machine without Voikko)."""
-    if analyser()[0] != 'libvoikko':
-        return None
-    import libvoikko
-
-    return libvoikko.Voikko('fi')
-
-
 def suggest(word):
     """Voikko's spellings for a misspelt Finnish ``word``, likeliest first, inflected as the word was
     (*teaterissa* → *teatterissa*, *kansalaisopsitoon* → *kansalaisopistoon*); ``()`` when the word is
-    spelt right or no speller is here.  One edit away is not enough for an inflected word, whose
-    misspelt form is no indexed word's neighbour."""
-    speller = _speller() if 0 < len(word) <= MAX_WORD_LENGTH else None
-    if speller is None:
+    spelt right or no speller is here (pyvoikko has none).  One edit away is not enough for an inflected
+    word, whose misspelt form is no indexed word's neighbour."""
+    if not 0 < len(word) <= MAX_WORD_LENGTH or analyser()[0] != 'libvoikko':
         return ()
-    with _spelling:
+    speller = _voikko()
+    with _analysing:
         if speller.spell(word):
             return ()
         return tuple(speller.suggest(word))
